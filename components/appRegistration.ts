@@ -1,0 +1,162 @@
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+
+/** A permission of an API, by value and id. */
+export interface ApiPermission {
+    /** The permission's value, e.g. `Mail.Send`. */
+    readonly value: string;
+    /** Its id on the API's service principal (resolved live at deploy time). */
+    readonly id: pulumi.Input<string>;
+}
+
+/** What an app requests from one API, with ids resolved. */
+export interface ApiAccess {
+    /** The API's application (client) id, as `requiredResourceAccess` names it. */
+    readonly resourceAppId: string;
+    /** A short, stable token for the API in child resource names; changing it replaces the consent resources. */
+    readonly slug: string;
+    /** Object id of the API's service principal in the tenant; consent is granted on it. */
+    readonly resourceObjectId: pulumi.Input<string>;
+    /** Application permissions; each is consented by an app role assignment. */
+    readonly appRoles: readonly ApiPermission[];
+    /** Delegated permissions; all are consented for all principals by one grant per API. */
+    readonly scopes: readonly ApiPermission[];
+}
+
+export interface AppRegistrationArgs {
+    /** Display name shown in the Entra admin center. */
+    readonly displayName: pulumi.Input<string>;
+    /** Description shown to end users. */
+    readonly description?: pulumi.Input<string>;
+    /** Notes for administrators, e.g. the owning team and the integration's purpose. */
+    readonly notes?: pulumi.Input<string>;
+    /** Who may sign in: the home tenant only (`AzureADMyOrg`, the default) or any organisation. */
+    readonly signInAudience?: pulumi.Input<"AzureADMyOrg" | "AzureADMultipleOrgs">;
+    /** Redirect URIs of the web platform; none for daemons that only use client credentials. */
+    readonly redirectUris?: readonly string[];
+    /** Object ids of the owners of the application and its service principal. */
+    readonly owners?: readonly pulumi.Input<string>[];
+    /** The permissions requested, per API, each consented by an explicit resource. */
+    readonly apiAccess?: readonly ApiAccess[];
+}
+
+/**
+ * Problems with an AppRegistration's `apiAccess`: every API once, every permission once per kind.
+ * Pure, so it is tested without the Pulumi runtime; the stack model reports the same mistakes with config paths.
+ */
+export function validateApiAccess(apiAccess: readonly ApiAccess[]): string[] {
+    const problems: string[] = [];
+    const apis = new Set<string>();
+    const slugs = new Set<string>();
+    for (const access of apiAccess) {
+        if (apis.has(access.resourceAppId)) problems.push(`API ${access.resourceAppId} is listed more than once`);
+        if (slugs.has(access.slug)) problems.push(`API slug "${access.slug}" is used more than once`);
+        apis.add(access.resourceAppId);
+        slugs.add(access.slug);
+        if (access.appRoles.length === 0 && access.scopes.length === 0) problems.push(`API ${access.resourceAppId} requests no permission`);
+        for (const [kind, list] of [
+            ["application", access.appRoles],
+            ["delegated", access.scopes],
+        ] as const) {
+            const seen = new Set<string>();
+            for (const permission of list) {
+                if (seen.has(permission.value)) problems.push(`${kind} permission ${permission.value} on ${access.resourceAppId} is listed more than once`);
+                seen.add(permission.value);
+            }
+        }
+    }
+    return problems;
+}
+
+/**
+ * An Entra ID app registration: the application, its service principal, the API permissions it requests,
+ * and admin consent for exactly those permissions as explicit resources (nothing else, no default `User.Read`).
+ */
+export class AppRegistration extends pulumi.ComponentResource {
+    readonly application: azuread.Application;
+    readonly servicePrincipal: azuread.ServicePrincipal;
+    /** Consent for each application permission, keyed `<api slug>/<value>`. */
+    readonly appRoleAssignments: Readonly<Record<string, azuread.AppRoleAssignment>>;
+    /** Tenant-wide consent for delegated permissions, keyed by API slug. */
+    readonly delegatedGrants: Readonly<Record<string, azuread.ServicePrincipalDelegatedPermissionGrant>>;
+
+    /** `/applications/<objectId>`: what credential resources take as `applicationId`. */
+    readonly applicationId: pulumi.Output<string>;
+    readonly clientId: pulumi.Output<string>;
+    readonly objectId: pulumi.Output<string>;
+    readonly servicePrincipalObjectId: pulumi.Output<string>;
+    readonly tenantId: pulumi.Output<string>;
+
+    constructor(name: string, args: AppRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("entra-rotor:index:AppRegistration", name, {}, opts);
+        const apiAccess = args.apiAccess ?? [];
+        const problems = validateApiAccess(apiAccess);
+        if (problems.length > 0) throw new Error(`AppRegistration ${name}: ${problems.join("; ")}`);
+        const parent = { parent: this };
+
+        this.application = new azuread.Application(
+            `${name}-app`,
+            {
+                displayName: args.displayName,
+                description: args.description,
+                notes: args.notes,
+                signInAudience: args.signInAudience ?? "AzureADMyOrg",
+                owners: args.owners ? [...args.owners] : undefined,
+                web: args.redirectUris && args.redirectUris.length > 0 ? { redirectUris: [...args.redirectUris] } : undefined,
+                requiredResourceAccesses: apiAccess.map((access) => ({
+                    resourceAppId: access.resourceAppId,
+                    resourceAccesses: [
+                        ...access.appRoles.map((role) => ({ id: role.id, type: "Role" })),
+                        ...access.scopes.map((scope) => ({ id: scope.id, type: "Scope" })),
+                    ],
+                })),
+            },
+            parent,
+        );
+
+        this.servicePrincipal = new azuread.ServicePrincipal(
+            `${name}-sp`,
+            { clientId: this.application.clientId, owners: args.owners ? [...args.owners] : undefined },
+            parent,
+        );
+
+        const appRoleAssignments: Record<string, azuread.AppRoleAssignment> = {};
+        const delegatedGrants: Record<string, azuread.ServicePrincipalDelegatedPermissionGrant> = {};
+        for (const access of apiAccess) {
+            for (const role of access.appRoles) {
+                appRoleAssignments[`${access.slug}/${role.value}`] = new azuread.AppRoleAssignment(
+                    `${name}-role-${access.slug}-${role.value}`,
+                    { appRoleId: role.id, principalObjectId: this.servicePrincipal.objectId, resourceObjectId: access.resourceObjectId },
+                    parent,
+                );
+            }
+            if (access.scopes.length > 0) {
+                // No userObjectId: the grant is for all principals (admin consent on behalf of the organisation).
+                delegatedGrants[access.slug] = new azuread.ServicePrincipalDelegatedPermissionGrant(
+                    `${name}-grant-${access.slug}`,
+                    {
+                        servicePrincipalObjectId: this.servicePrincipal.objectId,
+                        resourceServicePrincipalObjectId: access.resourceObjectId,
+                        claimValues: access.scopes.map((scope) => scope.value),
+                    },
+                    parent,
+                );
+            }
+        }
+        this.appRoleAssignments = appRoleAssignments;
+        this.delegatedGrants = delegatedGrants;
+
+        this.applicationId = this.application.id;
+        this.clientId = this.application.clientId;
+        this.objectId = this.application.objectId;
+        this.servicePrincipalObjectId = this.servicePrincipal.objectId;
+        this.tenantId = this.servicePrincipal.applicationTenantId;
+        this.registerOutputs({
+            applicationId: this.applicationId,
+            clientId: this.clientId,
+            objectId: this.objectId,
+            servicePrincipalObjectId: this.servicePrincipalObjectId,
+            tenantId: this.tenantId,
+        });
+    }
+}

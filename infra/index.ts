@@ -1,0 +1,24 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "./issues";
+import { buildModelOrThrow, type StackModel } from "./model";
+import { defineStack } from "./program";
+import { readRuntimeConfig } from "./pulumiConfig";
+
+// The only clock read in the program: everything below is a pure function of config and this instant.
+const now = new Date();
+
+function loadModel(): StackModel {
+    try {
+        return buildModelOrThrow(readRuntimeConfig(), now);
+    } catch (error) {
+        // RunError prints the message without a stack trace: the message already says what to fix.
+        if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
+        throw error;
+    }
+}
+
+const model = loadModel();
+for (const warning of model.warnings) void pulumi.log.warn(`${warning.path}: ${warning.message}`);
+
+/** Per app: clientId, objectId, servicePrincipalObjectId, tenantId. Identifiers only, never a credential. */
+export const apps = defineStack(model).exports;

@@ -1,0 +1,146 @@
+import type { ApiRef } from "./catalog";
+import { ConfigError, type ConfigIssue, IssueList } from "./issues";
+import { type PermissionModel, resolvePermissions } from "./permissions";
+import { appSchema, parseWith } from "./schema";
+import { didYouMean } from "./suggest";
+
+export type SignInAudience = "AzureADMyOrg" | "AzureADMultipleOrgs";
+
+/** One app registration, validated, with permissions resolved against the offline catalog. */
+export interface AppModel {
+    /** Stable key from config; names resources, never changes for the life of the app. */
+    readonly name: string;
+    readonly displayName: string;
+    readonly description?: string;
+    readonly notes?: string;
+    readonly signInAudience: SignInAudience;
+    readonly redirectUris: readonly string[];
+    readonly owners: readonly string[];
+    readonly permissions: readonly PermissionModel[];
+    /** Where the app is declared, e.g. `apps[2]`. */
+    readonly path: string;
+}
+
+/** Everything the stack declares, computed without the Pulumi runtime. */
+export interface StackModel {
+    readonly project: string;
+    readonly stack: string;
+    /** The instant the model was computed for, ISO-8601 to the second. */
+    readonly at: string;
+    readonly apps: readonly AppModel[];
+    /** The distinct APIs the stack requests permissions on: one service principal lookup each per deployment. */
+    readonly apis: readonly ApiRef[];
+    readonly warnings: readonly ConfigIssue[];
+}
+
+/** The stack's config values in the project's namespace, keys without the `project:` prefix. */
+export interface StackConfigInput {
+    readonly project: string;
+    readonly stack: string;
+    readonly values: Readonly<Record<string, unknown>>;
+    /** Names the config's origin in error messages, e.g. `Pulumi.dev.yaml`. */
+    readonly source: string;
+}
+
+/** Config keys in the project's namespace that the program reads. */
+export const knownConfigKeys = ["apps"] as const;
+
+export interface ModelResult {
+    /** Present when there is no error. */
+    readonly model?: StackModel;
+    readonly issues: readonly ConfigIssue[];
+}
+
+/** Builds the model at `now`, collecting every problem rather than stopping at the first. Pure. */
+export function buildModel(input: StackConfigInput, now: Date): ModelResult {
+    const issues = new IssueList();
+    for (const key of Object.keys(input.values)) {
+        if (!(knownConfigKeys as readonly string[]).includes(key)) {
+            const known = knownConfigKeys.map((k) => `${input.project}:${k}`);
+            issues.error(key, `unknown config key "${input.project}:${key}"${didYouMean(`${input.project}:${key}`, known)}; known keys: ${known.join(", ")}`);
+        }
+    }
+
+    const rawApps = input.values["apps"];
+    const apps: AppModel[] = [];
+    if (rawApps === undefined) {
+        issues.error("apps", `required: list the app registrations under "${input.project}:apps" in the stack config`);
+    } else if (!Array.isArray(rawApps)) {
+        issues.error("apps", `must be a list of app registrations, got ${rawApps === null ? "null" : typeof rawApps}`);
+    } else {
+        const firstByName = new Map<string, number>();
+        rawApps.forEach((rawApp: unknown, i) => {
+            const path = `apps[${i}]`;
+            // Duplicates are checked on the raw name so they are reported even when the app has other errors.
+            const rawName = typeof rawApp === "object" && rawApp !== null ? (rawApp as Record<string, unknown>)["name"] : undefined;
+            if (typeof rawName === "string") {
+                const first = firstByName.get(rawName);
+                if (first !== undefined) {
+                    issues.error(`${path}.name`, `duplicate app name "${rawName}" (first at apps[${first}]); app names are unique in a stack`);
+                } else {
+                    firstByName.set(rawName, i);
+                }
+            }
+            const parsed = parseWith(appSchema, rawApp, ["apps", i]);
+            issues.add(parsed.issues);
+            if (!parsed.value) return;
+            const app = parsed.value;
+            checkUnique(app.redirectUris ?? [], `${path}.redirectUris`, "redirect URI", issues);
+            checkUnique((app.owners ?? []).map((owner) => owner.toLowerCase()), `${path}.owners`, "owner", issues);
+            const resolved = resolvePermissions(app, path);
+            issues.add(resolved.issues);
+            apps.push({
+                name: app.name,
+                displayName: app.displayName ?? app.name,
+                ...(app.description !== undefined ? { description: app.description } : {}),
+                ...(app.notes !== undefined ? { notes: app.notes } : {}),
+                signInAudience: app.signInAudience ?? "AzureADMyOrg",
+                redirectUris: app.redirectUris ?? [],
+                owners: app.owners ?? [],
+                permissions: resolved.permissions,
+                path,
+            });
+        });
+        if (rawApps.length === 0) issues.warning("apps", "the stack declares no app registration");
+    }
+
+    if (issues.errors.length > 0) return { issues: issues.items };
+    return {
+        model: {
+            project: input.project,
+            stack: input.stack,
+            at: toIsoSeconds(now),
+            apps,
+            apis: distinctApis(apps),
+            warnings: issues.warnings,
+        },
+        issues: issues.items,
+    };
+}
+
+/** buildModel, throwing a ConfigError with every error when the config is invalid. */
+export function buildModelOrThrow(input: StackConfigInput, now: Date): StackModel {
+    const result = buildModel(input, now);
+    if (!result.model) throw new ConfigError(result.issues, input.source);
+    return result.model;
+}
+
+export function toIsoSeconds(date: Date): string {
+    if (Number.isNaN(date.getTime())) throw new RangeError("invalid date");
+    return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function checkUnique(values: readonly string[], path: string, what: string, issues: IssueList): void {
+    const first = new Map<string, number>();
+    values.forEach((value, i) => {
+        const earlier = first.get(value);
+        if (earlier !== undefined) issues.error(`${path}[${i}]`, `${what} "${value}" is listed twice (first at ${path}[${earlier}]); remove one`);
+        else first.set(value, i);
+    });
+}
+
+function distinctApis(apps: readonly AppModel[]): ApiRef[] {
+    const byAppId = new Map<string, ApiRef>();
+    for (const app of apps) for (const permission of app.permissions) byAppId.set(permission.api.appId, permission.api);
+    return [...byAppId.values()].sort((a, b) => a.appId.localeCompare(b.appId));
+}

@@ -1,0 +1,95 @@
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+import { type ApiAccess, AppRegistration } from "../components/appRegistration";
+import type { ApiRef } from "./catalog";
+import type { AppModel, StackModel } from "./model";
+import type { PermissionModel } from "./permissions";
+
+/** What a stack exports per app: identifiers only, never a credential. */
+export interface AppExports {
+    readonly clientId: pulumi.Output<string>;
+    readonly objectId: pulumi.Output<string>;
+    readonly servicePrincipalObjectId: pulumi.Output<string>;
+    readonly tenantId: pulumi.Output<string>;
+}
+
+/** The live service principal of an API, looked up once per stack. */
+interface ApiServicePrincipal {
+    readonly objectId: pulumi.Output<string>;
+    readonly appRoleIds: pulumi.Output<Record<string, string>>;
+    readonly scopeIds: pulumi.Output<Record<string, string>>;
+}
+
+/**
+ * Registers the model's resources: one AppRegistration per app, with permission ids resolved from each
+ * API's live service principal (one lookup per API per stack, however many apps use it).
+ */
+export function defineStack(model: StackModel): { apps: Record<string, AppRegistration>; exports: Record<string, AppExports> } {
+    const servicePrincipals = new Map<string, ApiServicePrincipal>();
+    for (const api of model.apis) servicePrincipals.set(api.appId, lookupServicePrincipal(api));
+
+    const apps: Record<string, AppRegistration> = {};
+    const exports: Record<string, AppExports> = {};
+    for (const app of model.apps) {
+        const registration = new AppRegistration(app.name, {
+            displayName: app.displayName,
+            description: app.description,
+            notes: app.notes,
+            signInAudience: app.signInAudience,
+            redirectUris: app.redirectUris,
+            owners: app.owners,
+            apiAccess: apiAccessFor(app, servicePrincipals),
+        });
+        apps[app.name] = registration;
+        exports[app.name] = {
+            clientId: registration.clientId,
+            objectId: registration.objectId,
+            servicePrincipalObjectId: registration.servicePrincipalObjectId,
+            tenantId: registration.tenantId,
+        };
+    }
+    return { apps, exports };
+}
+
+function lookupServicePrincipal(api: ApiRef): ApiServicePrincipal {
+    const sp = azuread.getServicePrincipalOutput({ clientId: api.appId });
+    return { objectId: sp.objectId, appRoleIds: sp.appRoleIds, scopeIds: sp.oauth2PermissionScopeIds };
+}
+
+/** Groups an app's permissions by API, in declaration order, with ids from the live service principal. */
+export function apiAccessFor(app: AppModel, servicePrincipals: ReadonlyMap<string, ApiServicePrincipal>): ApiAccess[] {
+    const byApi = new Map<string, { api: ApiRef; application: PermissionModel[]; delegated: PermissionModel[] }>();
+    for (const permission of app.permissions) {
+        let group = byApi.get(permission.api.appId);
+        if (!group) byApi.set(permission.api.appId, (group = { api: permission.api, application: [], delegated: [] }));
+        group[permission.kind].push(permission);
+    }
+    return [...byApi.values()].map(({ api, application, delegated }) => {
+        const sp = servicePrincipals.get(api.appId);
+        if (!sp) throw new Error(`internal: no service principal lookup for ${api.displayName}`);
+        return {
+            resourceAppId: api.appId,
+            slug: api.slug,
+            resourceObjectId: sp.objectId,
+            appRoles: application.map((p) => ({ value: p.name, id: liveId(sp.appRoleIds, p) })),
+            scopes: delegated.map((p) => ({ value: p.name, id: liveId(sp.scopeIds, p) })),
+        };
+    });
+}
+
+function liveId(ids: pulumi.Output<Record<string, string>>, permission: PermissionModel): pulumi.Output<string> {
+    return ids.apply((live) => {
+        const id = live?.[permission.name];
+        if (!id) {
+            throw new Error(
+                `${permission.path}: ${permission.api.displayName} in this tenant has no ${permission.kind} permission "${permission.name}"; ` +
+                    `check the name against the API's service principal (names are case-sensitive)`,
+            );
+        }
+        if (permission.catalogId && permission.catalogId !== id) {
+            // Published ids never change, so a mismatch means the shipped catalog is wrong: trust the tenant.
+            void pulumi.log.warn(`${permission.path}: the tenant's id for ${permission.name} differs from the offline catalog; using the tenant's`);
+        }
+        return id;
+    });
+}

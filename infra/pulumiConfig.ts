@@ -1,0 +1,31 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfigInput } from "./model";
+
+/** Keys whose values Pulumi hands to the program as JSON text (structured config). */
+const structuredKeys = new Set(["apps"]);
+
+/**
+ * The stack config as the Pulumi runtime sees it, in the same shape the CLI reads from the YAML files,
+ * so both build the model from the same input.
+ */
+export function readRuntimeConfig(): StackConfigInput {
+    const project = pulumi.getProject();
+    const stack = pulumi.getStack();
+    const values: Record<string, unknown> = {};
+    for (const [key, raw] of Object.entries(pulumi.runtime.allConfig())) {
+        const colon = key.indexOf(":");
+        if (key.slice(0, colon) !== project) continue;
+        const own = key.slice(colon + 1);
+        values[own] = structuredKeys.has(own) ? parseStructured(key, raw) : raw;
+    }
+    return { project, stack, values, source: `Pulumi.${stack}.yaml` };
+}
+
+function parseStructured(key: string, raw: string): unknown {
+    try {
+        return JSON.parse(raw);
+    } catch {
+        // A plain string where a list is expected: let validation report it with its path.
+        return raw;
+    }
+}

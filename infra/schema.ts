@@ -1,0 +1,147 @@
+import { z } from "zod";
+import { type ConfigIssue, formatPath, type PathSegment } from "./issues";
+import { didYouMean } from "./suggest";
+
+/**
+ * The structure of the stack config. Meaning (permission names, tiers, duplicates across entries) is
+ * checked in model.ts, on whatever parsed here, so one run reports structural and semantic errors together.
+ */
+
+export const appNamePattern = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
+export const appNameRule = "3-40 lowercase letters, digits or '-', starting with a letter and ending with a letter or digit";
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A redirect URI for the web platform: https, or http on localhost only (as Entra requires). */
+export function redirectUriProblem(uri: string): string | undefined {
+    let url: URL;
+    try {
+        url = new URL(uri);
+    } catch {
+        return `"${uri}" is not an absolute URI; write it as https://host/path`;
+    }
+    if (uri.length > 256) return "a redirect URI is at most 256 characters";
+    if (uri.includes("*")) return `"${uri}" contains a wildcard, which Entra does not allow for web redirect URIs; list each URI`;
+    const localhost = url.hostname === "localhost" || url.hostname === "127.0.0.1";
+    if (url.protocol === "https:" || (url.protocol === "http:" && localhost)) return undefined;
+    return `"${uri}" must use https (http is allowed for localhost only)`;
+}
+
+const nonEmpty = (what: string) =>
+    z.string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`) });
+
+const permissionName = z
+    .string({ error: "a permission name must be a string, e.g. Mail.Send" })
+    .regex(/^\S+$/, { error: "a permission name has no spaces, e.g. Mail.Send" });
+
+export const permissionEntrySchema = z.strictObject({
+    api: nonEmpty(`the API, "Microsoft Graph" or the API's appId`).min(1, { error: `name the API, "Microsoft Graph" or the API's appId` }),
+    application: z.array(permissionName, { error: "a list of application permission names, e.g. [Mail.Send]" }).optional(),
+    delegated: z.array(permissionName, { error: "a list of delegated permission names, e.g. [Calendars.Read]" }).optional(),
+});
+
+export const privilegedEntrySchema = z.strictObject({
+    permission: nonEmpty("the Microsoft Graph application permission being allowed, e.g. Application.ReadWrite.OwnedBy").min(1, {
+        error: "name the permission being allowed",
+    }),
+    justification: nonEmpty("why the app needs this permission and what limits its use")
+        .trim()
+        .min(20, { error: "write a justification of at least 20 characters: why the app needs it and what limits its use" }),
+});
+
+export const appSchema = z.strictObject({
+    name: nonEmpty(`a stable name for the app, ${appNameRule}`).regex(appNamePattern, {
+        error: `must be ${appNameRule} (it names resources and Key Vault secrets)`,
+    }),
+    displayName: z
+        .string({ error: "must be a string" })
+        .trim()
+        .min(1, { error: "must not be empty; omit it to use the app's name" })
+        .max(256, { error: "is at most 256 characters" })
+        .optional(),
+    description: z.string({ error: "must be a string" }).max(1024, { error: "is at most 1024 characters" }).optional(),
+    notes: z.string({ error: "must be a string" }).max(1024, { error: "is at most 1024 characters" }).optional(),
+    signInAudience: z
+        .enum(["AzureADMyOrg", "AzureADMultipleOrgs"], {
+            error: "must be AzureADMyOrg (single tenant, the default) or AzureADMultipleOrgs",
+        })
+        .optional(),
+    redirectUris: z
+        .array(
+            z.string({ error: "a redirect URI must be a string" }).superRefine((uri, ctx) => {
+                const problem = redirectUriProblem(uri);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            }),
+            { error: "a list of https redirect URIs (web platform)" },
+        )
+        .max(256, { error: "Entra allows at most 256 redirect URIs" })
+        .optional(),
+    owners: z
+        .array(z.string({ error: "must be a string" }).regex(guidPattern, { error: "an owner is the object id (a GUID) of a user or service principal" }), {
+            error: "a list of owner object ids (GUIDs)",
+        })
+        .optional(),
+    permissions: z.array(permissionEntrySchema, { error: "a list of {api, application, delegated} entries" }).optional(),
+    allowPrivileged: z
+        .array(privilegedEntrySchema, { error: "a list of {permission, justification} entries" })
+        .optional(),
+});
+
+export type RawApp = z.infer<typeof appSchema>;
+export type RawPermissionEntry = z.infer<typeof permissionEntrySchema>;
+
+/** Keys an app accepts, for "did you mean" on unknown keys. */
+const keysByDepth: Record<string, readonly string[]> = {
+    app: Object.keys(appSchema.shape),
+    permission: Object.keys(permissionEntrySchema.shape),
+    privileged: Object.keys(privilegedEntrySchema.shape),
+};
+
+function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
+    const parent = path.filter((segment) => typeof segment === "string").at(-1);
+    if (parent === "permissions") return keysByDepth.permission!;
+    if (parent === "allowPrivileged") return keysByDepth.privileged!;
+    return keysByDepth.app!;
+}
+
+function describe(input: unknown): string {
+    if (input === null) return "null";
+    if (Array.isArray(input)) return "a list";
+    if (typeof input === "object") return "a mapping";
+    return `${typeof input} ${JSON.stringify(input)}`;
+}
+
+/** Turns zod's issues into config issues with paths and fixes. */
+export function toConfigIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PathSegment[]): ConfigIssue[] {
+    const out: ConfigIssue[] = [];
+    for (const issue of issues) {
+        const path = [...prefix, ...(issue.path as PathSegment[])];
+        if (issue.code === "unrecognized_keys") {
+            const known = knownKeysAt(path);
+            for (const key of issue.keys) {
+                out.push({
+                    path: formatPath([...path, key]),
+                    message: `unknown key "${key}"${didYouMean(key, known)}; allowed keys: ${known.join(", ")}`,
+                    severity: "error",
+                });
+            }
+            continue;
+        }
+        out.push({ path: formatPath(path), message: issue.message, severity: "error" });
+    }
+    return out;
+}
+
+/** Messages for what the schema's own messages do not cover. */
+export const fallbackErrors: z.core.$ZodErrorMap = (issue) => {
+    if (issue.code === "invalid_type") {
+        if (issue.input === undefined) return "required";
+        return `expected ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}, got ${describe(issue.input)}`;
+    }
+    return undefined;
+};
+
+export function parseWith<T>(schema: z.ZodType<T>, input: unknown, prefix: readonly PathSegment[]): { value?: T; issues: ConfigIssue[] } {
+    const result = schema.safeParse(input, { error: fallbackErrors });
+    if (result.success) return { value: result.data, issues: [] };
+    return { issues: toConfigIssues(result.error.issues, prefix) };
+}

@@ -1,0 +1,91 @@
+import * as path from "node:path";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { ConfigError, formatIssue } from "../infra/issues";
+import { buildModel } from "../infra/model";
+import { readStackConfig } from "../infra/stackFiles";
+import { buildPlan } from "./plan";
+import { type OutputFormat, renderPlan } from "./render";
+
+/** Where the CLI writes and what it reads from its surroundings, so tests run it in-process. */
+export interface CliIo {
+    readonly stdout: (text: string) => void;
+    readonly stderr: (text: string) => void;
+    readonly cwd: string;
+    readonly now: () => Date;
+}
+
+export const exitCodes = { ok: 0, error: 1 } as const;
+
+/** `--at`: a date (midnight UTC) or an ISO-8601 instant with a zone. */
+export function parseInstant(value: string): Date {
+    const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+    const instant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value);
+    const date = new Date(dateOnly ? `${value}T00:00:00Z` : value);
+    if ((!dateOnly && !instant) || Number.isNaN(date.getTime()) || (dateOnly && date.toISOString().slice(0, 10) !== value)) {
+        throw new InvalidArgumentError(`use YYYY-MM-DD or an ISO-8601 instant such as 2027-03-01T06:00:00Z`);
+    }
+    return date;
+}
+
+function formatOption(formats: readonly OutputFormat[]): Option {
+    return new Option("--format <format>", "output format").choices(formats).default("table");
+}
+
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+    const program = new Command("rotor")
+        .description("Entra ID app registrations as code, with credentials that rotate themselves (entra-rotor)")
+        .showHelpAfterError("(run rotor --help for usage)")
+        .exitOverride()
+        .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+    program
+        .command("plan")
+        .description("print what a stack declares, offline: per app its permissions (type, API, tier, consent), warnings and refusals")
+        .requiredOption("--stack <name>", "the stack whose Pulumi.<stack>.yaml to read")
+        .option("--at <date>", "compute the plan for this date (YYYY-MM-DD or ISO-8601), default now", parseInstant)
+        .addOption(formatOption(["table", "markdown", "json"]))
+        .option("--dir <path>", "the Pulumi project directory", ".")
+        .exitOverride()
+        .action((options: { stack: string; at?: Date; format: OutputFormat; dir: string }) => {
+            const input = readStackConfig(path.resolve(io.cwd, options.dir), options.stack);
+            const result = buildModel(input, options.at ?? io.now());
+            if (!result.model) throw new ConfigError(result.issues, input.source);
+            io.stdout(renderPlan(buildPlan(result.model), options.format));
+            setExit(exitCodes.ok);
+        });
+    return program;
+}
+
+/** Runs the CLI and returns its exit code: 0 when fine, 1 on invalid config or usage. */
+export async function main(args: readonly string[], io: CliIo): Promise<number> {
+    let code: number = exitCodes.ok;
+    const program = buildProgram(io, (c) => (code = c));
+    try {
+        await program.parseAsync([...args], { from: "user" });
+        return code;
+    } catch (error) {
+        if (error instanceof CommanderError) {
+            // Help and version are successful exits; everything else commander reports is a usage error.
+            return error.code === "commander.helpDisplayed" || error.code === "commander.help" || error.code === "commander.version"
+                ? exitCodes.ok
+                : exitCodes.error;
+        }
+        if (error instanceof ConfigError) {
+            io.stderr(`${error.message}\n`);
+            const warnings = error.issues.filter((issue) => issue.severity === "warning");
+            if (warnings.length) io.stderr(`warnings:\n${warnings.map((w) => `  ${formatIssue(w)}`).join("\n")}\n`);
+            return exitCodes.error;
+        }
+        io.stderr(`rotor: ${error instanceof Error ? error.message : String(error)}\n`);
+        return exitCodes.error;
+    }
+}
+
+export function processIo(): CliIo {
+    return {
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+        cwd: process.cwd(),
+        now: () => new Date(),
+    };
+}

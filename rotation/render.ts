@@ -1,0 +1,75 @@
+import type { PlanDocument, PlanPermission } from "./plan";
+
+export type OutputFormat = "table" | "markdown" | "json";
+
+/** Plain-text columns, padded to the widest cell. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[], indent = "  "): string {
+    const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? "").length)));
+    const line = (cells: readonly string[]) => indent + cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ");
+    return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** A GitHub-flavoured markdown table; pipes in cells are escaped. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+    const escape = (cell: string) => cell.replace(/\|/g, "\\|");
+    return [
+        `| ${header.map(escape).join(" | ")} |`,
+        `| ${header.map(() => "---").join(" | ")} |`,
+        ...rows.map((row) => `| ${row.map(escape).join(" | ")} |`),
+    ].join("\n");
+}
+
+function tierLabel(p: PlanPermission): string {
+    if (p.type === "delegated") return "-";
+    const tier = p.tier === null ? "?" : String(p.tier);
+    return p.justification ? `${tier} (justified)` : tier;
+}
+
+function consentLabel(p: PlanPermission): string {
+    if (p.type === "application") return "admin: app role assignment";
+    return `admin, all users: delegated grant${p.adminConsentRequired ? "" : " (user-consentable)"}`;
+}
+
+const permissionHeader = ["TYPE", "API", "PERMISSION", "TIER", "CONSENT"];
+
+function permissionRows(permissions: readonly PlanPermission[]): string[][] {
+    return permissions.map((p) => [p.type, p.api, p.name, tierLabel(p), consentLabel(p)]);
+}
+
+function headline(plan: PlanDocument): string {
+    const t = plan.totals;
+    return (
+        `${plan.project} / ${plan.stack} at ${plan.at}: ${t.apps} app${t.apps === 1 ? "" : "s"}, ` +
+        `${t.permissions} permission${t.permissions === 1 ? "" : "s"} (${t.application} application, ${t.delegated} delegated; ` +
+        `${t.tier0} tier 0, ${t.tier1} tier 1)`
+    );
+}
+
+export function renderPlan(plan: PlanDocument, format: OutputFormat): string {
+    if (format === "json") return JSON.stringify(plan, null, 2) + "\n";
+    const out: string[] = [];
+    if (format === "markdown") {
+        out.push(`## Credential plan: ${plan.project} / ${plan.stack}`, "", headline(plan), "");
+        for (const app of plan.apps) {
+            out.push(`### ${app.name} (${app.displayName})`, "");
+            out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions)) : "_No API permissions._", "");
+        }
+        if (plan.warnings.length) {
+            out.push("### Warnings", "", ...plan.warnings.map((w) => `- \`${w.path}\`: ${w.message}`), "");
+        }
+        return out.join("\n");
+    }
+    out.push(headline(plan), "");
+    for (const app of plan.apps) {
+        out.push(`${app.name}  ${app.displayName}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`);
+        out.push(app.permissions.length ? textTable(permissionHeader, permissionRows(app.permissions)) : "  no API permissions", "");
+    }
+    if (plan.warnings.length) {
+        out.push("Warnings:", ...plan.warnings.map((w) => `  ${w.path}: ${w.message}`), "");
+    }
+    return out.join("\n");
+}
+
+function capitalize(word: string): string {
+    return word.charAt(0) + word.slice(1).toLowerCase();
+}
