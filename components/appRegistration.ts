@@ -88,10 +88,11 @@ export class AppRegistration extends pulumi.ComponentResource {
     readonly tenantId: pulumi.Output<string>;
 
     constructor(name: string, args: AppRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("entra-rotor:index:AppRegistration", name, {}, opts);
+        // Validate before super(): an invalid component registers nothing, not even itself.
         const apiAccess = args.apiAccess ?? [];
         const problems = validateApiAccess(apiAccess);
         if (problems.length > 0) throw new Error(`AppRegistration ${name}: ${problems.join("; ")}`);
+        super("entra-rotor:index:AppRegistration", name, {}, opts);
         const parent = { parent: this };
 
         this.application = new azuread.Application(

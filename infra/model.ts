@@ -1,7 +1,7 @@
 import type { ApiRef } from "./catalog";
 import { ConfigError, type ConfigIssue, IssueList } from "./issues";
 import { type PermissionModel, resolvePermissions } from "./permissions";
-import { appSchema, parseWith } from "./schema";
+import { appSchema, describe, parseEntries, parseWith, permissionEntrySchema, privilegedEntrySchema } from "./schema";
 import { didYouMean } from "./suggest";
 
 export type SignInAudience = "AzureADMyOrg" | "AzureADMultipleOrgs";
@@ -66,7 +66,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
     if (rawApps === undefined) {
         issues.error("apps", `required: list the app registrations under "${input.project}:apps" in the stack config`);
     } else if (!Array.isArray(rawApps)) {
-        issues.error("apps", `must be a list of app registrations, got ${rawApps === null ? "null" : typeof rawApps}`);
+        issues.error("apps", `must be a list of app registrations, got ${describe(rawApps)}`);
     } else {
         const firstByName = new Map<string, number>();
         rawApps.forEach((rawApp: unknown, i) => {
@@ -83,12 +83,20 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
             }
             const parsed = parseWith(appSchema, rawApp, ["apps", i]);
             issues.add(parsed.issues);
+            // The checks of meaning also run on the valid parts of an invalid app, so one run shows everything.
+            const raw = typeof rawApp === "object" && rawApp !== null ? (rawApp as Record<string, unknown>) : {};
+            checkUnique(raw["redirectUris"], `${path}.redirectUris`, "redirect URI", (uri) => uri, issues);
+            checkUnique(raw["owners"], `${path}.owners`, "owner", (owner) => owner.toLowerCase(), issues);
+            const resolved = resolvePermissions(
+                parsed.value ?? {
+                    permissions: parseEntries(permissionEntrySchema, raw["permissions"]),
+                    allowPrivileged: parseEntries(privilegedEntrySchema, raw["allowPrivileged"]),
+                },
+                path,
+            );
+            issues.add(resolved.issues);
             if (!parsed.value) return;
             const app = parsed.value;
-            checkUnique(app.redirectUris ?? [], `${path}.redirectUris`, "redirect URI", issues);
-            checkUnique((app.owners ?? []).map((owner) => owner.toLowerCase()), `${path}.owners`, "owner", issues);
-            const resolved = resolvePermissions(app, path);
-            issues.add(resolved.issues);
             apps.push({
                 name: app.name,
                 displayName: app.displayName ?? app.name,
@@ -130,12 +138,15 @@ export function toIsoSeconds(date: Date): string {
     return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function checkUnique(values: readonly string[], path: string, what: string, issues: IssueList): void {
+/** Reports repeated strings in a raw list (other items have their own structural errors). */
+function checkUnique(list: unknown, path: string, what: string, key: (value: string) => string, issues: IssueList): void {
+    if (!Array.isArray(list)) return;
     const first = new Map<string, number>();
-    values.forEach((value, i) => {
-        const earlier = first.get(value);
+    list.forEach((value: unknown, i) => {
+        if (typeof value !== "string") return;
+        const earlier = first.get(key(value));
         if (earlier !== undefined) issues.error(`${path}[${i}]`, `${what} "${value}" is listed twice (first at ${path}[${earlier}]); remove one`);
-        else first.set(value, i);
+        else first.set(key(value), i);
     });
 }
 

@@ -1,6 +1,6 @@
 import { type ApiRef, findApi, knownApis, type Tier } from "./catalog";
 import { type ConfigIssue, IssueList } from "./issues";
-import type { RawApp } from "./schema";
+import type { RawPermissionEntry, RawPrivilegedEntry } from "./schema";
 import { didYouMean } from "./suggest";
 
 export type PermissionKind = "application" | "delegated";
@@ -23,20 +23,31 @@ export interface PermissionModel {
     readonly path: string;
 }
 
-const placeholderJustifications = /^(todo|tbd|n\/?a|none|test|-+|\.+|x+)$/i;
+/** Text that is there to pass the length check rather than to explain anything. */
+const placeholderJustification = /\b(todo|tbd|fixme|placeholder|lorem ipsum|changeme)\b|^(.)\2*$/i;
+
+/** What the permission policy looks at in an app; invalid entries are undefined and skipped. */
+export interface PermissionInput {
+    readonly permissions?: readonly (RawPermissionEntry | undefined)[];
+    readonly allowPrivileged?: readonly (RawPrivilegedEntry | undefined)[];
+}
 
 /**
  * Validates and resolves an app's permissions against the offline catalog and the permission policy:
  * names must exist, nothing twice, tier 0 needs an `allowPrivileged` justification, tier 1 is a warning.
  * Pure: the same app gives the same result and issues.
  */
-export function resolvePermissions(app: RawApp, appPath: string): { permissions: PermissionModel[]; issues: ConfigIssue[] } {
+export function resolvePermissions(app: PermissionInput, appPath: string): { permissions: PermissionModel[]; issues: ConfigIssue[] } {
     const issues = new IssueList();
     const permissions: PermissionModel[] = [];
     const justifications = collectJustifications(app, appPath, issues);
+    // With an invalid allowPrivileged entry we cannot know what is justified: its own error is reported,
+    // and tier refusals wait until it is fixed rather than being reported wrongly.
+    const allowancesKnown = (app.allowPrivileged ?? []).every((entry) => entry !== undefined);
     const apiFirstSeen = new Map<string, number>();
 
     (app.permissions ?? []).forEach((entry, i) => {
+        if (!entry) return;
         const entryPath = `${appPath}.permissions[${i}]`;
         const api = findApi(entry.api);
         if (!api) {
@@ -67,19 +78,21 @@ export function resolvePermissions(app: RawApp, appPath: string): { permissions:
                     return;
                 }
                 seen.set(name, j);
-                const permission = resolveOne(api, kind, name, path, justifications.get(name), issues);
+                const permission = resolveOne(api, kind, name, path, justifications.get(name), allowancesKnown, issues);
                 if (permission) permissions.push(permission);
             });
         }
     });
 
     // An allowance for something the app does not request is stale, and stale allow-lists hide intent.
-    for (const [name, { path }] of justifications) {
-        const requested = permissions.some((p) => p.kind === "application" && p.api.catalog && p.name === name);
-        if (!requested) {
+    // Only when every permission entry is valid: an allowance may be for a permission in a broken entry.
+    const permissionsKnown = (app.permissions ?? []).every((entry) => entry !== undefined);
+    const requested = permissions.filter((p) => p.kind === "application" && p.api.catalog).map((p) => p.name);
+    for (const [name, { path }] of permissionsKnown ? justifications : []) {
+        if (!requested.includes(name)) {
             issues.error(
                 `${path}.permission`,
-                `"${name}" is not requested by this app as a Microsoft Graph application permission; remove the entry or request the permission`,
+                `"${name}" is not requested by this app as a Microsoft Graph application permission${didYouMean(name, requested)}; remove the entry or request the permission`,
             );
         }
     }
@@ -91,16 +104,17 @@ interface Justification {
     readonly path: string;
 }
 
-function collectJustifications(app: RawApp, appPath: string, issues: IssueList): Map<string, Justification> {
+function collectJustifications(app: PermissionInput, appPath: string, issues: IssueList): Map<string, Justification> {
     const byName = new Map<string, Justification>();
     (app.allowPrivileged ?? []).forEach((entry, k) => {
+        if (!entry) return;
         const path = `${appPath}.allowPrivileged[${k}]`;
         const previous = byName.get(entry.permission);
         if (previous) {
             issues.error(`${path}.permission`, `"${entry.permission}" is already allowed at ${previous.path}; keep one entry`);
             return;
         }
-        if (placeholderJustifications.test(entry.justification)) {
+        if (placeholderJustification.test(entry.justification)) {
             issues.error(`${path}.justification`, `"${entry.justification}" is a placeholder; say why the app needs the permission and what limits its use`);
         }
         byName.set(entry.permission, { text: entry.justification, path });
@@ -114,6 +128,7 @@ function resolveOne(
     name: string,
     path: string,
     justification: Justification | undefined,
+    allowancesKnown: boolean,
     issues: IssueList,
 ): PermissionModel | undefined {
     const catalog = api.catalog;
@@ -128,13 +143,15 @@ function resolveOne(
             issues.error(path, unknownMessage(api, kind, name, Object.keys(catalog.application), name in catalog.delegated ? other : undefined));
             return undefined;
         }
-        if (entry.tier === 0 && !justification) {
+        if (!allowancesKnown || justification) {
+            // Nothing to say: justified, or the allowances are invalid and reported on their own.
+        } else if (entry.tier === 0) {
             issues.error(
                 path,
                 `"${name}" is a tier-0 ${api.displayName} application permission (a known path to Global Administrator); ` +
                     `it is refused unless the app lists it under allowPrivileged with a justification, or choose a narrower permission`,
             );
-        } else if (entry.tier === 1 && !justification) {
+        } else if (entry.tier === 1) {
             issues.warning(path, `"${name}" is a tier-1 (high impact) application permission; prefer a narrower one, or justify it under allowPrivileged`);
         }
         return {

@@ -79,17 +79,27 @@ export function apiAccessFor(app: AppModel, servicePrincipals: ReadonlyMap<strin
 
 function liveId(ids: pulumi.Output<Record<string, string>>, permission: PermissionModel): pulumi.Output<string> {
     return ids.apply((live) => {
-        const id = live?.[permission.name];
-        if (!id) {
-            throw new Error(
-                `${permission.path}: ${permission.api.displayName} in this tenant has no ${permission.kind} permission "${permission.name}"; ` +
-                    `check the name against the API's service principal (names are case-sensitive)`,
-            );
-        }
-        if (permission.catalogId && permission.catalogId !== id) {
-            // Published ids never change, so a mismatch means the shipped catalog is wrong: trust the tenant.
-            void pulumi.log.warn(`${permission.path}: the tenant's id for ${permission.name} differs from the offline catalog; using the tenant's`);
-        }
-        return id;
+        const resolved = resolveLiveId(live, permission);
+        if (resolved.warning) void pulumi.log.warn(resolved.warning);
+        return resolved.id;
     });
+}
+
+/**
+ * A permission's id on the API's live service principal. Throws, naming the config path, when the tenant's
+ * API has no such permission. Published ids never change, so one that differs from the offline catalog
+ * means the shipped catalog is wrong: the tenant's id wins, with a warning.
+ */
+export function resolveLiveId(live: Readonly<Record<string, string>> | undefined, permission: PermissionModel): { id: string; warning?: string } {
+    const id = live?.[permission.name];
+    if (!id) {
+        throw new Error(
+            `${permission.path}: ${permission.api.displayName} in this tenant has no ${permission.kind} permission "${permission.name}"; ` +
+                `check the name against the API's service principal (names are case-sensitive)`,
+        );
+    }
+    if (permission.catalogId && permission.catalogId !== id) {
+        return { id, warning: `${permission.path}: the tenant's id for ${permission.name} (${id}) differs from the offline catalog's (${permission.catalogId}); using the tenant's` };
+    }
+    return { id };
 }

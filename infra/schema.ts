@@ -31,6 +31,7 @@ const nonEmpty = (what: string) =>
 
 const permissionName = z
     .string({ error: "a permission name must be a string, e.g. Mail.Send" })
+    .min(1, { error: "a permission name must not be empty", abort: true })
     .regex(/^\S+$/, { error: "a permission name has no spaces, e.g. Mail.Send" });
 
 export const permissionEntrySchema = z.strictObject({
@@ -88,6 +89,19 @@ export const appSchema = z.strictObject({
 
 export type RawApp = z.infer<typeof appSchema>;
 export type RawPermissionEntry = z.infer<typeof permissionEntrySchema>;
+export type RawPrivilegedEntry = z.infer<typeof privilegedEntrySchema>;
+
+/**
+ * The entries of a list that parse on their own, by index (undefined where an entry is invalid), so that
+ * a broken field elsewhere in an app does not hide the errors of its valid entries.
+ */
+export function parseEntries<T>(schema: z.ZodType<T>, list: unknown): (T | undefined)[] {
+    if (!Array.isArray(list)) return [];
+    return list.map((item) => {
+        const result = schema.safeParse(item);
+        return result.success ? result.data : undefined;
+    });
+}
 
 /** Keys an app accepts, for "did you mean" on unknown keys. */
 const keysByDepth: Record<string, readonly string[]> = {
@@ -103,7 +117,7 @@ function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
     return keysByDepth.app!;
 }
 
-function describe(input: unknown): string {
+export function describe(input: unknown): string {
     if (input === null) return "null";
     if (Array.isArray(input)) return "a list";
     if (typeof input === "object") return "a mapping";

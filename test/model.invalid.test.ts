@@ -1,0 +1,313 @@
+import { describe, expect, it } from "vitest";
+import type { ConfigIssue } from "../infra/issues";
+import { buildModel, type ModelResult } from "../infra/model";
+
+/**
+ * A corpus of invalid stack configs: each must be refused (no model) with an error at the exact config
+ * path, saying what is wrong and how to fix it. Adding a case is one entry in a table.
+ */
+
+const now = new Date("2026-11-23T00:00:00Z");
+
+function build(values: Record<string, unknown>): ModelResult {
+    return buildModel({ project: "entra-rotor", stack: "test", values, source: "Pulumi.test.yaml" }, now);
+}
+
+function errorsOf(result: ModelResult): ConfigIssue[] {
+    return result.issues.filter((issue) => issue.severity === "error");
+}
+
+/** An error at exactly `path` whose message contains `message` (or matches it). */
+function errorAt(path: string, message: string | RegExp) {
+    return expect.objectContaining({
+        path,
+        severity: "error",
+        message: typeof message === "string" ? expect.stringContaining(message) : expect.stringMatching(message),
+    });
+}
+
+const graph = (lists: { application?: unknown; delegated?: unknown }) => ({ api: "Microsoft Graph", ...lists });
+/** A valid app to stand next to the broken one, so paths with an index other than 0 are exercised. */
+const valid = { name: "calendar-reader", permissions: [graph({ application: ["Calendars.Read"] })] };
+const app = (fields: Record<string, unknown>) => ({ name: "test-app", ...fields });
+const stack = (...apps: unknown[]) => ({ apps });
+const justification = "Deploys this stack's app registrations; it can only manage applications it owns.";
+const guid = "0f8fad5b-d4e0-4f3a-9c22-7b1c5e0c3a11";
+
+interface InvalidCase {
+    readonly title: string;
+    readonly values: Record<string, unknown>;
+    /** The exact config path of the expected error. */
+    readonly path: string;
+    /** A fragment of the expected message. */
+    readonly message: string | RegExp;
+}
+
+const cases: InvalidCase[] = [
+    // --- permission names -------------------------------------------------------------------------------
+    { title: "typo'd Graph application permission, with a suggestion", values: stack(valid, app({ permissions: [graph({ application: ["Calendars.Read", "Device.Read.All", "Mail.Sendd"] })] })), path: "apps[1].permissions[0].application[2]", message: 'unknown Microsoft Graph application permission "Mail.Sendd" (did you mean "Mail.Send"?)' },
+    { title: "typo'd long application permission, with a suggestion", values: stack(app({ permissions: [graph({ application: ["RoleManagement.ReadWrite.Directroy"] })] })), path: "apps[0].permissions[0].application[0]", message: 'did you mean "RoleManagement.ReadWrite.Directory"?' },
+    { title: "wrong case of an application permission, with a suggestion", values: stack(app({ permissions: [graph({ application: ["mail.send"] })] })), path: "apps[0].permissions[0].application[0]", message: 'unknown Microsoft Graph application permission "mail.send" (did you mean "Mail.Send"?)' },
+    { title: "typo'd delegated permission, with a suggestion", values: stack(app({ permissions: [graph({ delegated: ["openid", "Calendars.Raed"] })] })), path: "apps[0].permissions[0].delegated[1]", message: 'unknown Microsoft Graph delegated permission "Calendars.Raed" (did you mean "Calendars.Read"?)' },
+    { title: "made-up permission name", values: stack(app({ permissions: [graph({ application: ["Everything.ReadWrite.Forever"] })] })), path: "apps[0].permissions[0].application[0]", message: 'unknown Microsoft Graph application permission "Everything.ReadWrite.Forever"' },
+    { title: "delegated-only permission listed as application", values: stack(app({ permissions: [graph({ application: ["User.Read"] })] })), path: "apps[0].permissions[0].application[0]", message: '"User.Read" is a Microsoft Graph delegated permission, not an application one; move it under delegated' },
+    { title: "offline_access listed as application", values: stack(app({ permissions: [graph({ application: ["Calendars.Read", "offline_access"] })] })), path: "apps[0].permissions[0].application[1]", message: "move it under delegated" },
+    { title: "application-only permission listed as delegated", values: stack(app({ permissions: [graph({ delegated: ["Application.ReadWrite.OwnedBy"] })] })), path: "apps[0].permissions[0].delegated[0]", message: '"Application.ReadWrite.OwnedBy" is a Microsoft Graph application permission, not a delegated one; move it under application' },
+    { title: "permission name with a space", values: stack(app({ permissions: [graph({ application: ["Mail Send"] })] })), path: "apps[0].permissions[0].application[0]", message: "a permission name has no spaces" },
+    { title: "permission name not a string", values: stack(app({ permissions: [graph({ delegated: ["openid", 1] })] })), path: "apps[0].permissions[0].delegated[1]", message: "a permission name must be a string" },
+    { title: "permission list is a string", values: stack(app({ permissions: [graph({ application: "Mail.Send" })] })), path: "apps[0].permissions[0].application", message: "a list of application permission names" },
+    { title: "application permission listed twice", values: stack(app({ permissions: [graph({ application: ["Calendars.Read", "Device.Read.All", "Calendars.Read"] })] })), path: "apps[0].permissions[0].application[2]", message: '"Calendars.Read" is listed twice (first at apps[0].permissions[0].application[0]); remove one' },
+    { title: "delegated permission listed twice", values: stack(app({ permissions: [graph({ delegated: ["User.Read", "openid", "User.Read"] })] })), path: "apps[0].permissions[0].delegated[2]", message: '"User.Read" is listed twice (first at apps[0].permissions[0].delegated[0])' },
+
+    // --- APIs ---------------------------------------------------------------------------------------------
+    { title: "typo'd API name, with a suggestion", values: stack(app({ permissions: [{ api: "Microsoft Grpah", application: ["Calendars.Read"] }] })), path: "apps[0].permissions[0].api", message: 'unknown API "Microsoft Grpah" (did you mean "Microsoft Graph"?)' },
+    { title: "unknown API name, listing the known ones", values: stack(app({ permissions: [{ api: "Slack", application: ["chat:write"] }] })), path: "apps[0].permissions[0].api", message: /^unknown API "Slack"; name one of "Microsoft Graph", .* or give the API's appId/ },
+    { title: "API missing from a permission entry", values: stack(app({ permissions: [{ application: ["Calendars.Read"] }] })), path: "apps[0].permissions[0].api", message: "required: the API" },
+    { title: "API is an empty string", values: stack(app({ permissions: [{ api: "", application: ["Calendars.Read"] }] })), path: "apps[0].permissions[0].api", message: "name the API" },
+    { title: "same API listed twice", values: stack(app({ permissions: [graph({ application: ["Calendars.Read"] }), graph({ delegated: ["User.Read"] })] })), path: "apps[0].permissions[1].api", message: "Microsoft Graph is already listed at apps[0].permissions[0]; list all its permissions in that entry" },
+    { title: "same API listed twice, once by appId", values: stack(app({ permissions: [graph({ application: ["Calendars.Read"] }), { api: "00000003-0000-0000-c000-000000000000", application: ["Mail.Read"] }] })), path: "apps[0].permissions[1].api", message: "Microsoft Graph is already listed at apps[0].permissions[0]" },
+    { title: "same API listed twice, differing in case", values: stack(app({ permissions: [{ api: "Azure Key Vault", delegated: ["user_impersonation"] }, { api: "azure key vault", delegated: ["user_impersonation"] }] })), path: "apps[0].permissions[1].api", message: "Azure Key Vault is already listed at apps[0].permissions[0]" },
+    { title: "entry with no permission", values: stack(app({ permissions: [graph({})] })), path: "apps[0].permissions[0]", message: "requests no permission on Microsoft Graph; add application: [...] or delegated: [...], or remove the entry" },
+    { title: "entry with empty permission lists", values: stack(app({ permissions: [{ api: "Office 365 Exchange Online", application: [], delegated: [] }] })), path: "apps[0].permissions[0]", message: "requests no permission on Office 365 Exchange Online" },
+
+    // --- privileged permissions ---------------------------------------------------------------------------
+    { title: "tier-0 RoleManagement.ReadWrite.Directory without allowPrivileged", values: stack(valid, app({ permissions: [graph({ application: ["RoleManagement.ReadWrite.Directory"] })] })), path: "apps[1].permissions[0].application[0]", message: '"RoleManagement.ReadWrite.Directory" is a tier-0 Microsoft Graph application permission (a known path to Global Administrator)' },
+    { title: "tier-0 Application.ReadWrite.All without allowPrivileged", values: stack(app({ permissions: [graph({ application: ["Calendars.Read", "Application.ReadWrite.All"] })] })), path: "apps[0].permissions[0].application[1]", message: "it is refused unless the app lists it under allowPrivileged with a justification" },
+    { title: "tier-0 permission on Graph named by appId", values: stack(app({ permissions: [{ api: "00000003-0000-0000-c000-000000000000", application: ["AppRoleAssignment.ReadWrite.All"] }] })), path: "apps[0].permissions[0].application[0]", message: "tier-0" },
+    { title: "tier-0 permission justified for another permission", values: stack(app({ permissions: [graph({ application: ["Directory.ReadWrite.All", "Application.ReadWrite.OwnedBy"] })], allowPrivileged: [{ permission: "Application.ReadWrite.OwnedBy", justification }] })), path: "apps[0].permissions[0].application[0]", message: '"Directory.ReadWrite.All" is a tier-0' },
+    { title: "allowPrivileged for a permission not requested", values: stack(app({ permissions: [graph({ application: ["Calendars.Read"] })], allowPrivileged: [{ permission: "Application.ReadWrite.All", justification }] })), path: "apps[0].allowPrivileged[0].permission", message: '"Application.ReadWrite.All" is not requested by this app as a Microsoft Graph application permission; remove the entry or request the permission' },
+    { title: "allowPrivileged for a permission requested only as delegated", values: stack(app({ permissions: [graph({ delegated: ["Mail.Send"] })], allowPrivileged: [{ permission: "Mail.Send", justification }] })), path: "apps[0].allowPrivileged[0].permission", message: "is not requested by this app as a Microsoft Graph application permission" },
+    { title: "allowPrivileged for an app without permissions", values: stack(app({ allowPrivileged: [{ permission: "Mail.Send", justification }] })), path: "apps[0].allowPrivileged[0].permission", message: '"Mail.Send" is not requested by this app' },
+    { title: "duplicate allowPrivileged entry", values: stack(app({ permissions: [graph({ application: ["Application.ReadWrite.OwnedBy"] })], allowPrivileged: [{ permission: "Application.ReadWrite.OwnedBy", justification }, { permission: "Application.ReadWrite.OwnedBy", justification: `${justification} Again.` }] })), path: "apps[0].allowPrivileged[1].permission", message: '"Application.ReadWrite.OwnedBy" is already allowed at apps[0].allowPrivileged[0]; keep one entry' },
+    { title: "justification too short", values: stack(app({ permissions: [graph({ application: ["Application.ReadWrite.OwnedBy"] })], allowPrivileged: [{ permission: "Application.ReadWrite.OwnedBy", justification: "needed for CI" }] })), path: "apps[0].allowPrivileged[0].justification", message: "write a justification of at least 20 characters" },
+    { title: "justification padded with spaces to look long", values: stack(app({ permissions: [graph({ application: ["Application.ReadWrite.OwnedBy"] })], allowPrivileged: [{ permission: "Application.ReadWrite.OwnedBy", justification: "     needed            " }] })), path: "apps[0].allowPrivileged[0].justification", message: "at least 20 characters" },
+    { title: "placeholder justification TODO", values: stack(app({ permissions: [graph({ application: ["Application.ReadWrite.All"] })], allowPrivileged: [{ permission: "Application.ReadWrite.All", justification: "TODO" }] })), path: "apps[0].allowPrivileged[0].justification", message: "write a justification" },
+    { title: "long justification that is a TODO", values: stack(app({ permissions: [graph({ application: ["Application.ReadWrite.All"] })], allowPrivileged: [{ permission: "Application.ReadWrite.All", justification: "TODO: write the justification later" }] })), path: "apps[0].allowPrivileged[0].justification", message: "is a placeholder" },
+    { title: "empty permission name", values: stack(app({ permissions: [graph({ application: [""] })] })), path: "apps[0].permissions[0].application[0]", message: "a permission name must not be empty" },
+    { title: "misspelled allowPrivileged permission, with a suggestion", values: stack(app({ permissions: [graph({ application: ["Mail.Send"] })], allowPrivileged: [{ permission: "Mail.Sendd", justification }] })), path: "apps[0].allowPrivileged[0].permission", message: '(did you mean "Mail.Send"?)' },
+    { title: "placeholder justification of filler characters", values: stack(app({ permissions: [graph({ application: ["Application.ReadWrite.All"] })], allowPrivileged: [{ permission: "Application.ReadWrite.All", justification: "x".repeat(24) }] })), path: "apps[0].allowPrivileged[0].justification", message: '"xxxxxxxxxxxxxxxxxxxxxxxx" is a placeholder; say why the app needs the permission' },
+    { title: "justification missing", values: stack(app({ permissions: [graph({ application: ["Application.ReadWrite.All"] })], allowPrivileged: [{ permission: "Application.ReadWrite.All" }] })), path: "apps[0].allowPrivileged[0].justification", message: "required: why the app needs this permission" },
+    { title: "allowPrivileged permission missing", values: stack(app({ allowPrivileged: [{ justification }] })), path: "apps[0].allowPrivileged[0].permission", message: "required: the Microsoft Graph application permission being allowed" },
+    { title: "allowPrivileged not a list", values: stack(app({ allowPrivileged: "Mail.Send" })), path: "apps[0].allowPrivileged", message: "a list of {permission, justification} entries" },
+
+    // --- app names ----------------------------------------------------------------------------------------
+    { title: "duplicate app name", values: stack(valid, app({ name: "mail-sender" }), app({ name: "mail-sender" })), path: "apps[2].name", message: 'duplicate app name "mail-sender" (first at apps[1]); app names are unique in a stack' },
+    { title: "duplicate app name, even when the duplicate has other errors", values: stack(valid, app({ name: "calendar-reader", displayName: 42 })), path: "apps[1].name", message: 'duplicate app name "calendar-reader" (first at apps[0])' },
+    { title: "app name with uppercase letters", values: stack(app({ name: "Mail-Sender" })), path: "apps[0].name", message: "must be 3-40 lowercase letters, digits or '-'" },
+    { title: "app name starting with a digit", values: stack(valid, app({ name: "1mail" })), path: "apps[1].name", message: "starting with a letter" },
+    { title: "app name over 40 characters", values: stack(app({ name: `a${"b".repeat(40)}` })), path: "apps[0].name", message: "must be 3-40 lowercase letters" },
+    { title: "app name ending with a hyphen", values: stack(app({ name: "mail-" })), path: "apps[0].name", message: "ending with a letter or digit" },
+    { title: "app name under 3 characters", values: stack(app({ name: "ab" })), path: "apps[0].name", message: "must be 3-40 lowercase letters" },
+    { title: "app name with an underscore", values: stack(app({ name: "mail_sender" })), path: "apps[0].name", message: "must be 3-40 lowercase letters" },
+    { title: "app name missing", values: stack({ displayName: "Mail Sender" }), path: "apps[0].name", message: "required: a stable name for the app" },
+    { title: "app name not a string", values: stack({ name: 42 }), path: "apps[0].name", message: "must be a string" },
+
+    // --- unknown keys ---------------------------------------------------------------------------------------
+    { title: "unknown key in an app, with a suggestion", values: stack(app({ permisions: [graph({ application: ["Calendars.Read"] })] })), path: "apps[0].permisions", message: 'unknown key "permisions" (did you mean "permissions"?); allowed keys: name, displayName' },
+    { title: "unknown key in an app, differing in case", values: stack(app({ redirectURIs: ["https://app.contoso.com/cb"] })), path: "apps[0].redirectURIs", message: 'did you mean "redirectUris"?' },
+    { title: "unknown key in a permission entry, with a suggestion", values: stack(app({ permissions: [{ api: "Microsoft Graph", aplication: ["Calendars.Read"] }] })), path: "apps[0].permissions[0].aplication", message: 'unknown key "aplication" (did you mean "application"?); allowed keys: api, application, delegated' },
+    { title: "unknown key in an allowPrivileged entry, with a suggestion", values: stack(app({ allowPrivileged: [{ permission: "Mail.Send", justfication: justification }] })), path: "apps[0].allowPrivileged[0].justfication", message: 'unknown key "justfication" (did you mean "justification"?); allowed keys: permission, justification' },
+    { title: "unknown top-level config key, with a suggestion", values: { aps: [valid] }, path: "aps", message: 'unknown config key "entra-rotor:aps" (did you mean "entra-rotor:apps"?); known keys: entra-rotor:apps' },
+    { title: "unknown top-level config key next to apps", values: { apps: [valid], owner: "platform-team" }, path: "owner", message: 'unknown config key "entra-rotor:owner"' },
+
+    // --- shape of apps ------------------------------------------------------------------------------------
+    { title: "apps missing", values: {}, path: "apps", message: 'required: list the app registrations under "entra-rotor:apps"' },
+    { title: "apps is a mapping", values: { apps: { name: "mail-sender" } }, path: "apps", message: "must be a list of app registrations" },
+    { title: "apps is a string (unparsed structured config)", values: { apps: "mail-sender" }, path: "apps", message: "must be a list of app registrations, got string" },
+    { title: "apps is null", values: { apps: null }, path: "apps", message: "must be a list of app registrations, got null" },
+    { title: "app is a string", values: stack(valid, "mail-sender"), path: "apps[1]", message: 'expected a mapping, got string "mail-sender"' },
+    { title: "app is a list", values: stack(["mail-sender"]), path: "apps[0]", message: "expected a mapping, got a list" },
+    { title: "app is null", values: stack(null), path: "apps[0]", message: "expected a mapping, got null" },
+    { title: "permissions is a mapping", values: stack(app({ permissions: graph({ application: ["Calendars.Read"] }) })), path: "apps[0].permissions", message: "a list of {api, application, delegated} entries" },
+    { title: "permission entry is a string", values: stack(app({ permissions: ["Mail.Send"] })), path: "apps[0].permissions[0]", message: "expected a mapping" },
+
+    // --- app fields -----------------------------------------------------------------------------------------
+    { title: "displayName is a number", values: stack(app({ displayName: 42 })), path: "apps[0].displayName", message: "must be a string" },
+    { title: "displayName is empty", values: stack(app({ displayName: "" })), path: "apps[0].displayName", message: "must not be empty; omit it to use the app's name" },
+    { title: "displayName is blank", values: stack(app({ displayName: "   " })), path: "apps[0].displayName", message: "must not be empty" },
+    { title: "displayName over 256 characters", values: stack(app({ displayName: "x".repeat(257) })), path: "apps[0].displayName", message: "is at most 256 characters" },
+    { title: "description is a list", values: stack(app({ description: ["sends mail"] })), path: "apps[0].description", message: "must be a string" },
+    { title: "signInAudience not supported", values: stack(app({ signInAudience: "AzureADandPersonalMicrosoftAccount" })), path: "apps[0].signInAudience", message: "must be AzureADMyOrg (single tenant, the default) or AzureADMultipleOrgs" },
+    { title: "signInAudience in the wrong case", values: stack(app({ signInAudience: "azureadmyorg" })), path: "apps[0].signInAudience", message: "must be AzureADMyOrg" },
+
+    // --- redirect URIs --------------------------------------------------------------------------------------
+    { title: "redirectUris is a string", values: stack(app({ redirectUris: "https://app.contoso.com/cb" })), path: "apps[0].redirectUris", message: "a list of https redirect URIs" },
+    { title: "redirect URI is not a string", values: stack(app({ redirectUris: [7] })), path: "apps[0].redirectUris[0]", message: "a redirect URI must be a string" },
+    { title: "http redirect URI on a non-localhost host", values: stack(app({ redirectUris: ["https://app.contoso.com/cb", "http://app.contoso.com/cb"] })), path: "apps[0].redirectUris[1]", message: '"http://app.contoso.com/cb" must use https (http is allowed for localhost only)' },
+    { title: "redirect URI with another scheme", values: stack(app({ redirectUris: ["ftp://app.contoso.com/cb"] })), path: "apps[0].redirectUris[0]", message: "must use https" },
+    { title: "wildcard redirect URI host", values: stack(app({ redirectUris: ["https://*.contoso.com/cb"] })), path: "apps[0].redirectUris[0]", message: "contains a wildcard, which Entra does not allow" },
+    { title: "wildcard redirect URI path", values: stack(app({ redirectUris: ["https://app.contoso.com/*"] })), path: "apps[0].redirectUris[0]", message: "contains a wildcard" },
+    { title: "redirect URI that is not a URI", values: stack(app({ redirectUris: ["app.contoso.com/cb"] })), path: "apps[0].redirectUris[0]", message: '"app.contoso.com/cb" is not an absolute URI; write it as https://host/path' },
+    { title: "redirect URI over 256 characters", values: stack(app({ redirectUris: [`https://app.contoso.com/${"a".repeat(240)}`] })), path: "apps[0].redirectUris[0]", message: "a redirect URI is at most 256 characters" },
+    { title: "duplicate redirect URI", values: stack(app({ redirectUris: ["https://app.contoso.com/cb", "http://localhost:8080/cb", "https://app.contoso.com/cb"] })), path: "apps[0].redirectUris[2]", message: 'redirect URI "https://app.contoso.com/cb" is listed twice (first at apps[0].redirectUris[0]); remove one' },
+
+    // --- owners ---------------------------------------------------------------------------------------------
+    { title: "owner not a GUID", values: stack(app({ owners: ["platform-team@contoso.com"] })), path: "apps[0].owners[0]", message: "an owner is the object id (a GUID) of a user or service principal" },
+    { title: "owners is a string", values: stack(app({ owners: guid })), path: "apps[0].owners", message: "a list of owner object ids (GUIDs)" },
+    { title: "duplicate owner", values: stack(app({ owners: [guid, guid] })), path: "apps[0].owners[1]", message: `owner "${guid}" is listed twice (first at apps[0].owners[0]); remove one` },
+    { title: "duplicate owner differing in case", values: stack(app({ owners: [guid, guid.toUpperCase()] })), path: "apps[0].owners[1]", message: "is listed twice (first at apps[0].owners[0])" },
+];
+
+describe("buildModel refuses invalid stack configs", () => {
+    it("has a corpus of distinct cases", () => {
+        expect(cases.length).toBeGreaterThanOrEqual(35);
+        expect(new Set(cases.map((c) => c.title)).size).toBe(cases.length);
+    });
+
+    it.each(cases)("$title -> $path", ({ values, path, message }) => {
+        const result = build(values);
+        expect(result.model).toBeUndefined();
+        expect(errorsOf(result)).toContainEqual(errorAt(path, message));
+    });
+});
+
+interface MultiCase {
+    readonly title: string;
+    readonly values: Record<string, unknown>;
+    /** Every error expected, all from one run. */
+    readonly errors: ReadonlyArray<readonly [path: string, message: string | RegExp]>;
+}
+
+const multiCases: MultiCase[] = [
+    {
+        title: "a typo'd permission, a tier-0 permission without justification and a duplicate app name",
+        values: stack(
+            app({ name: "mail-sender", permissions: [graph({ application: ["Mail.Sendd"] })] }),
+            app({ name: "deployer", permissions: [graph({ application: ["Application.ReadWrite.All"] })] }),
+            app({ name: "mail-sender", permissions: [graph({ application: ["Calendars.Read"] })] }),
+        ),
+        errors: [
+            ["apps[0].permissions[0].application[0]", 'did you mean "Mail.Send"?'],
+            ["apps[1].permissions[0].application[0]", "tier-0"],
+            ["apps[2].name", 'duplicate app name "mail-sender" (first at apps[0])'],
+        ],
+    },
+    {
+        title: "an unknown top-level key and apps missing",
+        values: { aps: [valid] },
+        errors: [
+            ["aps", 'did you mean "entra-rotor:apps"?'],
+            ["apps", "required"],
+        ],
+    },
+    {
+        title: "several semantic errors in one app",
+        values: stack(
+            app({
+                permissions: [
+                    graph({ application: ["Mail.Sendd", "User.Read", "Calendars.Read", "Calendars.Read", "RoleManagement.ReadWrite.Directory"] }),
+                    { api: "Microsoft Grpah", delegated: ["User.Read"] },
+                    { api: "Azure Key Vault" },
+                ],
+                allowPrivileged: [{ permission: "Application.ReadWrite.All", justification }],
+                owners: [guid, guid],
+            }),
+        ),
+        errors: [
+            ["apps[0].permissions[0].application[0]", 'did you mean "Mail.Send"?'],
+            ["apps[0].permissions[0].application[1]", "move it under delegated"],
+            ["apps[0].permissions[0].application[3]", "is listed twice"],
+            ["apps[0].permissions[0].application[4]", "tier-0"],
+            ["apps[0].permissions[1].api", 'did you mean "Microsoft Graph"?'],
+            ["apps[0].permissions[2]", "requests no permission on Azure Key Vault"],
+            ["apps[0].allowPrivileged[0].permission", "is not requested by this app"],
+            ["apps[0].owners[1]", "is listed twice"],
+        ],
+    },
+    {
+        title: "several structural errors in one app, each at its own path",
+        values: stack(app({ name: "Bad_Name", displayName: 42, signInAudience: "Everyone", redirectUris: ["http://app.contoso.com/cb", "https://*.contoso.com"], owners: ["me"], permisions: [] })),
+        errors: [
+            ["apps[0].name", "must be 3-40 lowercase letters"],
+            ["apps[0].displayName", "must be a string"],
+            ["apps[0].signInAudience", "must be AzureADMyOrg"],
+            ["apps[0].redirectUris[0]", "must use https"],
+            ["apps[0].redirectUris[1]", "contains a wildcard"],
+            ["apps[0].owners[0]", "GUID"],
+            ["apps[0].permisions", 'did you mean "permissions"?'],
+        ],
+    },
+    {
+        title: "structural errors in one app and semantic errors in another",
+        values: stack(app({ name: "broken-app", redirectUris: "https://app.contoso.com/cb" }), app({ name: "typo-app", permissions: [graph({ delegated: ["Calendars.Raed"] })] })),
+        errors: [
+            ["apps[0].redirectUris", "a list of https redirect URIs"],
+            ["apps[1].permissions[0].delegated[0]", 'did you mean "Calendars.Read"?'],
+        ],
+    },
+];
+
+describe("buildModel reports every error at once", () => {
+    it.each(multiCases)("$title", ({ values, errors }) => {
+        const result = build(values);
+        expect(result.model).toBeUndefined();
+        const actual = errorsOf(result);
+        for (const [path, message] of errors) expect(actual).toContainEqual(errorAt(path, message));
+        // No error is reported twice at the same path.
+        expect(new Set(actual.map((issue) => `${issue.path}\n${issue.message}`)).size).toBe(actual.length);
+    });
+});
+
+describe("warnings alone do not refuse the config", () => {
+    it("builds the model for a tier-1 permission without justification, with a warning at its path", () => {
+        const result = build(stack(valid, app({ permissions: [graph({ application: ["Mail.Send"] })] })));
+        expect(errorsOf(result)).toEqual([]);
+        expect(result.model).toBeDefined();
+        expect(result.model!.warnings).toContainEqual(
+            expect.objectContaining({ path: "apps[1].permissions[0].application[0]", severity: "warning", message: expect.stringContaining('"Mail.Send" is a tier-1') }),
+        );
+    });
+
+    it("builds the model for several tier-1 permissions across apps, one warning each", () => {
+        const result = build(stack(app({ name: "mail-sender", permissions: [graph({ application: ["Mail.Send", "Calendars.Read"] })] }), app({ name: "site-reader", permissions: [graph({ application: ["Sites.Selected"] })] })));
+        expect(result.model).toBeDefined();
+        expect(result.model!.warnings.map((w) => w.path)).toEqual(["apps[0].permissions[0].application[0]", "apps[1].permissions[0].application[0]"]);
+    });
+
+    it("builds the model for an empty apps list, with a warning", () => {
+        const result = build({ apps: [] });
+        expect(result.model).toBeDefined();
+        expect(result.model!.apps).toEqual([]);
+        expect(result.model!.warnings).toContainEqual(expect.objectContaining({ path: "apps", severity: "warning" }));
+    });
+
+    it("accepts a justified tier-0 permission and http on localhost without any issue", () => {
+        const result = build(
+            stack(
+                app({
+                    redirectUris: ["http://localhost:8080/cb", "http://127.0.0.1/cb", "https://app.contoso.com/cb"],
+                    owners: [guid],
+                    permissions: [graph({ application: ["Application.ReadWrite.OwnedBy"] })],
+                    allowPrivileged: [{ permission: "Application.ReadWrite.OwnedBy", justification }],
+                }),
+            ),
+        );
+        expect(result.issues).toEqual([]);
+        expect(result.model).toBeDefined();
+    });
+
+    it("refuses the config when a warning comes with an error elsewhere", () => {
+        const result = build(stack(app({ name: "mail-sender", permissions: [graph({ application: ["Mail.Send"] })] }), app({ name: "bad-app", owners: ["me"] })));
+        expect(result.model).toBeUndefined();
+        expect(result.issues).toContainEqual(expect.objectContaining({ path: "apps[0].permissions[0].application[0]", severity: "warning" }));
+        expect(errorsOf(result)).toContainEqual(errorAt("apps[1].owners[0]", "GUID"));
+    });
+});
+
+/**
+ * buildModel promises to collect every problem at once ("one run reports structural and semantic errors
+ * together", infra/schema.ts), but when an app fails the schema its permissions, redirect URIs and owners
+ * are not checked at all. These assert the promised behaviour and fail until that is fixed.
+ */
+describe("semantic errors are reported even when the same app has a structural error", () => {
+    const gaps: InvalidCase[] = [
+        { title: "a typo'd permission next to a displayName of the wrong type", values: stack(app({ displayName: 42, permissions: [graph({ application: ["Mail.Sendd"] })] })), path: "apps[0].permissions[0].application[0]", message: 'did you mean "Mail.Send"?' },
+        { title: "a tier-0 permission whose justification is a too-short placeholder", values: stack(app({ permissions: [graph({ application: ["Application.ReadWrite.All", "Mail.Sendd"] })], allowPrivileged: [{ permission: "Application.ReadWrite.All", justification: "TODO" }] })), path: "apps[0].permissions[0].application[1]", message: 'did you mean "Mail.Send"?' },
+        { title: "a duplicate redirect URI next to an http one", values: stack(app({ redirectUris: ["https://app.contoso.com/cb", "http://app.contoso.com/cb", "https://app.contoso.com/cb"] })), path: "apps[0].redirectUris[2]", message: "is listed twice" },
+    ];
+    it.each(gaps)("$title -> $path", ({ values, path, message }) => {
+        const result = build(values);
+        expect(result.model).toBeUndefined();
+        expect(errorsOf(result)).toContainEqual(errorAt(path, message));
+    });
+});

@@ -1,0 +1,50 @@
+import * as path from "node:path";
+import { vi } from "vitest";
+import type { StackConfigInput } from "../../infra/model";
+import { readStackConfig } from "../../infra/stackFiles";
+import { type MockApi, ProviderMocks, defaultApis, settle, valueOf } from "./pulumiMocks";
+
+export const repoRoot = path.resolve(__dirname, "../..");
+
+/** The sample stack's config, as the CLI reads it from Pulumi.dev.yaml. */
+export function sampleStack(): StackConfigInput {
+    return readStackConfig(repoRoot, "dev");
+}
+
+/** Config values as the Pulumi CLI hands them to a program: namespaced keys, structured values as JSON. */
+export function asRuntimeConfig(values: Record<string, unknown>, project = "entra-rotor"): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(values)) out[`${project}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    return out;
+}
+
+export interface ProgramRun {
+    readonly mocks: ProviderMocks;
+    /** The program's stack exports, resolved. */
+    readonly exports: Record<string, unknown>;
+}
+
+/**
+ * Evaluates infra/index.ts, the real program, under Pulumi's mock runtime with the given config, at `now`.
+ * Modules are reset first so that each run is a fresh program, as each `pulumi up` is.
+ */
+export async function runProgram(
+    values: Record<string, unknown>,
+    options: { now?: Date; preview?: boolean; apis?: Map<string, MockApi> } = {},
+): Promise<ProgramRun> {
+    vi.resetModules();
+    const pulumi = await import("@pulumi/pulumi");
+    const mocks = new ProviderMocks(options.apis ?? defaultApis());
+    await pulumi.runtime.setMocks(mocks, "entra-rotor", "dev", options.preview ?? false);
+    pulumi.runtime.setAllConfig(asRuntimeConfig(values));
+    if (options.now) vi.setSystemTime(options.now);
+    try {
+        const program = (await import("../../infra/index")) as Record<string, unknown>;
+        const exports: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(program)) exports[name] = await valueOf(pulumi.output(value));
+        await settle();
+        return { mocks, exports };
+    } finally {
+        if (options.now) vi.useRealTimers();
+    }
+}

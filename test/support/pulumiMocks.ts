@@ -1,0 +1,154 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import graphServicePrincipal from "../fixtures/graph-service-principal.json";
+import { graphCatalog } from "../../infra/catalog";
+
+/**
+ * Pulumi mocks that answer like the azuread provider does: ids such as `/applications/<guid>`,
+ * `clientId`, `objectId`, `applicationTenantId`. Ids are derived from the resource name so that two
+ * evaluations of the same program produce identical values (the idempotence tests compare them).
+ */
+
+export const mockTenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+export interface RegisteredResource {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Record<string, unknown>;
+    readonly id: string;
+    readonly state: Record<string, unknown>;
+}
+
+export interface InvokeRecord {
+    readonly token: string;
+    readonly inputs: Record<string, unknown>;
+}
+
+/** A service principal of an API as the tenant has it. */
+export interface MockApi {
+    readonly objectId: string;
+    readonly displayName: string;
+    readonly appRoleIds: Record<string, string>;
+    readonly scopeIds: Record<string, string>;
+}
+
+/** A deterministic GUID from a seed. */
+export function guidFrom(seed: string): string {
+    const h = createHash("sha256").update(seed).digest("hex");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * Microsoft Graph as a current tenant has it: the real 2023 service principal response, plus the
+ * permissions published since (from the catalog), whose ids never change.
+ */
+export function graphApi(): MockApi {
+    const sp = graphServicePrincipal.value[0]!;
+    const appRoleIds: Record<string, string> = {};
+    const scopeIds: Record<string, string> = {};
+    for (const [name, entry] of Object.entries(graphCatalog.application)) appRoleIds[name] = entry.id;
+    for (const [name, entry] of Object.entries(graphCatalog.delegated)) scopeIds[name] = entry.id;
+    for (const role of sp.appRoles) appRoleIds[role.value] = role.id;
+    for (const scope of sp.oauth2PermissionScopes) scopeIds[scope.value] = scope.id;
+    return { objectId: sp.id, displayName: sp.displayName, appRoleIds, scopeIds };
+}
+
+export const exchangeAppId = "00000002-0000-0ff1-ce00-000000000000";
+
+export function defaultApis(): Map<string, MockApi> {
+    return new Map([
+        [graphCatalog.resourceAppId, graphApi()],
+        [
+            exchangeAppId,
+            {
+                objectId: guidFrom("exchange-sp"),
+                displayName: "Office 365 Exchange Online",
+                appRoleIds: { full_access_as_app: "dc890d15-9560-4a4c-9b7f-a736ec74ec40", "Exchange.ManageAsApp": "dc50a0fb-09a3-484d-be87-e023b12c6440" },
+                scopeIds: { "EWS.AccessAsUser.All": "3b5f3d61-589b-4a3c-a359-5dd4b5ee5bd5" },
+            },
+        ],
+    ]);
+}
+
+export class ProviderMocks implements pulumi.runtime.Mocks {
+    readonly resources: RegisteredResource[] = [];
+    readonly invokes: InvokeRecord[] = [];
+
+    constructor(readonly apis: Map<string, MockApi> = defaultApis()) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+        const inputs = args.inputs as Record<string, unknown>;
+        const objectId = guidFrom(`${args.type}/${args.name}`);
+        let id: string = objectId;
+        let state: Record<string, unknown> = { ...inputs };
+        switch (args.type) {
+            case "azuread:index/application:Application":
+                id = `/applications/${objectId}`;
+                state = { ...inputs, objectId, clientId: guidFrom(`client/${args.name}`), publisherDomain: "contoso.onmicrosoft.com" };
+                break;
+            case "azuread:index/servicePrincipal:ServicePrincipal":
+                id = `/servicePrincipals/${objectId}`;
+                state = { ...inputs, objectId, applicationTenantId: mockTenantId, type: "Application" };
+                break;
+            case "azuread:index/appRoleAssignment:AppRoleAssignment":
+                id = `/servicePrincipals/${String(inputs["resourceObjectId"])}/appRoleAssignedTo/${objectId}`;
+                state = { ...inputs, principalType: "ServicePrincipal" };
+                break;
+            case "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant":
+                id = objectId.replace(/-/g, "").slice(0, 27);
+                break;
+        }
+        this.resources.push({ type: args.type, name: args.name, inputs, id, state });
+        return { id, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+        const inputs = args.inputs as Record<string, unknown>;
+        this.invokes.push({ token: args.token, inputs });
+        if (args.token === "azuread:index/getServicePrincipal:getServicePrincipal") {
+            const api = this.apis.get(String(inputs["clientId"]));
+            if (!api) throw new Error(`service principal not found for client ID ${String(inputs["clientId"])}`);
+            return {
+                id: api.objectId,
+                objectId: api.objectId,
+                clientId: inputs["clientId"],
+                displayName: api.displayName,
+                appRoleIds: api.appRoleIds,
+                oauth2PermissionScopeIds: api.scopeIds,
+            };
+        }
+        if (args.token === "azuread:index/getClientConfig:getClientConfig") {
+            return { id: mockTenantId, tenantId: mockTenantId, clientId: guidFrom("deployer"), objectId: guidFrom("deployer-sp") };
+        }
+        throw new Error(`unexpected invoke ${args.token}`);
+    }
+
+    ofType(type: string): RegisteredResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+}
+
+export const types = {
+    application: "azuread:index/application:Application",
+    servicePrincipal: "azuread:index/servicePrincipal:ServicePrincipal",
+    appRoleAssignment: "azuread:index/appRoleAssignment:AppRoleAssignment",
+    delegatedGrant: "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
+    appRegistration: "entra-rotor:index:AppRegistration",
+} as const;
+
+/** Resolves an output's value (under mocks every output is known). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
+
+/** Whether an output is marked secret. */
+export function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
+    return pulumi.isSecret(output);
+}
+
+/** Waits until every resource registration and invoke in flight has been answered. */
+export async function settle(): Promise<void> {
+    // Internal to @pulumi/pulumi, but the only way to know the mock monitor has seen everything.
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+    await settings.waitForRPCs();
+}
