@@ -6,6 +6,9 @@ import { readStackConfig } from "../infra/stackFiles";
 import { buildPlan } from "./plan";
 import { type OutputFormat, renderPlan } from "./render";
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { version } = require("../package.json") as { version: string };
+
 /** Where the CLI writes and what it reads from its surroundings, so tests run it in-process. */
 export interface CliIo {
     readonly stdout: (text: string) => void;
@@ -34,6 +37,7 @@ function formatOption(formats: readonly OutputFormat[]): Option {
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     const program = new Command("rotor")
         .description("Entra ID app registrations as code, with credentials that rotate themselves (entra-rotor)")
+        .version(version)
         .showHelpAfterError("(run rotor --help for usage)")
         .exitOverride()
         .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
@@ -65,10 +69,8 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
         return code;
     } catch (error) {
         if (error instanceof CommanderError) {
-            // Help and version are successful exits; everything else commander reports is a usage error.
-            return error.code === "commander.helpDisplayed" || error.code === "commander.help" || error.code === "commander.version"
-                ? exitCodes.ok
-                : exitCodes.error;
+            // 0 for --help and --version, 1 for usage errors (including no command at all).
+            return error.exitCode === 0 ? exitCodes.ok : exitCodes.error;
         }
         if (error instanceof ConfigError) {
             io.stderr(`${error.message}\n`);

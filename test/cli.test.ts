@@ -1,0 +1,135 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseInstant } from "../rotation/cli";
+import type { PlanDocument } from "../rotation/plan";
+import { projectDir, rotor } from "./support/cli";
+import { repoRoot } from "./support/program";
+
+const at = new Date("2027-03-01T00:00:00Z");
+
+describe("rotor plan on the sample stack", () => {
+    it("prints a table of every app and permission, with tiers and consent", async () => {
+        const run = await rotor(["plan", "--stack", "dev", "--at", "2027-03-01"], { cwd: repoRoot });
+        expect(run.code).toBe(0);
+        expect(run.stderr).toBe("");
+        expect(run.stdout).toContain("entra-rotor / dev at 2027-03-01T00:00:00Z: 4 apps, 7 permissions (4 application, 3 delegated; 1 tier 0, 1 tier 1)");
+        for (const name of ["mail-sender", "device-inventory", "calendar-sync", "ci-deployer"]) expect(run.stdout).toContain(name);
+        expect(run.stdout).toMatch(/application\s+Microsoft Graph\s+Application\.ReadWrite\.OwnedBy\s+0 \(justified\)\s+admin: app role assignment/);
+        expect(run.stdout).toMatch(/delegated\s+Microsoft Graph\s+Calendars\.ReadWrite\s+-\s+admin, all users: delegated grant/);
+    });
+
+    it("prints markdown for a pull-request comment", async () => {
+        const run = await rotor(["plan", "--stack", "dev", "--format", "markdown"], { cwd: repoRoot, now: at });
+        expect(run.code).toBe(0);
+        expect(run.stdout).toContain("## Credential plan: entra-rotor / dev");
+        expect(run.stdout).toContain("### ci-deployer (Contoso CI Deployer)");
+        expect(run.stdout).toContain("| application | Microsoft Graph | Mail.Send | 1 (justified) | admin: app role assignment |");
+    });
+
+    it("prints the documented, stable JSON", async () => {
+        const run = await rotor(["plan", "--stack", "dev", "--format", "json"], { cwd: repoRoot, now: at });
+        expect(run.code).toBe(0);
+        const plan = JSON.parse(run.stdout) as PlanDocument;
+        expect(Object.keys(plan)).toEqual(["schemaVersion", "project", "stack", "at", "apps", "warnings", "totals"]);
+        expect(plan.schemaVersion).toBe(1);
+        expect(plan.at).toBe("2027-03-01T00:00:00Z");
+        expect(plan.totals).toEqual({ apps: 4, permissions: 7, application: 4, delegated: 3, tier0: 1, tier1: 1 });
+        const ciDeployer = plan.apps.find((app) => app.name === "ci-deployer")!;
+        expect(ciDeployer.permissions).toEqual([
+            {
+                api: "Microsoft Graph",
+                apiAppId: "00000003-0000-0000-c000-000000000000",
+                type: "application",
+                name: "Application.ReadWrite.OwnedBy",
+                id: "18a4783c-866b-4cc7-a460-3d5e5662c884",
+                tier: 0,
+                adminConsentRequired: true,
+                consent: "appRoleAssignment",
+                justification: "Deploys and rotates this stack's app registrations; it can only manage applications it owns.",
+                path: "apps[3].permissions[0].application[0]",
+            },
+        ]);
+        expect(Object.keys(plan.apps[0]!)).toEqual(["name", "displayName", "signInAudience", "redirectUris", "owners", "permissions"]);
+    });
+
+    it("gives the same output for the same date (a pure function of config and date)", async () => {
+        const first = await rotor(["plan", "--stack", "dev", "--format", "json", "--at", "2027-03-01T06:30:00+01:00"], { cwd: repoRoot });
+        const second = await rotor(["plan", "--stack", "dev", "--format", "json", "--at", "2027-03-01T05:30:00Z"], { cwd: repoRoot });
+        expect(second.stdout).toBe(first.stdout);
+    });
+});
+
+describe("rotor plan on invalid config", () => {
+    const invalid = {
+        config: {
+            "entra-rotor:apps": [
+                { name: "mail-sender", permissions: [{ api: "Microsoft Graph", application: ["Mail.Sendd"] }] },
+                { name: "deployer", permissions: [{ api: "Microsoft Graph", application: ["Application.ReadWrite.All"] }] },
+                { name: "mail-sender" },
+            ],
+        },
+    };
+
+    it("exits 1 with every error on stderr, each naming its path, and prints nothing on stdout", async () => {
+        const dir = projectDir({ bad: invalid });
+        for (const format of ["table", "markdown", "json"]) {
+            const run = await rotor(["plan", "--stack", "bad", "--format", format], { cwd: dir });
+            expect(run.code).toBe(1);
+            expect(run.stdout).toBe("");
+            expect(run.stderr).toContain("Pulumi.bad.yaml: 3 config errors:");
+            expect(run.stderr).toContain('apps[0].permissions[0].application[0]: unknown Microsoft Graph application permission "Mail.Sendd" (did you mean "Mail.Send"?)');
+            expect(run.stderr).toContain('apps[1].permissions[0].application[0]: "Application.ReadWrite.All" is a tier-0 Microsoft Graph application permission');
+            expect(run.stderr).toContain('apps[2].name: duplicate app name "mail-sender" (first at apps[0])');
+        }
+    });
+
+    it("shows warnings in the plan and still exits 0", async () => {
+        const dir = projectDir({ warn: { config: { "entra-rotor:apps": [{ name: "mailer", permissions: [{ api: "Microsoft Graph", application: ["Mail.Send"] }] }] } } });
+        const run = await rotor(["plan", "--stack", "warn"], { cwd: dir });
+        expect(run.code).toBe(0);
+        expect(run.stdout).toContain('Warnings:\n  apps[0].permissions[0].application[0]: "Mail.Send" is a tier-1 (high impact) application permission');
+        const json = JSON.parse((await rotor(["plan", "--stack", "warn", "--format", "json"], { cwd: dir })).stdout) as PlanDocument;
+        expect(json.warnings).toEqual([{ path: "apps[0].permissions[0].application[0]", message: expect.stringContaining("tier-1") }]);
+    });
+
+    it("names a missing stack and the stacks that exist", async () => {
+        const run = await rotor(["plan", "--stack", "prod"], { cwd: repoRoot });
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain('no config for stack "prod"; stacks here: dev');
+    });
+
+    it("refuses bad usage with exit 1", async () => {
+        expect((await rotor(["plan"], { cwd: repoRoot })).stderr).toContain("required option '--stack <name>' not specified");
+        expect((await rotor(["plan", "--stack", "dev", "--format", "xml"], { cwd: repoRoot })).code).toBe(1);
+        const badDate = await rotor(["plan", "--stack", "dev", "--at", "2027-02-30"], { cwd: repoRoot });
+        expect(badDate.code).toBe(1);
+        expect(badDate.stderr).toContain("use YYYY-MM-DD or an ISO-8601 instant");
+        expect((await rotor([], { cwd: repoRoot })).code).toBe(1);
+        expect((await rotor(["frobnicate"], { cwd: repoRoot })).code).toBe(1);
+        expect((await rotor(["--help"], { cwd: repoRoot })).code).toBe(0);
+    });
+});
+
+describe("parseInstant", () => {
+    it("reads dates as midnight UTC and instants with their zone", () => {
+        expect(parseInstant("2027-03-01").toISOString()).toBe("2027-03-01T00:00:00.000Z");
+        expect(parseInstant("2027-03-01T06:00:00+02:00").toISOString()).toBe("2027-03-01T04:00:00.000Z");
+        expect(parseInstant("2027-03-01T06:00Z").toISOString()).toBe("2027-03-01T06:00:00.000Z");
+    });
+
+    it.each(["2027-3-1", "2027-02-29", "tomorrow", "2027-03-01T06:00:00", "1700000000"])("refuses %s", (value) => {
+        expect(() => parseInstant(value)).toThrow(/use YYYY-MM-DD/);
+    });
+});
+
+describe("the rotor executable", () => {
+    it("runs from the package's bin entry, as npx rotor does", () => {
+        const bin = path.join(repoRoot, "bin", "rotor.js");
+        const out = execFileSync(process.execPath, [bin, "plan", "--stack", "dev", "--at", "2027-03-01", "--format", "json"], { cwd: repoRoot, encoding: "utf8" });
+        expect((JSON.parse(out) as PlanDocument).apps).toHaveLength(4);
+        const failed = spawnSync(process.execPath, [bin, "plan", "--stack", "missing"], { cwd: repoRoot, encoding: "utf8" });
+        expect(failed.status).toBe(1);
+        expect(failed.stderr).toContain('no config for stack "missing"');
+    });
+});
