@@ -56,7 +56,13 @@ export function readStackConfig(dir: string, stack: string): StackConfigInput {
             values[own] = value;
         }
     }
-    return { project: projectName, stack, values, source: path.relative(process.cwd(), stackFile) || stackFile };
+    return { project: projectName, stack, values, source: displayPath(stackFile) };
+}
+
+/** Relative to the working directory when inside it, else absolute: the shortest unambiguous name. */
+function displayPath(file: string): string {
+    const relative = path.relative(process.cwd(), file);
+    return relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
 }
 
 /** `entra-rotor:apps` -> `apps` for the project's namespace; keys of other namespaces are not ours. */

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseInstant } from "../rotation/cli";
@@ -17,6 +18,14 @@ describe("rotor plan on the sample stack", () => {
         for (const name of ["mail-sender", "device-inventory", "calendar-sync", "ci-deployer"]) expect(run.stdout).toContain(name);
         expect(run.stdout).toMatch(/application\s+Microsoft Graph\s+Application\.ReadWrite\.OwnedBy\s+0 \(justified\)\s+admin: app role assignment/);
         expect(run.stdout).toMatch(/delegated\s+Microsoft Graph\s+Calendars\.ReadWrite\s+-\s+admin, all users: delegated grant/);
+    });
+
+    it("prints what the README shows", async () => {
+        const run = await rotor(["plan", "--stack", "dev", "--at", "2027-03-01"], { cwd: repoRoot });
+        const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+        const shown = /npx rotor plan --stack dev\n```\n\n```\n([\s\S]*?)```/.exec(readme)?.[1];
+        expect(shown).toBeDefined();
+        expect(run.stdout.trimEnd()).toBe(shown!.trimEnd());
     });
 
     it("prints markdown for a pull-request comment", async () => {
@@ -82,6 +91,15 @@ describe("rotor plan on invalid config", () => {
             expect(run.stderr).toContain('apps[1].permissions[0].application[0]: "Application.ReadWrite.All" is a tier-0 Microsoft Graph application permission');
             expect(run.stderr).toContain('apps[2].name: duplicate app name "mail-sender" (first at apps[0])');
         }
+    });
+
+    it("fails on the README's invalid example exactly as the README shows", async () => {
+        const run = await rotor(["plan", "--stack", "bad", "--dir", "examples/invalid"], { cwd: repoRoot });
+        expect(run.code).toBe(1);
+        const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+        const shown = /\$ npx rotor plan --stack bad --dir examples\/invalid\n([\s\S]*?)\n```/.exec(readme)?.[1];
+        expect(shown).toBeDefined();
+        expect(run.stderr.trimEnd()).toBe(shown);
     });
 
     it("shows warnings in the plan and still exits 0", async () => {
