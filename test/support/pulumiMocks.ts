@@ -9,6 +9,9 @@ import { graphCatalog } from "../../infra/catalog";
  * evaluations of the same program produce identical values (the idempotence tests compare them).
  */
 
+/** Every secret value the mocks invent starts with this, so tests can search outputs for leaks. */
+export const mockSecretMarker = "MOCKSECRET";
+
 export const mockTenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 export interface RegisteredResource {
@@ -94,6 +97,13 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
                 id = `/servicePrincipals/${String(inputs["resourceObjectId"])}/appRoleAssignedTo/${objectId}`;
                 state = { ...inputs, principalType: "ServicePrincipal" };
                 break;
+            case "azuread:index/applicationPassword:ApplicationPassword": {
+                // Entra returns the value once, at creation; the provider keeps it in state as a secret.
+                const keyId = guidFrom(`key/${args.name}/${JSON.stringify(inputs["rotateWhenChanged"] ?? {})}`);
+                id = `${String(inputs["applicationId"])}/password/${keyId}`;
+                state = { ...inputs, keyId, value: asSecret(`${mockSecretMarker}-${keyId.replace(/-/g, "")}`) };
+                break;
+            }
             case "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant":
                 id = objectId.replace(/-/g, "").slice(0, 27);
                 break;
@@ -151,4 +161,13 @@ export async function settle(): Promise<void> {
     // Internal to @pulumi/pulumi, but the only way to know the mock monitor has seen everything.
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
     await settings.waitForRPCs();
+}
+
+/**
+ * A value the mock "provider" returns as secret, as the real provider's schema marks it (`value` of
+ * ApplicationPassword). Without an engine, `additionalSecretOutputs` is not applied, so the mock says it.
+ */
+export function asSecret(value: unknown): Record<string, unknown> {
+    // The wire form of a secret in Pulumi's resource protocol.
+    return { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
 }
