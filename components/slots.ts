@@ -3,20 +3,13 @@
  * never reads the clock and the same inputs always register the same resources.
  */
 
-/** One of a rotating credential's two slots. */
-export interface CredentialSlot {
-    /** 0 or 1. */
-    readonly slot: 0 | 1;
-    /** The generation the slot holds; a change replaces the slot's credential. */
-    readonly generation: number;
-    /** When the credential becomes valid, ISO-8601 UTC to the second. */
-    readonly start: string;
-    /** When it expires, ISO-8601 UTC to the second. */
-    readonly end: string;
-}
+import { absoluteMaxLifetimeDays, type SlotState } from "../rotation/schedule";
+
+/** One of a rotating credential's two slots, as the schedule computes it. */
+export type CredentialSlot = SlotState;
 
 /** Entra's (and the portal's) cap on a client secret's lifetime. */
-export const maxSecretLifetimeDays = 730;
+export const maxSecretLifetimeDays = absoluteMaxLifetimeDays;
 const day = 86_400_000;
 const isoSecond = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
