@@ -1,4 +1,13 @@
 import type { ApiRef } from "./catalog";
+import {
+    type CredentialModel,
+    credentialType,
+    credentialTypes,
+    type RotationSettings,
+    resolveRotationSettings,
+    resolveSecret,
+    secretCredentialSchema,
+} from "./credentials";
 import { ConfigError, type ConfigIssue, IssueList } from "./issues";
 import { type PermissionModel, resolvePermissions } from "./permissions";
 import { appSchema, describe, parseEntries, parseWith, permissionEntrySchema, privilegedEntrySchema } from "./schema";
@@ -17,6 +26,8 @@ export interface AppModel {
     readonly redirectUris: readonly string[];
     readonly owners: readonly string[];
     readonly permissions: readonly PermissionModel[];
+    /** Client secrets (and, later, certificates and federated credentials), in declaration order. */
+    readonly credentials: readonly CredentialModel[];
     /** Where the app is declared, e.g. `apps[2]`. */
     readonly path: string;
 }
@@ -43,7 +54,7 @@ export interface StackConfigInput {
 }
 
 /** Config keys in the project's namespace that the program reads. */
-export const knownConfigKeys = ["apps"] as const;
+export const knownConfigKeys = ["apps", "rotation"] as const;
 
 export interface ModelResult {
     /** Present when there is no error. */
@@ -61,6 +72,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
         }
     }
 
+    const settings = resolveRotationSettings(input.values["rotation"], issues);
     const rawApps = input.values["apps"];
     const apps: AppModel[] = [];
     if (rawApps === undefined) {
@@ -95,6 +107,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
                 path,
             );
             issues.add(resolved.issues);
+            const credentials = resolveCredentials(raw["credentials"], path, { stack: input.stack, app: typeof rawName === "string" ? rawName : `#${i}`, now, settings }, issues);
             if (!parsed.value) return;
             const app = parsed.value;
             apps.push({
@@ -106,6 +119,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
                 redirectUris: app.redirectUris ?? [],
                 owners: app.owners ?? [],
                 permissions: resolved.permissions,
+                credentials,
                 path,
             });
         });
@@ -136,6 +150,40 @@ export function buildModelOrThrow(input: StackConfigInput, now: Date): StackMode
 export function toIsoSeconds(date: Date): string {
     if (Number.isNaN(date.getTime())) throw new RangeError("invalid date");
     return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** Parses each credential by its type and resolves it; names are unique among an app's credentials. */
+function resolveCredentials(
+    raw: unknown,
+    appPath: string,
+    context: { stack: string; app: string; now: Date; settings: RotationSettings },
+    issues: IssueList,
+): CredentialModel[] {
+    if (!Array.isArray(raw)) return [];
+    const credentials: CredentialModel[] = [];
+    const firstByName = new Map<string, string>();
+    raw.forEach((entry: unknown, j) => {
+        const path = `${appPath}.credentials[${j}]`;
+        const name = typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>)["name"] : undefined;
+        if (typeof name === "string") {
+            const first = firstByName.get(name);
+            if (first) issues.error(`${path}.name`, `duplicate credential name "${name}" (first at ${first}); names are unique among an app's credentials`);
+            else firstByName.set(name, path);
+        }
+        const { type, issue } = credentialType(entry, [path], credentialTypes);
+        if (issue) {
+            issues.add([issue]);
+            return;
+        }
+        if (type === "secret") {
+            const parsed = parseWith(secretCredentialSchema, entry, [path]);
+            issues.add(parsed.issues);
+            if (!parsed.value) return;
+            const credential = resolveSecret(parsed.value, path, context, issues);
+            if (credential) credentials.push(credential);
+        }
+    });
+    return credentials;
 }
 
 /** Reports repeated strings in a raw list (other items have their own structural errors). */

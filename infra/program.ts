@@ -1,16 +1,28 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { type ApiAccess, AppRegistration } from "../components/appRegistration";
+import { ClientSecret } from "../components/clientSecret";
 import type { ApiRef } from "./catalog";
 import type { AppModel, StackModel } from "./model";
 import type { PermissionModel } from "./permissions";
 
-/** What a stack exports per app: identifiers only, never a credential. */
+/** What a stack exports per app: identifiers and dates only, never a credential value. */
 export interface AppExports {
     readonly clientId: pulumi.Output<string>;
     readonly objectId: pulumi.Output<string>;
     readonly servicePrincipalObjectId: pulumi.Output<string>;
     readonly tenantId: pulumi.Output<string>;
+    /** Per rotating credential: what Key Vault serves (slot, generation, keyId, expiry) and when it rotates next. */
+    readonly credentials: Record<string, CredentialExports>;
+}
+
+export interface CredentialExports {
+    readonly type: "secret";
+    readonly servedSlot: 0 | 1;
+    readonly servedGeneration: number;
+    readonly servedKeyId: pulumi.Output<string>;
+    readonly expires: string;
+    readonly nextRotation: string;
 }
 
 /** The live service principal of an API, looked up once per stack. */
@@ -24,11 +36,16 @@ interface ApiServicePrincipal {
  * Registers the model's resources: one AppRegistration per app, with permission ids resolved from each
  * API's live service principal (one lookup per API per stack, however many apps use it).
  */
-export function defineStack(model: StackModel): { apps: Record<string, AppRegistration>; exports: Record<string, AppExports> } {
+export function defineStack(model: StackModel): {
+    apps: Record<string, AppRegistration>;
+    secrets: Record<string, ClientSecret>;
+    exports: Record<string, AppExports>;
+} {
     const servicePrincipals = new Map<string, ApiServicePrincipal>();
     for (const api of model.apis) servicePrincipals.set(api.appId, lookupServicePrincipal(api));
 
     const apps: Record<string, AppRegistration> = {};
+    const secrets: Record<string, ClientSecret> = {};
     const exports: Record<string, AppExports> = {};
     for (const app of model.apps) {
         const registration = new AppRegistration(app.name, {
@@ -41,14 +58,33 @@ export function defineStack(model: StackModel): { apps: Record<string, AppRegist
             apiAccess: apiAccessFor(app, servicePrincipals),
         });
         apps[app.name] = registration;
+        const credentials: Record<string, CredentialExports> = {};
+        for (const credential of app.credentials) {
+            const { served, previous, nextRotation } = credential.schedule;
+            const secret = new ClientSecret(
+                `${app.name}-${credential.name}`,
+                { applicationId: registration.applicationId, slots: [served, previous], credentialName: credential.name },
+                { parent: registration },
+            );
+            secrets[`${app.name}/${credential.name}`] = secret;
+            credentials[credential.name] = {
+                type: credential.type,
+                servedSlot: served.slot,
+                servedGeneration: served.generation,
+                servedKeyId: secret.served.keyId,
+                expires: served.end,
+                nextRotation,
+            };
+        }
         exports[app.name] = {
             clientId: registration.clientId,
             objectId: registration.objectId,
             servicePrincipalObjectId: registration.servicePrincipalObjectId,
             tenantId: registration.tenantId,
+            credentials,
         };
     }
-    return { apps, exports };
+    return { apps, secrets, exports };
 }
 
 function lookupServicePrincipal(api: ApiRef): ApiServicePrincipal {

@@ -85,6 +85,8 @@ export const appSchema = z.strictObject({
     allowPrivileged: z
         .array(privilegedEntrySchema, { error: "a list of {permission, justification} entries" })
         .optional(),
+    // Each entry is parsed by its type in credentials.ts, so its errors name the type's own keys.
+    credentials: z.array(z.unknown(), { error: "a list of credentials, each with a name and a type" }).optional(),
 });
 
 export type RawApp = z.infer<typeof appSchema>;
@@ -103,18 +105,17 @@ export function parseEntries<T>(schema: z.ZodType<T>, list: unknown): (T | undef
     });
 }
 
-/** Keys an app accepts, for "did you mean" on unknown keys. */
-const keysByDepth: Record<string, readonly string[]> = {
-    app: Object.keys(appSchema.shape),
-    permission: Object.keys(permissionEntrySchema.shape),
-    privileged: Object.keys(privilegedEntrySchema.shape),
-};
-
-function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
-    const parent = path.filter((segment) => typeof segment === "string").at(-1);
-    if (parent === "permissions") return keysByDepth.permission!;
-    if (parent === "allowPrivileged") return keysByDepth.privileged!;
-    return keysByDepth.app!;
+/** The keys the object schema at `path` accepts, found by walking the schema, for "did you mean" on unknown keys. */
+function keysAt(schema: z.ZodType, path: readonly PathSegment[]): readonly string[] {
+    let current: z.ZodType = schema;
+    for (let i = 0; ; i++) {
+        while (current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
+        if (i === path.length) break;
+        if (current instanceof z.ZodObject) current = (current.shape as Record<string, z.ZodType>)[String(path[i])] ?? current;
+        else if (current instanceof z.ZodArray) current = current.element as z.ZodType;
+        else break;
+    }
+    return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
 }
 
 export function describe(input: unknown): string {
@@ -125,12 +126,12 @@ export function describe(input: unknown): string {
 }
 
 /** Turns zod's issues into config issues with paths and fixes. */
-export function toConfigIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PathSegment[]): ConfigIssue[] {
+export function toConfigIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PathSegment[], schema: z.ZodType): ConfigIssue[] {
     const out: ConfigIssue[] = [];
     for (const issue of issues) {
         const path = [...prefix, ...(issue.path as PathSegment[])];
         if (issue.code === "unrecognized_keys") {
-            const known = knownKeysAt(path);
+            const known = keysAt(schema, issue.path as PathSegment[]);
             for (const key of issue.keys) {
                 out.push({
                     path: formatPath([...path, key]),
@@ -157,5 +158,5 @@ export const fallbackErrors: z.core.$ZodErrorMap = (issue) => {
 export function parseWith<T>(schema: z.ZodType<T>, input: unknown, prefix: readonly PathSegment[]): { value?: T; issues: ConfigIssue[] } {
     const result = schema.safeParse(input, { error: fallbackErrors });
     if (result.success) return { value: result.data, issues: [] };
-    return { issues: toConfigIssues(result.error.issues, prefix) };
+    return { issues: toConfigIssues(result.error.issues, prefix, schema) };
 }

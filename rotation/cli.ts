@@ -3,8 +3,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { ConfigError, formatIssue } from "../infra/issues";
 import { buildModel } from "../infra/model";
 import { readStackConfig } from "../infra/stackFiles";
+import { buildCalendar } from "./calendar";
 import { buildPlan } from "./plan";
-import { type OutputFormat, renderPlan } from "./render";
+import { type OutputFormat, renderCalendar, renderPlan } from "./render";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require("../package.json") as { version: string };
@@ -18,6 +19,9 @@ export interface CliIo {
 }
 
 export const exitCodes = { ok: 0, error: 1 } as const;
+
+/** A mistake in how rotor was called, reported like commander's own. */
+class UsageError extends Error {}
 
 /** `--at`: a date (midnight UTC) or an ISO-8601 instant with a zone. */
 export function parseInstant(value: string): Date {
@@ -57,6 +61,27 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             io.stdout(renderPlan(buildPlan(result.model), options.format));
             setExit(exitCodes.ok);
         });
+
+    program
+        .command("calendar")
+        .description("list every scheduled rotation in a date range, offline: date, app, credential, slot, generation retired and created")
+        .requiredOption("--stack <name>", "the stack whose Pulumi.<stack>.yaml to read")
+        .option("--from <date>", "start of the range, inclusive (YYYY-MM-DD or ISO-8601), default now", parseInstant)
+        .option("--to <date>", "end of the range, exclusive, default one year after --from", parseInstant)
+        .addOption(formatOption(["table", "markdown", "json"]))
+        .option("--dir <path>", "the Pulumi project directory", ".")
+        .exitOverride()
+        .action((options: { stack: string; from?: Date; to?: Date; format: OutputFormat; dir: string }) => {
+            const from = options.from ?? io.now();
+            const to = options.to ?? new Date(from.getTime() + 365 * 86_400_000);
+            if (to.getTime() <= from.getTime()) throw new UsageError(`--to (${to.toISOString()}) must be after --from (${from.toISOString()})`);
+            if (to.getTime() - from.getTime() > 100 * 365 * 86_400_000) throw new UsageError("the range is longer than 100 years: narrow --from and --to");
+            const input = readStackConfig(path.resolve(io.cwd, options.dir), options.stack);
+            const result = buildModel(input, from);
+            if (!result.model) throw new ConfigError(result.issues, input.source);
+            io.stdout(renderCalendar(buildCalendar(result.model, from, to), options.format));
+            setExit(exitCodes.ok);
+        });
     return program;
 }
 
@@ -76,6 +101,10 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
             io.stderr(`${error.message}\n`);
             const warnings = error.issues.filter((issue) => issue.severity === "warning");
             if (warnings.length) io.stderr(`warnings:\n${warnings.map((w) => `  ${formatIssue(w)}`).join("\n")}\n`);
+            return exitCodes.error;
+        }
+        if (error instanceof UsageError) {
+            io.stderr(`error: ${error.message}\n`);
             return exitCodes.error;
         }
         io.stderr(`rotor: ${error instanceof Error ? error.message : String(error)}\n`);

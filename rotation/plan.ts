@@ -1,4 +1,5 @@
 import type { Tier } from "../infra/catalog";
+import type { CredentialModel } from "../infra/credentials";
 import type { StackModel } from "../infra/model";
 import type { PermissionKind } from "../infra/permissions";
 
@@ -24,6 +25,42 @@ export interface PlanApp {
     readonly redirectUris: readonly string[];
     readonly owners: readonly string[];
     readonly permissions: readonly PlanPermission[];
+    readonly credentials: readonly PlanCredential[];
+}
+
+/**
+ * `ok`; `rotates`: the served generation started within the day before `at`, so a daily run at `at`
+ * creates it (and retires the value two generations old).
+ */
+export type CredentialStatus = "ok" | "rotates";
+
+export interface PlanSlot {
+    readonly slot: 0 | 1;
+    readonly generation: number;
+    readonly start: string;
+    readonly end: string;
+    /** Whether Key Vault serves this slot. */
+    readonly served: boolean;
+}
+
+export interface PlanCredential {
+    readonly name: string;
+    readonly type: "secret";
+    readonly path: string;
+    readonly rotateEveryDays: number;
+    readonly lifetimeDays: number;
+    /** Days after the epoch this credential's cycle is offset by, so credentials do not all rotate together. */
+    readonly phaseDays: number;
+    /** Slot 0, then slot 1. */
+    readonly slots: readonly PlanSlot[];
+    readonly servedSlot: 0 | 1;
+    /** When the served value expires. */
+    readonly expires: string;
+    /** When the next generation starts (the run at or after it replaces the other slot). */
+    readonly nextRotation: string;
+    /** Whole days until the served value expires. */
+    readonly daysLeft: number;
+    readonly status: CredentialStatus;
 }
 
 export type ConsentResource = "appRoleAssignment" | "delegatedPermissionGrant";
@@ -55,6 +92,31 @@ export interface PlanTotals {
     readonly delegated: number;
     readonly tier0: number;
     readonly tier1: number;
+    readonly credentials: number;
+    /** Credentials whose status is `rotates`. */
+    readonly rotating: number;
+}
+
+const dayMs = 86_400_000;
+
+function planCredential(c: CredentialModel, at: string): PlanCredential {
+    const { served, previous, nextRotation, daysLeftServed } = c.schedule;
+    const slots = [served, previous].sort((a, b) => a.slot - b.slot).map((s) => ({ ...s, served: s.slot === served.slot }));
+    const sinceStart = Date.parse(at) - Date.parse(served.start);
+    return {
+        name: c.name,
+        type: c.type,
+        path: c.path,
+        rotateEveryDays: c.policy.rotateEveryDays,
+        lifetimeDays: c.policy.lifetimeDays,
+        phaseDays: c.phase,
+        slots,
+        servedSlot: served.slot,
+        expires: served.end,
+        nextRotation,
+        daysLeft: daysLeftServed,
+        status: sinceStart < dayMs ? "rotates" : "ok",
+    };
 }
 
 export function buildPlan(model: StackModel): PlanDocument {
@@ -76,6 +138,7 @@ export function buildPlan(model: StackModel): PlanDocument {
             justification: p.justification ?? null,
             path: p.path,
         })),
+        credentials: app.credentials.map((c) => planCredential(c, model.at)),
     }));
     const all = apps.flatMap((app) => app.permissions);
     return {
@@ -92,6 +155,8 @@ export function buildPlan(model: StackModel): PlanDocument {
             delegated: all.filter((p) => p.type === "delegated").length,
             tier0: all.filter((p) => p.type === "application" && p.tier === 0).length,
             tier1: all.filter((p) => p.type === "application" && p.tier === 1).length,
+            credentials: apps.reduce((n, app) => n + app.credentials.length, 0),
+            rotating: apps.reduce((n, app) => n + app.credentials.filter((c) => c.status === "rotates").length, 0),
         },
     };
 }

@@ -1,4 +1,5 @@
-import type { PlanDocument, PlanPermission } from "./plan";
+import type { CalendarDocument } from "./calendar";
+import type { PlanCredential, PlanDocument, PlanPermission } from "./plan";
 
 export type OutputFormat = "table" | "markdown" | "json";
 
@@ -36,12 +37,26 @@ function permissionRows(permissions: readonly PlanPermission[]): string[][] {
     return permissions.map((p) => [p.type, p.api, p.name, tierLabel(p), consentLabel(p)]);
 }
 
+const credentialHeader = ["CREDENTIAL", "TYPE", "SLOT 0", "SLOT 1", "SERVED", "NEXT ROTATION", "DAYS LEFT", "STATUS"];
+
+/** `g12 2026-10-01 -> 2027-04-29`: dates only, the times are in the JSON. */
+function slotLabel(c: PlanCredential, slot: 0 | 1): string {
+    const s = c.slots.find((x) => x.slot === slot)!;
+    return `g${s.generation} ${s.start.slice(0, 10)} -> ${s.end.slice(0, 10)}`;
+}
+
+function credentialRows(credentials: readonly PlanCredential[]): string[][] {
+    return credentials.map((c) => [c.name, c.type, slotLabel(c, 0), slotLabel(c, 1), `slot ${c.servedSlot}`, c.nextRotation.slice(0, 10), String(c.daysLeft), c.status]);
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 function headline(plan: PlanDocument): string {
     const t = plan.totals;
     return (
-        `${plan.project} / ${plan.stack} at ${plan.at}: ${t.apps} app${t.apps === 1 ? "" : "s"}, ` +
-        `${t.permissions} permission${t.permissions === 1 ? "" : "s"} (${t.application} application, ${t.delegated} delegated; ` +
-        `${t.tier0} tier 0, ${t.tier1} tier 1)`
+        `${plan.project} / ${plan.stack} at ${plan.at}: ${plural(t.apps, "app")}, ` +
+        `${plural(t.permissions, "permission")} (${t.application} application, ${t.delegated} delegated; ` +
+        `${t.tier0} tier 0, ${t.tier1} tier 1), ${plural(t.credentials, "credential")} (${t.rotating} rotating on this run)`
     );
 }
 
@@ -53,6 +68,7 @@ export function renderPlan(plan: PlanDocument, format: OutputFormat): string {
         for (const app of plan.apps) {
             out.push(`### ${app.name} (${app.displayName})`, "");
             out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions)) : "_No API permissions._", "");
+            if (app.credentials.length) out.push(markdownTable(credentialHeader.map(capitalize), credentialRows(app.credentials)), "");
         }
         if (plan.warnings.length) {
             out.push("### Warnings", "", ...plan.warnings.map((w) => `- \`${w.path}\`: ${w.message}`), "");
@@ -62,7 +78,9 @@ export function renderPlan(plan: PlanDocument, format: OutputFormat): string {
     out.push(headline(plan), "");
     for (const app of plan.apps) {
         out.push(`${app.name}  ${app.displayName}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`);
-        out.push(app.permissions.length ? textTable(permissionHeader, permissionRows(app.permissions)) : "  no API permissions", "");
+        out.push(app.permissions.length ? textTable(permissionHeader, permissionRows(app.permissions)) : "  no API permissions");
+        if (app.credentials.length) out.push("", textTable(credentialHeader, credentialRows(app.credentials)));
+        out.push("");
     }
     if (plan.warnings.length) {
         out.push("Warnings:", ...plan.warnings.map((w) => `  ${w.path}: ${w.message}`), "");
@@ -72,4 +90,13 @@ export function renderPlan(plan: PlanDocument, format: OutputFormat): string {
 
 function capitalize(word: string): string {
     return word.charAt(0) + word.slice(1).toLowerCase();
+}
+
+export function renderCalendar(calendar: CalendarDocument, format: OutputFormat): string {
+    if (format === "json") return JSON.stringify(calendar, null, 2) + "\n";
+    const header = ["DATE", "APP", "CREDENTIAL", "SLOT", "RETIRES", "CREATES"];
+    const rows = calendar.events.map((e) => [e.date, e.app, e.credential, String(e.slot), `g${e.retiredGeneration}`, `g${e.createdGeneration}`]);
+    const title = `${calendar.project} / ${calendar.stack}: ${plural(calendar.events.length, "rotation")} from ${calendar.from} to ${calendar.to}`;
+    if (format === "markdown") return [`## Rotation calendar: ${calendar.project} / ${calendar.stack}`, "", title, "", rows.length ? markdownTable(header.map(capitalize), rows) : "_No rotation in this range._", ""].join("\n");
+    return [title, "", rows.length ? textTable(header, rows) : "  no rotation in this range", ""].join("\n");
 }

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseInstant } from "../rotation/cli";
+import type { CalendarDocument } from "../rotation/calendar";
 import type { PlanDocument } from "../rotation/plan";
 import { projectDir, rotor } from "./support/cli";
 import { repoRoot } from "./support/program";
@@ -43,7 +44,7 @@ describe("rotor plan on the sample stack", () => {
         expect(Object.keys(plan)).toEqual(["schemaVersion", "project", "stack", "at", "apps", "warnings", "totals"]);
         expect(plan.schemaVersion).toBe(1);
         expect(plan.at).toBe("2027-03-01T00:00:00Z");
-        expect(plan.totals).toEqual({ apps: 4, permissions: 7, application: 4, delegated: 3, tier0: 1, tier1: 1 });
+        expect(plan.totals).toEqual({ apps: 4, permissions: 7, application: 4, delegated: 3, tier0: 1, tier1: 1, credentials: 3, rotating: 0 });
         const ciDeployer = plan.apps.find((app) => app.name === "ci-deployer")!;
         expect(ciDeployer.permissions).toEqual([
             {
@@ -59,7 +60,27 @@ describe("rotor plan on the sample stack", () => {
                 path: "apps[3].permissions[0].application[0]",
             },
         ]);
-        expect(Object.keys(plan.apps[0]!)).toEqual(["name", "displayName", "signInAudience", "redirectUris", "owners", "permissions"]);
+        expect(Object.keys(plan.apps[0]!)).toEqual(["name", "displayName", "signInAudience", "redirectUris", "owners", "permissions", "credentials"]);
+        const importer = plan.apps.find((app) => app.name === "device-inventory")!.credentials[0]!;
+        expect(importer).toEqual({
+            name: "importer",
+            type: "secret",
+            path: "apps[1].credentials[0]",
+            rotateEveryDays: 30,
+            lifetimeDays: 90,
+            phaseDays: importer.phaseDays,
+            slots: [
+                { slot: 0, generation: 36, start: "2027-01-05T00:00:00Z", end: "2027-04-05T00:00:00Z", served: false },
+                { slot: 1, generation: 37, start: "2027-02-04T00:00:00Z", end: "2027-05-05T00:00:00Z", served: true },
+            ],
+            servedSlot: 1,
+            expires: "2027-05-05T00:00:00Z",
+            nextRotation: "2027-03-06T00:00:00Z",
+            daysLeft: 65,
+            status: "ok",
+        });
+        // Value-free: nothing in the plan could be a credential.
+        expect(run.stdout).not.toMatch(/"(value|password|secret)"\s*:/i);
     });
 
     it("gives the same output for the same date (a pure function of config and date)", async () => {
@@ -126,6 +147,54 @@ describe("rotor plan on invalid config", () => {
         expect((await rotor([], { cwd: repoRoot })).code).toBe(1);
         expect((await rotor(["frobnicate"], { cwd: repoRoot })).code).toBe(1);
         expect((await rotor(["--help"], { cwd: repoRoot })).code).toBe(0);
+    });
+});
+
+describe("rotation status in the plan", () => {
+    it("says a credential rotates on the run of the day its new generation starts, and not the day after", async () => {
+        const onTheDay = JSON.parse((await rotor(["plan", "--stack", "dev", "--format", "json", "--at", "2027-03-06T06:00:00Z"], { cwd: repoRoot })).stdout) as PlanDocument;
+        const importer = onTheDay.apps[1]!.credentials[0]!;
+        expect(importer).toMatchObject({ status: "rotates", servedSlot: 0, nextRotation: "2027-04-05T00:00:00Z" });
+        expect(importer.slots[0]).toMatchObject({ generation: 38, served: true });
+        expect(onTheDay.totals.rotating).toBe(1);
+        const dayAfter = JSON.parse((await rotor(["plan", "--stack", "dev", "--format", "json", "--at", "2027-03-07T06:00:00Z"], { cwd: repoRoot })).stdout) as PlanDocument;
+        expect(dayAfter.apps[1]!.credentials[0]!.status).toBe("ok");
+    });
+});
+
+describe("rotor calendar", () => {
+    it("lists every rotation in the range, by date", async () => {
+        const run = await rotor(["calendar", "--stack", "dev", "--from", "2027-01-01", "--to", "2027-07-01", "--format", "json"], { cwd: repoRoot });
+        expect(run.code).toBe(0);
+        const calendar = JSON.parse(run.stdout) as CalendarDocument;
+        expect(calendar).toMatchObject({ schemaVersion: 1, project: "entra-rotor", stack: "dev", from: "2027-01-01T00:00:00Z", to: "2027-07-01T00:00:00Z" });
+        expect(calendar.events.slice(0, 2)).toEqual([
+            { date: "2027-01-05T00:00:00Z", app: "device-inventory", credential: "importer", slot: 0, retiredGeneration: 34, createdGeneration: 36 },
+            { date: "2027-01-12T00:00:00Z", app: "mail-sender", credential: "main", slot: 0, retiredGeneration: 10, createdGeneration: 12 },
+        ]);
+        // Monthly importer: 6 in half a year; the two quarterly secrets: 2 each.
+        expect(calendar.events.filter((e) => e.credential === "importer")).toHaveLength(6);
+        expect(calendar.events).toHaveLength(10);
+        expect([...calendar.events].sort((a, b) => a.date.localeCompare(b.date))).toEqual(calendar.events);
+    });
+
+    it("agrees with the plan: each event's date is the plan's next rotation the day before", async () => {
+        const calendar = JSON.parse((await rotor(["calendar", "--stack", "dev", "--from", "2027-01-01", "--to", "2027-03-01", "--format", "json"], { cwd: repoRoot })).stdout) as CalendarDocument;
+        for (const event of calendar.events) {
+            const dayBefore = new Date(Date.parse(event.date) - 86_400_000).toISOString();
+            const plan = JSON.parse((await rotor(["plan", "--stack", "dev", "--format", "json", "--at", dayBefore], { cwd: repoRoot })).stdout) as PlanDocument;
+            const credential = plan.apps.find((a) => a.name === event.app)!.credentials.find((c) => c.name === event.credential)!;
+            expect(credential.nextRotation).toBe(event.date);
+            expect(credential.servedSlot).not.toBe(event.slot);
+        }
+    });
+
+    it("prints a table, and refuses an empty range", async () => {
+        const table = await rotor(["calendar", "--stack", "dev", "--from", "2027-01-01", "--to", "2027-02-01"], { cwd: repoRoot });
+        expect(table.stdout).toMatch(/2027-01-05T00:00:00Z\s+device-inventory\s+importer\s+0\s+g34\s+g36/);
+        const backwards = await rotor(["calendar", "--stack", "dev", "--from", "2027-02-01", "--to", "2027-01-01"], { cwd: repoRoot });
+        expect(backwards.code).toBe(1);
+        expect(backwards.stderr).toContain("--to (2027-01-01T00:00:00.000Z) must be after --from");
     });
 });
 

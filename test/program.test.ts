@@ -28,6 +28,10 @@ describe("the Pulumi program", () => {
             for (const slug of new Set(app.permissions.filter((p) => p.kind === "delegated").map((p) => p.api.slug))) {
                 expected.push({ type: types.delegatedGrant, name: `${app.name}-grant-${slug}` });
             }
+            for (const credential of app.credentials) {
+                expected.push({ type: types.clientSecret, name: `${app.name}-${credential.name}` });
+                for (const slot of [0, 1]) expected.push({ type: types.applicationPassword, name: `${app.name}-${credential.name}-slot${slot}` });
+            }
         }
         const key = (r: { type: string; name: string }) => `${r.type} ${r.name}`;
         expect(mocks.resources.map(key).sort()).toEqual(expected.map(key).sort());
@@ -46,6 +50,18 @@ describe("the Pulumi program", () => {
                 const assignment = mocks.resources.find((r) => r.name === `${app.name}-role-${p.api.slug}-${p.name}`)!;
                 expect(assignment.inputs["appRoleId"]).toBe(p.catalogId);
                 expect(assignment.inputs["resourceObjectId"]).toBe(graph.objectId);
+            }
+            for (const credential of app.credentials) {
+                for (const slot of [credential.schedule.served, credential.schedule.previous]) {
+                    const password = mocks.resources.find((r) => r.name === `${app.name}-${credential.name}-slot${slot.slot}`)!;
+                    expect(password.inputs).toEqual({
+                        applicationId: `/applications/${String(application.state["objectId"])}`,
+                        displayName: `${credential.name} slot ${slot.slot} generation ${slot.generation}`,
+                        startDate: slot.start,
+                        endDate: slot.end,
+                        rotateWhenChanged: { generation: String(slot.generation) },
+                    });
+                }
             }
             const delegated = app.permissions.filter((p) => p.kind === "delegated").map((p) => p.name);
             const grant = mocks.resources.find((r) => r.name === `${app.name}-grant-msgraph`);
@@ -67,7 +83,7 @@ describe("the Pulumi program", () => {
         expect(Object.keys(exports)).toEqual(["apps"]);
         expect(Object.keys(apps)).toEqual(["mail-sender", "device-inventory", "calendar-sync", "ci-deployer"]);
         for (const [name, ids] of Object.entries(apps)) {
-            expect(Object.keys(ids).sort()).toEqual(["clientId", "objectId", "servicePrincipalObjectId", "tenantId"]);
+            expect(Object.keys(ids).sort()).toEqual(["clientId", "credentials", "objectId", "servicePrincipalObjectId", "tenantId"]);
             const application = mocks.resources.find((r) => r.name === `${name}-app`)!;
             expect(ids["clientId"]).toBe(application.state["clientId"]);
         }

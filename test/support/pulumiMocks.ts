@@ -144,6 +144,8 @@ export const types = {
     appRoleAssignment: "azuread:index/appRoleAssignment:AppRoleAssignment",
     delegatedGrant: "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
     appRegistration: "entra-rotor:index:AppRegistration",
+    clientSecret: "entra-rotor:index:ClientSecret",
+    applicationPassword: "azuread:index/applicationPassword:ApplicationPassword",
 } as const;
 
 /** Resolves an output's value (under mocks every output is known). */
