@@ -10,7 +10,7 @@ import {
     validatePolicy,
 } from "../rotation/schedule";
 import { type ConfigIssue, IssueList, type PathSegment } from "./issues";
-import { describe, fallbackErrors, toConfigIssues } from "./schema";
+import { describe, fallbackErrors, nonEmpty, toConfigIssues } from "./schema";
 import { didYouMean } from "./suggest";
 
 /**
@@ -37,7 +37,7 @@ export const rotationSettingsSchema = z.strictObject({
 });
 
 export const secretCredentialSchema = z.strictObject({
-    name: z.string({ error: `a credential name: ${credentialNameRule}` }).regex(credentialNamePattern, { error: `must be ${credentialNameRule}` }),
+    name: nonEmpty(`a name for the credential, ${credentialNameRule}`).regex(credentialNamePattern, { error: `must be ${credentialNameRule}` }),
     type: z.literal("secret"),
     description: z.string({ error: "must be a string" }).max(200, { error: "is at most 200 characters" }).optional(),
     ...policyFields,

@@ -26,7 +26,7 @@ export function redirectUriProblem(uri: string): string | undefined {
     return `"${uri}" must use https (http is allowed for localhost only)`;
 }
 
-const nonEmpty = (what: string) =>
+export const nonEmpty = (what: string) =>
     z.string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`) });
 
 const permissionName = z

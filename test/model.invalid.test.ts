@@ -311,3 +311,40 @@ describe("semantic errors are reported even when the same app has a structural e
         expect(errorsOf(result)).toContainEqual(errorAt(path, message));
     });
 });
+
+describe("credential config", () => {
+    const secret = (fields: Record<string, unknown> = {}) => ({ name: "main", type: "secret", ...fields });
+    const withCredentials = (...credentials: unknown[]) => stack(valid, app({ credentials }));
+    const cases: InvalidCase[] = [
+        { title: "credentials not a list", values: stack(app({ credentials: { name: "main" } })), path: "apps[0].credentials", message: "a list of credentials" },
+        { title: "credential not a mapping", values: withCredentials("main"), path: "apps[1].credentials[0]", message: 'a credential is a mapping with a name and a type (secret' },
+        { title: "credential without a type", values: withCredentials({ name: "main" }), path: "apps[1].credentials[0].type", message: "required: the credential's type" },
+        { title: "unknown credential type, with a suggestion", values: withCredentials(secret({ type: "secrett" })), path: "apps[1].credentials[0].type", message: 'unknown credential type "secrett" (did you mean "secret"?)' },
+        { title: "credential name with capitals", values: withCredentials(secret({ name: "Main" })), path: "apps[1].credentials[0].name", message: "must be 2-32 lowercase letters" },
+        { title: "credential without a name", values: withCredentials({ type: "secret" }), path: "apps[1].credentials[0].name", message: "required" },
+        { title: "duplicate credential name", values: withCredentials(secret(), secret()), path: "apps[1].credentials[1].name", message: 'duplicate credential name "main" (first at apps[1].credentials[0])' },
+        { title: "unknown key on a secret, with a suggestion", values: withCredentials(secret({ rotateEveryDay: 30 })), path: "apps[1].credentials[0].rotateEveryDay", message: 'unknown key "rotateEveryDay" (did you mean "rotateEveryDays"?)' },
+        { title: "lifetime above two years", values: withCredentials(secret({ lifetimeDays: 800 })), path: "apps[1].credentials[0].lifetimeDays", message: "lifetimeDays 800 is more than 730 days" },
+        { title: "lifetime too short for the rotation", values: withCredentials(secret({ rotateEveryDays: 30, lifetimeDays: 60 })), path: "apps[1].credentials[0].lifetimeDays", message: "lifetimeDays 60 is less than 2 x rotateEveryDays + 7 = 67: raise lifetimeDays to at least 67" },
+        { title: "an override that breaks the stack default lifetime", values: withCredentials(secret({ rotateEveryDays: 120 })), path: "apps[1].credentials[0].lifetimeDays", message: "lifetimeDays 210 is less than 2 x rotateEveryDays + 7 = 247" },
+        { title: "rotation period not a whole number", values: withCredentials(secret({ rotateEveryDays: 30.5 })), path: "apps[1].credentials[0].rotateEveryDays", message: "must be a whole number of days" },
+        { title: "rotation period quoted", values: withCredentials(secret({ rotateEveryDays: "30" })), path: "apps[1].credentials[0].rotateEveryDays", message: "write it without quotes" },
+        { title: "lifetime above the tenant's limit", values: { ...withCredentials(secret({ rotateEveryDays: 30, lifetimeDays: 200 })), rotation: { maxLifetimeDays: 180, lifetimeDays: 180 } }, path: "apps[1].credentials[0].lifetimeDays", message: "lifetimeDays 200 is more than the tenant's limit of 180 days" },
+        { title: "stack default lifetime above the tenant's limit", values: { ...withCredentials(secret()), rotation: { maxLifetimeDays: 180 } }, path: "rotation.lifetimeDays", message: "lifetimeDays 210 is more than the tenant's limit of 180 days" },
+        { title: "bad tenant limit", values: { apps: [], rotation: { maxLifetimeDays: 1000 } }, path: "rotation.maxLifetimeDays", message: "maxLifetimeDays must be a whole number of days from 1 to 730" },
+        { title: "epoch without a zone", values: { apps: [], rotation: { epoch: "2024-01-01T00:00:00" } }, path: "rotation.epoch", message: 'has no time zone: write "2024-01-01T00:00:00Z"' },
+        { title: "unknown rotation key, with a suggestion", values: { apps: [], rotation: { lifetimeDay: 200 } }, path: "rotation.lifetimeDay", message: 'unknown key "lifetimeDay" (did you mean "lifetimeDays"?)' },
+        { title: "rotation not a mapping", values: { apps: [], rotation: 90 }, path: "rotation", message: "expected a mapping, got number 90" },
+    ];
+
+    it.each(cases.map((c) => [c.title, c] as const))("%s", (_title, c) => {
+        const result = build(c.values);
+        expect(result.model).toBeUndefined();
+        expect(errorsOf(result)).toContainEqual(errorAt(c.path, c.message));
+    });
+
+    it("reports invalid stack defaults once, not again for every credential that uses them", () => {
+        const result = build({ ...stack(app({ credentials: [secret(), secret({ name: "other" })] })), rotation: { lifetimeDays: 100 } });
+        expect(errorsOf(result).map((e) => e.path)).toEqual(["rotation.lifetimeDays"]);
+    });
+});

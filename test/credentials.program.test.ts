@@ -1,0 +1,60 @@
+import * as pulumi from "@pulumi/pulumi";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { buildModelOrThrow } from "../infra/model";
+import { defineStack } from "../infra/program";
+import { ProviderMocks, mockSecretMarker, settle, types, valueOf } from "./support/pulumiMocks";
+import { runProgram, sampleStack } from "./support/program";
+
+afterEach(() => {
+    vi.useRealTimers();
+});
+
+const values = () => sampleStack().values as Record<string, unknown>;
+const passwords = (run: { mocks: ProviderMocks }) =>
+    Object.fromEntries(run.mocks.ofType(types.applicationPassword).map((r) => [r.name, r.inputs]));
+
+describe("client secrets in the program", () => {
+    it("never puts a secret value in plain text: served values are secrets and exports carry none", async () => {
+        const mocks = new ProviderMocks();
+        await pulumi.runtime.setMocks(mocks, "entra-rotor", "dev", false);
+        const model = buildModelOrThrow(sampleStack(), new Date("2027-03-01T06:00:00Z"));
+        const stack = defineStack(model);
+        const secrets = Object.values(stack.secrets);
+        expect(secrets).toHaveLength(3);
+        for (const secret of secrets) {
+            expect(await pulumi.isSecret(secret.served.value)).toBe(true);
+            for (const password of secret.passwords) expect(await pulumi.isSecret(password.value)).toBe(true);
+            expect(await valueOf(secret.served.value)).toContain(mockSecretMarker);
+        }
+        const exported = await valueOf(pulumi.output(stack.exports));
+        await settle();
+        expect(JSON.stringify(exported)).not.toContain(mockSecretMarker);
+        expect(exported["device-inventory"]!.credentials["importer"]).toEqual({
+            type: "secret",
+            servedSlot: 1,
+            servedGeneration: 37,
+            servedKeyId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+            expires: "2027-05-05T00:00:00Z",
+            nextRotation: "2027-03-06T00:00:00Z",
+        });
+    });
+
+    it("replaces nothing when run again later the same day", async () => {
+        const morning = await runProgram(values(), { now: new Date("2027-03-01T06:00:00Z") });
+        const evening = await runProgram(values(), { now: new Date("2027-03-01T22:00:00Z") });
+        expect(evening.mocks.resources).toEqual(morning.mocks.resources);
+    });
+
+    it("replaces exactly one slot of the credential whose generation starts, and nothing else", async () => {
+        const before = passwords(await runProgram(values(), { now: new Date("2027-03-05T06:00:00Z") }));
+        const after = passwords(await runProgram(values(), { now: new Date("2027-03-06T06:00:00Z") }));
+        const changed = Object.keys(after).filter((name) => JSON.stringify(after[name]) !== JSON.stringify(before[name]));
+        expect(changed).toEqual(["device-inventory-importer-slot0"]);
+        expect(before["device-inventory-importer-slot0"]!["rotateWhenChanged"]).toEqual({ generation: "36" });
+        expect(after["device-inventory-importer-slot0"]).toMatchObject({
+            rotateWhenChanged: { generation: "38" },
+            startDate: "2027-03-06T00:00:00Z",
+            endDate: "2027-06-04T00:00:00Z",
+        });
+    });
+});
