@@ -21,12 +21,19 @@ describe("rotor plan on the sample stack", () => {
         expect(run.stdout).toMatch(/delegated\s+Microsoft Graph\s+Calendars\.ReadWrite\s+-\s+admin, all users: delegated grant/);
     });
 
-    it("prints what the README shows", async () => {
-        const run = await rotor(["plan", "--stack", "dev", "--at", "2027-03-01"], { cwd: repoRoot });
+    it("prints what the README shows, for every example with output", async () => {
         const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
-        const shown = /npx rotor plan --stack dev\n```\n\n```\n([\s\S]*?)```/.exec(readme)?.[1];
-        expect(shown).toBeDefined();
-        expect(run.stdout.trimEnd()).toBe(shown!.trimEnd());
+        // A ```sh block holding one `npx rotor ...` command, followed by a block with its output.
+        const examples = [...readme.matchAll(/```sh\nnpx rotor ([^\n]+)\n```\n\n```\n([\s\S]*?)```/g)];
+        expect(examples.length).toBeGreaterThanOrEqual(2);
+        for (const [, command, shown] of examples) {
+            const args = command!.split(" ");
+            // The README shows plan at a fixed date so that its output does not go stale.
+            if (args[0] === "plan" && !args.includes("--at")) args.push("--at", "2027-03-01");
+            const run = await rotor(args, { cwd: repoRoot });
+            expect(run.code, command).toBe(0);
+            expect(run.stdout.trimEnd(), command).toBe(shown!.trimEnd());
+        }
     });
 
     it("prints markdown for a pull-request comment", async () => {
