@@ -46,7 +46,7 @@ export const secretCredentialSchema = z.strictObject({
 export type SecretCredentialConfig = z.infer<typeof secretCredentialSchema>;
 
 /** Credential types a config entry may have; federated credentials are resolved in federated.ts. */
-export const credentialTypes = ["secret"] as const;
+export const credentialTypes = ["secret", "federated"] as const;
 
 /** A client secret in two slots, rotated by the schedule. */
 export interface SecretCredentialModel {

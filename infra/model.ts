@@ -8,6 +8,7 @@ import {
     resolveSecret,
     secretCredentialSchema,
 } from "./credentials";
+import { type FederatedCredentialConfig, federatedCredentialSchema, type FederatedModel, resolveFederated } from "./federated";
 import { ConfigError, type ConfigIssue, IssueList } from "./issues";
 import { type PermissionModel, resolvePermissions } from "./permissions";
 import { appSchema, describe, parseEntries, parseWith, permissionEntrySchema, privilegedEntrySchema } from "./schema";
@@ -26,8 +27,10 @@ export interface AppModel {
     readonly redirectUris: readonly string[];
     readonly owners: readonly string[];
     readonly permissions: readonly PermissionModel[];
-    /** Client secrets (and, later, certificates and federated credentials), in declaration order. */
+    /** Rotating credentials (client secrets), in declaration order. */
     readonly credentials: readonly CredentialModel[];
+    /** Federated identity credentials, in declaration order. */
+    readonly federatedCredentials: readonly FederatedModel[];
     /** Where the app is declared, e.g. `apps[2]`. */
     readonly path: string;
 }
@@ -107,7 +110,12 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
                 path,
             );
             issues.add(resolved.issues);
-            const credentials = resolveCredentials(raw["credentials"], path, { stack: input.stack, app: typeof rawName === "string" ? rawName : `#${i}`, now, settings }, issues);
+            const { credentials, federatedCredentials } = resolveCredentials(
+                raw["credentials"],
+                path,
+                { stack: input.stack, app: typeof rawName === "string" ? rawName : `#${i}`, now, settings },
+                issues,
+            );
             if (!parsed.value) return;
             const app = parsed.value;
             apps.push({
@@ -120,6 +128,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
                 owners: app.owners ?? [],
                 permissions: resolved.permissions,
                 credentials,
+                federatedCredentials,
                 path,
             });
         });
@@ -158,9 +167,10 @@ function resolveCredentials(
     appPath: string,
     context: { stack: string; app: string; now: Date; settings: RotationSettings },
     issues: IssueList,
-): CredentialModel[] {
-    if (!Array.isArray(raw)) return [];
+): { credentials: CredentialModel[]; federatedCredentials: FederatedModel[] } {
+    if (!Array.isArray(raw)) return { credentials: [], federatedCredentials: [] };
     const credentials: CredentialModel[] = [];
+    const federated: { index: number; entry: FederatedCredentialConfig }[] = [];
     const firstByName = new Map<string, string>();
     raw.forEach((entry: unknown, j) => {
         const path = `${appPath}.credentials[${j}]`;
@@ -181,9 +191,25 @@ function resolveCredentials(
             if (!parsed.value) return;
             const credential = resolveSecret(parsed.value, path, context, issues);
             if (credential) credentials.push(credential);
+        } else if (type === "federated") {
+            const parsed = parseWith(federatedCredentialSchema, entry, [path]);
+            issues.add(parsed.issues);
+            if (parsed.value) federated.push({ index: j, entry: parsed.value });
         }
     });
-    return credentials;
+    const resolved = resolveFederated(federated, appPath);
+    issues.add(resolved.issues);
+    if (federated.length > 0) {
+        // A workload that can present a federated token needs no secret: nothing to rotate or leak.
+        for (const secret of credentials) {
+            issues.warning(
+                secret.path,
+                `this app also has a federated credential; if this secret's consumer runs where a federated token is available ` +
+                    `(GitHub Actions, Kubernetes, Azure DevOps, GitLab, Terraform Cloud), use a federated credential and remove the secret`,
+            );
+        }
+    }
+    return { credentials, federatedCredentials: resolved.credentials };
 }
 
 /** Reports repeated strings in a raw list (other items have their own structural errors). */

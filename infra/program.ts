@@ -2,6 +2,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { type ApiAccess, AppRegistration } from "../components/appRegistration";
 import { ClientSecret } from "../components/clientSecret";
+import { FederatedCredentials } from "../components/federatedCredentials";
 import type { ApiRef } from "./catalog";
 import type { AppModel, StackModel } from "./model";
 import type { PermissionModel } from "./permissions";
@@ -75,6 +76,22 @@ export function defineStack(model: StackModel): {
                 expires: served.end,
                 nextRotation,
             };
+        }
+        if (app.federatedCredentials.length > 0) {
+            new FederatedCredentials(
+                `${app.name}-federated`,
+                {
+                    applicationId: registration.applicationId,
+                    credentials: app.federatedCredentials.map(({ name, issuer, subject, audience, description }) => ({
+                        name,
+                        issuer,
+                        subject,
+                        audience,
+                        ...(description !== undefined ? { description } : {}),
+                    })),
+                },
+                { parent: registration },
+            );
         }
         exports[app.name] = {
             clientId: registration.clientId,

@@ -26,6 +26,17 @@ export interface PlanApp {
     readonly owners: readonly string[];
     readonly permissions: readonly PlanPermission[];
     readonly credentials: readonly PlanCredential[];
+    readonly federatedCredentials: readonly PlanFederatedCredential[];
+}
+
+/** A federated identity credential: nothing rotates, nothing expires; what matters is exactly who may sign in. */
+export interface PlanFederatedCredential {
+    readonly name: string;
+    readonly preset: string;
+    readonly issuer: string;
+    readonly subject: string;
+    readonly audience: string;
+    readonly path: string;
 }
 
 /**
@@ -93,6 +104,7 @@ export interface PlanTotals {
     readonly tier0: number;
     readonly tier1: number;
     readonly credentials: number;
+    readonly federatedCredentials: number;
     /** Credentials whose status is `rotates`. */
     readonly rotating: number;
 }
@@ -139,6 +151,7 @@ export function buildPlan(model: StackModel): PlanDocument {
             path: p.path,
         })),
         credentials: app.credentials.map((c) => planCredential(c, model.at)),
+        federatedCredentials: app.federatedCredentials.map(({ name, preset, issuer, subject, audience, path }) => ({ name, preset, issuer, subject, audience, path })),
     }));
     const all = apps.flatMap((app) => app.permissions);
     return {
@@ -156,6 +169,7 @@ export function buildPlan(model: StackModel): PlanDocument {
             tier0: all.filter((p) => p.type === "application" && p.tier === 0).length,
             tier1: all.filter((p) => p.type === "application" && p.tier === 1).length,
             credentials: apps.reduce((n, app) => n + app.credentials.length, 0),
+            federatedCredentials: apps.reduce((n, app) => n + app.federatedCredentials.length, 0),
             rotating: apps.reduce((n, app) => n + app.credentials.filter((c) => c.status === "rotates").length, 0),
         },
     };

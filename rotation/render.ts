@@ -1,5 +1,5 @@
 import type { CalendarDocument } from "./calendar";
-import type { PlanCredential, PlanDocument, PlanPermission } from "./plan";
+import type { PlanCredential, PlanDocument, PlanFederatedCredential, PlanPermission } from "./plan";
 
 export type OutputFormat = "table" | "markdown" | "json";
 
@@ -49,6 +49,12 @@ function credentialRows(credentials: readonly PlanCredential[]): string[][] {
     return credentials.map((c) => [c.name, c.type, slotLabel(c, 0), slotLabel(c, 1), `slot ${c.servedSlot}`, c.nextRotation.slice(0, 10), String(c.daysLeft), c.status]);
 }
 
+const federatedHeader = ["FEDERATED", "PRESET", "ISSUER", "SUBJECT", "AUDIENCE"];
+
+function federatedRows(credentials: readonly PlanFederatedCredential[]): string[][] {
+    return credentials.map((c) => [c.name, c.preset, c.issuer, c.subject, c.audience]);
+}
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 function headline(plan: PlanDocument): string {
@@ -56,7 +62,7 @@ function headline(plan: PlanDocument): string {
     return (
         `${plan.project} / ${plan.stack} at ${plan.at}: ${plural(t.apps, "app")}, ` +
         `${plural(t.permissions, "permission")} (${t.application} application, ${t.delegated} delegated; ` +
-        `${t.tier0} tier 0, ${t.tier1} tier 1), ${plural(t.credentials, "credential")} (${t.rotating} rotating on this run)`
+        `${t.tier0} tier 0, ${t.tier1} tier 1), ${plural(t.credentials, "rotating credential")} (${t.rotating} rotating on this run), ${t.federatedCredentials} federated`
     );
 }
 
@@ -69,6 +75,7 @@ export function renderPlan(plan: PlanDocument, format: OutputFormat): string {
             out.push(`### ${app.name} (${app.displayName})`, "");
             out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions)) : "_No API permissions._", "");
             if (app.credentials.length) out.push(markdownTable(credentialHeader.map(capitalize), credentialRows(app.credentials)), "");
+            if (app.federatedCredentials.length) out.push(markdownTable(federatedHeader.map(capitalize), federatedRows(app.federatedCredentials)), "");
         }
         if (plan.warnings.length) {
             out.push("### Warnings", "", ...plan.warnings.map((w) => `- \`${w.path}\`: ${w.message}`), "");
@@ -80,6 +87,7 @@ export function renderPlan(plan: PlanDocument, format: OutputFormat): string {
         out.push(`${app.name}  ${app.displayName}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`);
         out.push(app.permissions.length ? textTable(permissionHeader, permissionRows(app.permissions)) : "  no API permissions");
         if (app.credentials.length) out.push("", textTable(credentialHeader, credentialRows(app.credentials)));
+        if (app.federatedCredentials.length) out.push("", textTable(federatedHeader, federatedRows(app.federatedCredentials)));
         out.push("");
     }
     if (plan.warnings.length) {

@@ -51,7 +51,7 @@ describe("rotor plan on the sample stack", () => {
         expect(Object.keys(plan)).toEqual(["schemaVersion", "project", "stack", "at", "apps", "warnings", "totals"]);
         expect(plan.schemaVersion).toBe(1);
         expect(plan.at).toBe("2027-03-01T00:00:00Z");
-        expect(plan.totals).toEqual({ apps: 4, permissions: 7, application: 4, delegated: 3, tier0: 1, tier1: 1, credentials: 3, rotating: 0 });
+        expect(plan.totals).toEqual({ apps: 4, permissions: 7, application: 4, delegated: 3, tier0: 1, tier1: 1, credentials: 3, federatedCredentials: 1, rotating: 0 });
         const ciDeployer = plan.apps.find((app) => app.name === "ci-deployer")!;
         expect(ciDeployer.permissions).toEqual([
             {
@@ -67,7 +67,17 @@ describe("rotor plan on the sample stack", () => {
                 path: "apps[3].permissions[0].application[0]",
             },
         ]);
-        expect(Object.keys(plan.apps[0]!)).toEqual(["name", "displayName", "signInAudience", "redirectUris", "owners", "permissions", "credentials"]);
+        expect(Object.keys(plan.apps[0]!)).toEqual(["name", "displayName", "signInAudience", "redirectUris", "owners", "permissions", "credentials", "federatedCredentials"]);
+        expect(plan.apps[3]!.federatedCredentials).toEqual([
+            {
+                name: "github-production",
+                preset: "github",
+                issuer: "https://token.actions.githubusercontent.com",
+                subject: "repo:contoso/identity:environment:production",
+                audience: "api://AzureADTokenExchange",
+                path: "apps[3].credentials[0]",
+            },
+        ]);
         const importer = plan.apps.find((app) => app.name === "device-inventory")!.credentials[0]!;
         expect(importer).toEqual({
             name: "importer",

@@ -32,6 +32,10 @@ describe("the Pulumi program", () => {
                 expected.push({ type: types.clientSecret, name: `${app.name}-${credential.name}` });
                 for (const slot of [0, 1]) expected.push({ type: types.applicationPassword, name: `${app.name}-${credential.name}-slot${slot}` });
             }
+            if (app.federatedCredentials.length > 0) expected.push({ type: types.federatedCredentials, name: `${app.name}-federated` });
+            for (const credential of app.federatedCredentials) {
+                expected.push({ type: types.federatedIdentityCredential, name: `${app.name}-federated-${credential.name}` });
+            }
         }
         const key = (r: { type: string; name: string }) => `${r.type} ${r.name}`;
         expect(mocks.resources.map(key).sort()).toEqual(expected.map(key).sort());
@@ -62,6 +66,16 @@ describe("the Pulumi program", () => {
                         rotateWhenChanged: { generation: String(slot.generation) },
                     });
                 }
+            }
+            for (const credential of app.federatedCredentials) {
+                const resource = mocks.resources.find((r) => r.name === `${app.name}-federated-${credential.name}`)!;
+                expect(resource.inputs).toEqual({
+                    applicationId: `/applications/${String(application.state["objectId"])}`,
+                    displayName: credential.name,
+                    issuer: credential.issuer,
+                    subject: credential.subject,
+                    audiences: [credential.audience],
+                });
             }
             const delegated = app.permissions.filter((p) => p.kind === "delegated").map((p) => p.name);
             const grant = mocks.resources.find((r) => r.name === `${app.name}-grant-msgraph`);

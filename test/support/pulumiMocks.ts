@@ -104,6 +104,10 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
                 state = { ...inputs, keyId, value: asSecret(`${mockSecretMarker}-${keyId.replace(/-/g, "")}`) };
                 break;
             }
+            case "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
+                id = `${String(inputs["applicationId"])}/federatedIdentityCredential/${objectId}`;
+                state = { ...inputs, credentialId: objectId };
+                break;
             case "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant":
                 id = objectId.replace(/-/g, "").slice(0, 27);
                 break;
@@ -146,6 +150,8 @@ export const types = {
     appRegistration: "entra-rotor:index:AppRegistration",
     clientSecret: "entra-rotor:index:ClientSecret",
     applicationPassword: "azuread:index/applicationPassword:ApplicationPassword",
+    federatedCredentials: "entra-rotor:index:FederatedCredentials",
+    federatedIdentityCredential: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
 } as const;
 
 /** Resolves an output's value (under mocks every output is known). */
