@@ -10,6 +10,7 @@ import {
     validatePolicy,
 } from "../rotation/schedule";
 import { type ConfigIssue, IssueList, type PathSegment } from "./issues";
+import { credentialSecretName } from "./keyVault";
 import { describe, fallbackErrors, nonEmpty, toConfigIssues } from "./schema";
 import { didYouMean } from "./suggest";
 
@@ -40,6 +41,7 @@ export const secretCredentialSchema = z.strictObject({
     name: nonEmpty(`a name for the credential, ${credentialNameRule}`).regex(credentialNamePattern, { error: `must be ${credentialNameRule}` }),
     type: z.literal("secret"),
     description: z.string({ error: "must be a string" }).max(200, { error: "is at most 200 characters" }).optional(),
+    keyVaultSecretName: z.string({ error: "must be a string" }).optional(),
     ...policyFields,
 });
 
@@ -58,6 +60,8 @@ export interface SecretCredentialModel {
     readonly phase: number;
     /** Both slots, the served one and the next rotation, at the model's instant. */
     readonly schedule: Schedule;
+    /** The Key Vault secret that serves it: `{app}-{credential}` unless overridden. */
+    readonly keyVaultSecretName: string;
     /** e.g. `apps[0].credentials[1]`. */
     readonly path: string;
 }
@@ -122,6 +126,7 @@ export function resolveSecret(
         policy: result.policy,
         phase,
         schedule: scheduleAt(context.now, result.policy, phase),
+        keyVaultSecretName: entry.keyVaultSecretName ?? credentialSecretName(context.app, entry.name),
         path,
     };
 }

@@ -10,6 +10,7 @@ import {
 } from "./credentials";
 import { type FederatedCredentialConfig, federatedCredentialSchema, type FederatedModel, resolveFederated } from "./federated";
 import { ConfigError, type ConfigIssue, IssueList } from "./issues";
+import { identitySecretNames, keyVaultSecretNameProblem, type KeyVaultModel, resolveKeyVault } from "./keyVault";
 import { type PermissionModel, resolvePermissions } from "./permissions";
 import { appSchema, describe, parseEntries, parseWith, permissionEntrySchema, privilegedEntrySchema } from "./schema";
 import { didYouMean } from "./suggest";
@@ -31,6 +32,8 @@ export interface AppModel {
     readonly credentials: readonly CredentialModel[];
     /** Federated identity credentials, in declaration order. */
     readonly federatedCredentials: readonly FederatedModel[];
+    /** Key Vault secrets that publish the app's client and tenant ids, when the app has rotating credentials. */
+    readonly identitySecrets: { readonly clientId?: string; readonly tenantId?: string; readonly json?: string };
     /** Where the app is declared, e.g. `apps[2]`. */
     readonly path: string;
 }
@@ -44,6 +47,8 @@ export interface StackModel {
     readonly apps: readonly AppModel[];
     /** The distinct APIs the stack requests permissions on: one service principal lookup each per deployment. */
     readonly apis: readonly ApiRef[];
+    /** Where rotating credentials are served; required when there are any. */
+    readonly keyVault?: KeyVaultModel;
     readonly warnings: readonly ConfigIssue[];
 }
 
@@ -57,7 +62,7 @@ export interface StackConfigInput {
 }
 
 /** Config keys in the project's namespace that the program reads. */
-export const knownConfigKeys = ["apps", "rotation"] as const;
+export const knownConfigKeys = ["apps", "rotation", "keyVault"] as const;
 
 export interface ModelResult {
     /** Present when there is no error. */
@@ -76,6 +81,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
     }
 
     const settings = resolveRotationSettings(input.values["rotation"], issues);
+    const keyVault = resolveKeyVault(input.values["keyVault"], issues);
     const rawApps = input.values["apps"];
     const apps: AppModel[] = [];
     if (rawApps === undefined) {
@@ -129,10 +135,12 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
                 permissions: resolved.permissions,
                 credentials,
                 federatedCredentials,
+                identitySecrets: credentials.length > 0 ? identitySecretNames(app.name, keyVault?.identity ?? "secrets") : {},
                 path,
             });
         });
         if (rawApps.length === 0) issues.warning("apps", "the stack declares no app registration");
+        checkKeyVaultNames(apps, keyVault, input.project, issues);
     }
 
     if (issues.errors.length > 0) return { issues: issues.items };
@@ -143,6 +151,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
             at: toIsoSeconds(now),
             apps,
             apis: distinctApis(apps),
+            ...(keyVault ? { keyVault } : {}),
             warnings: issues.warnings,
         },
         issues: issues.items,
@@ -210,6 +219,30 @@ function resolveCredentials(
         }
     }
     return { credentials, federatedCredentials: resolved.credentials };
+}
+
+/** Every served secret needs a vault, a valid name, and a name of its own: one vault serves the whole stack. */
+function checkKeyVaultNames(apps: readonly AppModel[], keyVault: KeyVaultModel | undefined, project: string, issues: IssueList): void {
+    const rotating = apps.flatMap((app) => app.credentials);
+    if (rotating.length > 0 && !keyVault && !issues.items.some((i) => i.path.startsWith("keyVault"))) {
+        issues.error("keyVault", `required: ${rotating.length} credential${rotating.length === 1 ? " is" : "s are"} served from Key Vault; set ${project}:keyVault with the vault's name and resourceGroup (and create: true to create it)`);
+    }
+    const firstByName = new Map<string, string>();
+    const claim = (name: string, path: string, what: string) => {
+        const problem = keyVaultSecretNameProblem(name);
+        if (problem) {
+            issues.error(path, `${problem}; set keyVaultSecretName to a valid name`);
+            return;
+        }
+        // Key Vault names are case-insensitive.
+        const first = firstByName.get(name.toLowerCase());
+        if (first) issues.error(path, `the Key Vault secret "${name}" (${what}) is already used by ${first}; set keyVaultSecretName to another name`);
+        else firstByName.set(name.toLowerCase(), `${path} (${what})`);
+    };
+    for (const app of apps) {
+        for (const [kind, name] of Object.entries(app.identitySecrets)) if (name) claim(name, app.path, `the app's ${kind === "json" ? "identity" : kind}`);
+        for (const credential of app.credentials) claim(credential.keyVaultSecretName, credential.path, "the served credential");
+    }
 }
 
 /** Reports repeated strings in a raw list (other items have their own structural errors). */

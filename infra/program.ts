@@ -1,8 +1,11 @@
+import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { type ApiAccess, AppRegistration } from "../components/appRegistration";
 import { ClientSecret } from "../components/clientSecret";
 import { FederatedCredentials } from "../components/federatedCredentials";
+import { type KeyVaultSecretSpec, KeyVaultSecrets } from "../components/keyVaultSecrets";
+import { clientSecretProbe, type CredentialProbe, type ProbeTarget, type VerifyOptions, verifyCredential } from "../rotation/verify";
 import type { ApiRef } from "./catalog";
 import type { AppModel, StackModel } from "./model";
 import type { PermissionModel } from "./permissions";
@@ -33,15 +36,27 @@ interface ApiServicePrincipal {
     readonly scopeIds: pulumi.Output<Record<string, string>>;
 }
 
+/** How the program proves a new credential before Key Vault serves it; injectable so tests drive it. */
+export interface StackOptions {
+    readonly probe?: CredentialProbe;
+    readonly verify?: VerifyOptions;
+}
+
 /**
  * Registers the model's resources: one AppRegistration per app, with permission ids resolved from each
- * API's live service principal (one lookup per API per stack, however many apps use it).
+ * API's live service principal (one lookup per API per stack, however many apps use it), its credentials,
+ * and the Key Vault secrets that serve them.
  */
-export function defineStack(model: StackModel): {
+export function defineStack(
+    model: StackModel,
+    options: StackOptions = {},
+): {
     apps: Record<string, AppRegistration>;
     secrets: Record<string, ClientSecret>;
     exports: Record<string, AppExports>;
 } {
+    const probe = options.probe ?? clientSecretProbe();
+    const vault = model.keyVault ? defineVault(model) : undefined;
     const servicePrincipals = new Map<string, ApiServicePrincipal>();
     for (const api of model.apis) servicePrincipals.set(api.appId, lookupServicePrincipal(api));
 
@@ -60,6 +75,7 @@ export function defineStack(model: StackModel): {
         });
         apps[app.name] = registration;
         const credentials: Record<string, CredentialExports> = {};
+        const vaultSecrets: KeyVaultSecretSpec[] = [];
         for (const credential of app.credentials) {
             const { served, previous, nextRotation } = credential.schedule;
             const secret = new ClientSecret(
@@ -68,6 +84,24 @@ export function defineStack(model: StackModel): {
                 { parent: registration },
             );
             secrets[`${app.name}/${credential.name}`] = secret;
+            vaultSecrets.push({
+                secretName: credential.keyVaultSecretName,
+                value: proven(secret.served.value, registration, `${app.name}/${credential.name}`, probe, options.verify),
+                contentType: "text/plain",
+                expires: served.end,
+                notBefore: served.start,
+                tags: {
+                    "managed-by": "entra-rotor",
+                    app: app.name,
+                    credential: credential.name,
+                    clientId: registration.clientId,
+                    tenantId: registration.tenantId,
+                    keyId: secret.served.keyId,
+                    slot: String(secret.served.slot),
+                    generation: String(secret.served.generation),
+                    nextRotation: credential.schedule.nextRotation,
+                },
+            });
             credentials[credential.name] = {
                 type: credential.type,
                 servedSlot: served.slot,
@@ -76,6 +110,27 @@ export function defineStack(model: StackModel): {
                 expires: served.end,
                 nextRotation,
             };
+        }
+        if (vault && vaultSecrets.length > 0) {
+            const ids = app.identitySecrets;
+            const identity: KeyVaultSecretSpec[] = ids.json
+                ? [
+                      {
+                          secretName: ids.json,
+                          value: pulumi.jsonStringify({ clientId: registration.clientId, tenantId: registration.tenantId }),
+                          contentType: "application/json",
+                          tags: { "managed-by": "entra-rotor", app: app.name },
+                      },
+                  ]
+                : [
+                      { secretName: ids.clientId!, value: registration.clientId, contentType: "text/plain", tags: { "managed-by": "entra-rotor", app: app.name } },
+                      { secretName: ids.tenantId!, value: registration.tenantId, contentType: "text/plain", tags: { "managed-by": "entra-rotor", app: app.name } },
+                  ];
+            new KeyVaultSecrets(
+                `${app.name}-keyvault`,
+                { resourceGroupName: vault.resourceGroupName, vaultName: vault.vaultName, secrets: [...vaultSecrets, ...identity] },
+                { parent: registration, dependsOn: vault.dependsOn },
+            );
         }
         if (app.federatedCredentials.length > 0) {
             new FederatedCredentials(
@@ -102,6 +157,46 @@ export function defineStack(model: StackModel): {
         };
     }
     return { apps, secrets, exports };
+}
+
+/**
+ * The served value, released to Key Vault only once a token has been acquired with it. Never during a
+ * preview: a preview must not touch the tenant. The result stays a Pulumi secret.
+ */
+function proven(value: pulumi.Output<string>, app: AppRegistration, label: string, probe: CredentialProbe, verify: VerifyOptions | undefined): pulumi.Output<string> {
+    return pulumi.secret(
+        pulumi.all([value, app.clientId, app.tenantId]).apply(async ([secret, clientId, tenantId]) => {
+            await proveUnlessPreview(pulumi.runtime.isDryRun(), probe, { label, tenantId, clientId, secret }, verify);
+            return secret;
+        }),
+    );
+}
+
+/** The gate itself: no probe in a preview; otherwise the probe must succeed within the bound. Returns the attempts made. */
+export async function proveUnlessPreview(preview: boolean, probe: CredentialProbe, target: ProbeTarget, verify?: VerifyOptions): Promise<number> {
+    if (preview) return 0;
+    return verifyCredential(probe, target, verify);
+}
+
+/** The vault that serves the stack's credentials: an existing one, or one created with RBAC and purge protection. */
+function defineVault(model: StackModel): { resourceGroupName: string; vaultName: pulumi.Input<string>; dependsOn: pulumi.Resource[] } {
+    const kv = model.keyVault!;
+    if (!kv.create) return { resourceGroupName: kv.resourceGroup, vaultName: kv.name, dependsOn: [] };
+    const vault = new keyvault.Vault("key-vault", {
+        resourceGroupName: kv.resourceGroup,
+        vaultName: kv.name,
+        ...(kv.create.location ? { location: kv.create.location } : {}),
+        properties: {
+            tenantId: azuread.getClientConfigOutput().tenantId,
+            sku: { family: "A", name: "standard" },
+            // Access by Azure RBAC roles (Key Vault Secrets User for consumers), not by legacy access policies.
+            enableRbacAuthorization: true,
+            // Key Vault refuses false once purge protection is on; leaving it out is how "off" is said.
+            ...(kv.create.purgeProtection ? { enablePurgeProtection: true } : {}),
+            softDeleteRetentionInDays: kv.create.softDeleteRetentionDays,
+        },
+    });
+    return { resourceGroupName: kv.resourceGroup, vaultName: vault.name, dependsOn: [vault] };
 }
 
 function lookupServicePrincipal(api: ApiRef): ApiServicePrincipal {

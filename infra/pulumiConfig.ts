@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfigInput } from "./model";
 
 /** Keys whose values Pulumi hands to the program as JSON text (structured config). */
-const structuredKeys = new Set(["apps", "rotation"]);
+const structuredKeys = new Set(["apps", "rotation", "keyVault"]);
 
 /**
  * The stack config as the Pulumi runtime sees it, in the same shape the CLI reads from the YAML files,

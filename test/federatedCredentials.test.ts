@@ -59,7 +59,7 @@ describe("FederatedCredentials", () => {
 
 describe("federated credentials in the stack model", () => {
     const build = (credentials: unknown[]) =>
-        buildModel({ project: "entra-rotor", stack: "test", source: "test", values: { apps: [{ name: "deployer", credentials }] } }, new Date("2027-01-01T00:00:00Z"));
+        buildModel({ project: "entra-rotor", stack: "test", source: "test", values: { apps: [{ name: "deployer", credentials }], keyVault: { name: "kv-test", resourceGroup: "rg" } } }, new Date("2027-01-01T00:00:00Z"));
     const fic = (name: string, environment: string) => ({ name, type: "federated", github: { repo: "contoso/identity", environment } });
 
     it("resolves them and warns that a secret beside them may be unnecessary", () => {

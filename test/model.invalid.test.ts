@@ -348,3 +348,27 @@ describe("credential config", () => {
         expect(errorsOf(result).map((e) => e.path)).toEqual(["rotation.lifetimeDays"]);
     });
 });
+
+describe("Key Vault config", () => {
+    const kv = { name: "kv-test", resourceGroup: "rg" };
+    const secretApp = (name: string, credentials: unknown[]) => ({ name, credentials });
+    const cases: InvalidCase[] = [
+        { title: "secrets without a vault", values: { apps: [secretApp("mailer", [{ name: "main", type: "secret" }])] }, path: "keyVault", message: "required: 1 credential is served from Key Vault; set entra-rotor:keyVault" },
+        { title: "vault name too short", values: { apps: [], keyVault: { ...kv, name: "kv" } }, path: "keyVault.name", message: "must be 3-24 letters, digits or '-'" },
+        { title: "vault without a resource group", values: { apps: [], keyVault: { name: "kv-test" } }, path: "keyVault.resourceGroup", message: "required" },
+        { title: "created vault without a location", values: { apps: [], keyVault: { ...kv, create: true } }, path: "keyVault.location", message: "required when create: true" },
+        { title: "creation settings on an existing vault", values: { apps: [], keyVault: { ...kv, purgeProtection: false } }, path: "keyVault.purgeProtection", message: "only applies to a vault the stack creates" },
+        { title: "soft-delete retention out of range", values: { apps: [], keyVault: { ...kv, create: true, location: "westeurope", softDeleteRetentionDays: 120 } }, path: "keyVault.softDeleteRetentionDays", message: "7 to 90 days" },
+        { title: "unknown identity mode", values: { apps: [], keyVault: { ...kv, identity: "both" } }, path: "keyVault.identity", message: '"secrets" (default) or "json"' },
+        { title: "unknown vault key, with a suggestion", values: { apps: [], keyVault: { ...kv, resourcegroup: "rg" } }, path: "keyVault.resourcegroup", message: 'did you mean "resourceGroup"?' },
+        { title: "invalid secret name override", values: { apps: [secretApp("mailer", [{ name: "main", type: "secret", keyVaultSecretName: "mailer_main" }])], keyVault: kv }, path: "apps[0].credentials[0]", message: '"mailer_main" is not a valid Key Vault secret name' },
+        { title: "two apps whose secret names collide", values: { apps: [secretApp("mail", [{ name: "sender-main", type: "secret" }]), secretApp("mail-sender", [{ name: "main", type: "secret" }])], keyVault: kv }, path: "apps[1].credentials[0]", message: 'the Key Vault secret "mail-sender-main" (the served credential) is already used by apps[0].credentials[0]' },
+        { title: "a credential named like the identity secret", values: { apps: [secretApp("mail", [{ name: "client-id", type: "secret" }])], keyVault: kv }, path: "apps[0].credentials[0]", message: 'the Key Vault secret "mail-client-id" (the served credential) is already used by apps[0] (the app\'s clientId)' },
+    ];
+
+    it.each(cases.map((c) => [c.title, c] as const))("%s", (_title, c) => {
+        const result = build(c.values);
+        expect(result.model).toBeUndefined();
+        expect(errorsOf(result)).toContainEqual(errorAt(c.path, c.message));
+    });
+});

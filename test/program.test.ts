@@ -18,6 +18,7 @@ describe("the Pulumi program", () => {
         const graph = graphApi();
 
         const expected: { type: string; name: string }[] = [];
+        if (model.keyVault?.create) expected.push({ type: types.keyVault, name: "key-vault" });
         for (const app of model.apps) {
             expected.push({ type: types.appRegistration, name: app.name });
             expected.push({ type: types.application, name: `${app.name}-app` });
@@ -31,6 +32,11 @@ describe("the Pulumi program", () => {
             for (const credential of app.credentials) {
                 expected.push({ type: types.clientSecret, name: `${app.name}-${credential.name}` });
                 for (const slot of [0, 1]) expected.push({ type: types.applicationPassword, name: `${app.name}-${credential.name}-slot${slot}` });
+            }
+            if (app.credentials.length > 0) {
+                expected.push({ type: types.keyVaultSecrets, name: `${app.name}-keyvault` });
+                const names = [...app.credentials.map((c) => c.keyVaultSecretName), ...Object.values(app.identitySecrets)];
+                for (const name of names) expected.push({ type: types.keyVaultSecret, name: `${app.name}-keyvault-${name}` });
             }
             if (app.federatedCredentials.length > 0) expected.push({ type: types.federatedCredentials, name: `${app.name}-federated` });
             for (const credential of app.federatedCredentials) {

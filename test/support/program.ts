@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { vi } from "vitest";
 import type { StackConfigInput } from "../../infra/model";
 import { readStackConfig } from "../../infra/stackFiles";
+import type { CredentialProbe, ProbeTarget } from "../../rotation/verify";
 import { type MockApi, ProviderMocks, defaultApis, settle, valueOf } from "./pulumiMocks";
 
 export const repoRoot = path.resolve(__dirname, "../..");
@@ -22,6 +23,8 @@ export interface ProgramRun {
     readonly mocks: ProviderMocks;
     /** The program's stack exports, resolved. */
     readonly exports: Record<string, unknown>;
+    /** Every credential the program tried to sign in with, in order. */
+    readonly probes: readonly ProbeTarget[];
 }
 
 /**
@@ -30,9 +33,19 @@ export interface ProgramRun {
  */
 export async function runProgram(
     values: Record<string, unknown>,
-    options: { now?: Date; preview?: boolean; apis?: Map<string, MockApi> } = {},
+    options: { now?: Date; preview?: boolean; apis?: Map<string, MockApi>; probe?: CredentialProbe } = {},
 ): Promise<ProgramRun> {
     vi.resetModules();
+    const probes: ProbeTarget[] = [];
+    const probe = options.probe ?? (async () => undefined);
+    // The probe is the program's one contact with Entra outside the provider: tests supply their own.
+    vi.doMock("../../rotation/verify", async (importOriginal) => ({
+        ...(await importOriginal<typeof import("../../rotation/verify")>()),
+        clientSecretProbe: () => async (target: ProbeTarget) => {
+            probes.push(target);
+            await probe(target);
+        },
+    }));
     const pulumi = await import("@pulumi/pulumi");
     const mocks = new ProviderMocks(options.apis ?? defaultApis());
     await pulumi.runtime.setMocks(mocks, "entra-rotor", "dev", options.preview ?? false);
@@ -43,8 +56,9 @@ export async function runProgram(
         const exports: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(program)) exports[name] = await valueOf(pulumi.output(value));
         await settle();
-        return { mocks, exports };
+        return { mocks, exports, probes };
     } finally {
         if (options.now) vi.useRealTimers();
+        vi.doUnmock("../../rotation/verify");
     }
 }

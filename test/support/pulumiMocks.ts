@@ -104,6 +104,15 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
                 state = { ...inputs, keyId, value: asSecret(`${mockSecretMarker}-${keyId.replace(/-/g, "")}`) };
                 break;
             }
+            case "azure-native:keyvault:Vault":
+                id = `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${String(inputs["resourceGroupName"])}/providers/Microsoft.KeyVault/vaults/${String(inputs["vaultName"])}`;
+                state = { ...inputs, name: inputs["vaultName"] };
+                break;
+            case "azure-native:keyvault:Secret":
+                id = `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${String(inputs["resourceGroupName"])}/providers/Microsoft.KeyVault/vaults/${String(inputs["vaultName"])}/secrets/${String(inputs["secretName"])}`;
+                // ARM never returns a secret's value; the provider keeps the input in state, as a secret.
+                state = { ...inputs, name: inputs["secretName"], properties: { ...(inputs["properties"] as object), value: asSecret((inputs["properties"] as Record<string, unknown>)["value"]) } };
+                break;
             case "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
                 id = `${String(inputs["applicationId"])}/federatedIdentityCredential/${objectId}`;
                 state = { ...inputs, credentialId: objectId };
@@ -152,6 +161,9 @@ export const types = {
     applicationPassword: "azuread:index/applicationPassword:ApplicationPassword",
     federatedCredentials: "entra-rotor:index:FederatedCredentials",
     federatedIdentityCredential: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+    keyVaultSecrets: "entra-rotor:index:KeyVaultSecrets",
+    keyVaultSecret: "azure-native:keyvault:Secret",
+    keyVault: "azure-native:keyvault:Vault",
 } as const;
 
 /** Resolves an output's value (under mocks every output is known). */

@@ -1,0 +1,149 @@
+import { describe, expect, it } from "vitest";
+import { epochSeconds, validateKeyVaultSecrets } from "../components/keyVaultSecrets";
+import { buildModelOrThrow } from "../infra/model";
+import { proveUnlessPreview } from "../infra/program";
+import { CredentialVerificationError, describeError, type ProbeTarget, verifyCredential } from "../rotation/verify";
+import { mockSecretMarker, types } from "./support/pulumiMocks";
+import { runProgram, sampleStack } from "./support/program";
+
+const now = new Date("2027-03-01T06:00:00Z");
+const secretSig = "4dabf18193072939515e22adb298388d";
+const target: ProbeTarget = { label: "mail-sender/main", tenantId: "t", clientId: "c", secret: "s3cr3t-value" };
+const fast = { initialDelayMs: 1, maxDelayMs: 2 };
+
+/** A probe that fails `failures` times with Entra's replication-delay error, then succeeds. */
+function flaky(failures: number): { probe: (t: ProbeTarget) => Promise<void>; calls: () => number } {
+    let calls = 0;
+    return {
+        probe: async (t) => {
+            calls++;
+            if (calls <= failures) throw new Error(`AADSTS7000215: Invalid client secret provided. Ensure the secret being sent is ${t.secret}.\nTrace ID: x`);
+        },
+        calls: () => calls,
+    };
+}
+
+describe("the verify gate", () => {
+    it("serves a new secret once a token is acquired, after Entra's replication delay", async () => {
+        const { probe, calls } = flaky(3);
+        expect(await proveUnlessPreview(false, probe, target, fast)).toBe(4);
+        expect(calls()).toBe(4);
+    });
+
+    it("gives up after the bound with an error naming the credential, and never the value", async () => {
+        const { probe, calls } = flaky(100);
+        const error = await proveUnlessPreview(false, probe, target, { ...fast, attempts: 5 }).catch((e: unknown) => e);
+        expect(calls()).toBe(5);
+        expect(error).toBeInstanceOf(CredentialVerificationError);
+        const message = (error as Error).message;
+        expect(message).toContain("mail-sender/main: the new credential did not authenticate after 5 attempts, so Key Vault keeps serving the previous one");
+        expect(message).toContain("AADSTS7000215");
+        expect(message).not.toContain("s3cr3t-value");
+        expect(message).not.toContain("Trace ID");
+    });
+
+    it("stops at once on an error that waiting cannot fix", async () => {
+        let calls = 0;
+        const probe = async () => {
+            calls++;
+            throw new Error("AADSTS700016: Application with identifier 'c' was not found in the directory");
+        };
+        await expect(verifyCredential(probe, target, fast)).rejects.toThrow(/after 1 attempt,.*AADSTS700016/);
+        expect(calls).toBe(1);
+    });
+
+    it("never probes in a preview", async () => {
+        const { probe, calls } = flaky(0);
+        expect(await proveUnlessPreview(true, probe, target, fast)).toBe(0);
+        expect(calls()).toBe(0);
+    });
+
+    it("scrubs the value from any error text", () => {
+        expect(describeError(new Error("bad s3cr3t-value and s3cr3t-value again\nmore"), "s3cr3t-value")).toBe("bad [secret] and [secret] again");
+    });
+});
+
+describe("the program's Key Vault push", () => {
+    it("probes every served secret on up with its app's ids, and none in preview", async () => {
+        const up = await runProgram(sampleStack().values as Record<string, unknown>, { now });
+        expect(up.probes.map((p) => p.label)).toEqual(["mail-sender/main", "device-inventory/importer", "calendar-sync/web"]);
+        const apps = up.exports["apps"] as Record<string, { clientId: string; tenantId: string }>;
+        expect(up.probes[0]).toMatchObject({ clientId: apps["mail-sender"]!.clientId, tenantId: apps["mail-sender"]!.tenantId });
+        expect(up.probes[0]!.secret).toContain(mockSecretMarker);
+        const preview = await runProgram(sampleStack().values as Record<string, unknown>, { now, preview: true });
+        expect(preview.probes).toEqual([]);
+    });
+
+    it("writes the served secret with its dates, content type and value-free tags, as a secret", async () => {
+        const model = buildModelOrThrow(sampleStack(), now);
+        const { mocks, exports } = await runProgram(sampleStack().values as Record<string, unknown>, { now });
+        const importer = model.apps[1]!.credentials[0]!;
+        const secret = mocks.ofType(types.keyVaultSecret).find((r) => r.inputs["secretName"] === "device-inventory-importer")!;
+        expect(secret.name).toBe("device-inventory-keyvault-device-inventory-importer");
+        expect(secret.inputs["resourceGroupName"]).toBe("rg-identity");
+        expect(secret.inputs["vaultName"]).toBe("kv-contoso-identity");
+        const properties = secret.inputs["properties"] as Record<string, unknown>;
+        // The whole properties object travels as a secret, because the value is one.
+        expect(properties[secretSig]).toBeDefined();
+        const inner = properties["value"] as { value: string; contentType: string; attributes: unknown };
+        expect(inner.value).toContain(mockSecretMarker);
+        expect(inner.contentType).toBe("text/plain");
+        expect(inner.attributes).toEqual({ enabled: true, expires: epochSeconds(importer.schedule.served.end), notBefore: epochSeconds(importer.schedule.served.start) });
+        const ids = (exports["apps"] as Record<string, { clientId: string; tenantId: string; credentials: Record<string, { servedKeyId: string }> }>)["device-inventory"]!;
+        expect(secret.inputs["tags"]).toEqual({
+            "managed-by": "entra-rotor",
+            app: "device-inventory",
+            credential: "importer",
+            clientId: ids.clientId,
+            tenantId: ids.tenantId,
+            keyId: ids.credentials["importer"]!.servedKeyId,
+            slot: "1",
+            generation: "37",
+            nextRotation: "2027-03-06T00:00:00Z",
+        });
+    });
+
+    it("publishes the client and tenant ids beside it, and no value anywhere but in secret values", async () => {
+        const { mocks } = await runProgram(sampleStack().values as Record<string, unknown>, { now });
+        const names = mocks.ofType(types.keyVaultSecret).map((r) => r.inputs["secretName"]);
+        expect(names).toEqual(expect.arrayContaining(["mail-sender-main", "mail-sender-client-id", "mail-sender-tenant-id"]));
+        expect(names).not.toContain("ci-deployer-client-id"); // federated only: nothing to serve
+        for (const resource of mocks.resources) {
+            const { properties, ...rest } = resource.inputs;
+            expect(JSON.stringify(rest), resource.name).not.toContain(mockSecretMarker);
+            if (JSON.stringify(properties ?? "").includes(mockSecretMarker)) expect((properties as Record<string, unknown>)[secretSig], resource.name).toBeDefined();
+        }
+    });
+
+    it("creates the vault with RBAC authorization, purge protection and soft delete", async () => {
+        const { mocks } = await runProgram(sampleStack().values as Record<string, unknown>, { now });
+        const vault = mocks.ofType(types.keyVault)[0]!;
+        expect(vault.inputs).toMatchObject({
+            resourceGroupName: "rg-identity",
+            vaultName: "kv-contoso-identity",
+            location: "westeurope",
+            properties: { sku: { family: "A", name: "standard" }, enableRbacAuthorization: true, enablePurgeProtection: true, softDeleteRetentionInDays: 90 },
+        });
+    });
+
+    it("publishes the ids as one JSON secret when asked", async () => {
+        const values = sampleStack().values as Record<string, unknown>;
+        const { mocks } = await runProgram({ ...values, keyVault: { name: "kv-existing", resourceGroup: "rg", identity: "json" } }, { now });
+        expect(mocks.ofType(types.keyVault)).toEqual([]);
+        const identity = mocks.ofType(types.keyVaultSecret).find((r) => r.inputs["secretName"] === "mail-sender-identity")!;
+        const inner = (identity.inputs["properties"] as Record<string, { value: string; contentType: string }>)["value"]!;
+        expect(inner.contentType).toBe("application/json");
+        expect(Object.keys(JSON.parse(inner.value) as object)).toEqual(["clientId", "tenantId"]);
+    });
+});
+
+describe("Key Vault rules", () => {
+    it("validateKeyVaultSecrets refuses bad names, duplicates and too many tags", () => {
+        const ok = { secretName: "app-main", value: "v", contentType: "text/plain" };
+        expect(validateKeyVaultSecrets([ok])).toEqual([]);
+        expect(validateKeyVaultSecrets([{ ...ok, secretName: "app_main" }])).toEqual(['"app_main" is not a valid Key Vault secret name (1-127 letters, digits or \'-\')']);
+        expect(validateKeyVaultSecrets([ok, { ...ok, secretName: "APP-MAIN" }])).toEqual(['secret "APP-MAIN" is written twice']);
+        const tags = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`t${i}`, "x"]));
+        expect(validateKeyVaultSecrets([{ ...ok, tags }])).toEqual(['secret "app-main" has 16 tags; Key Vault allows 15']);
+    });
+});
