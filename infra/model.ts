@@ -1,11 +1,14 @@
 import type { ApiRef } from "./catalog";
 import {
+    certificateCredentialSchema,
     type CredentialModel,
     credentialType,
     credentialTypes,
-    type RotationSettings,
+    type FileCertificateModel,
+    resolveCertificateFile,
+    resolveRotating,
     resolveRotationSettings,
-    resolveSecret,
+    type RotationSettings,
     secretCredentialSchema,
 } from "./credentials";
 import { type FederatedCredentialConfig, federatedCredentialSchema, type FederatedModel, resolveFederated } from "./federated";
@@ -28,8 +31,10 @@ export interface AppModel {
     readonly redirectUris: readonly string[];
     readonly owners: readonly string[];
     readonly permissions: readonly PermissionModel[];
-    /** Rotating credentials (client secrets), in declaration order. */
+    /** Rotating credentials (client secrets and generated certificates), in declaration order. */
     readonly credentials: readonly CredentialModel[];
+    /** Certificates brought as files: uploaded as they are, never rotated by the stack. */
+    readonly certificateFiles: readonly FileCertificateModel[];
     /** Federated identity credentials, in declaration order. */
     readonly federatedCredentials: readonly FederatedModel[];
     /** Key Vault secrets that publish the app's client and tenant ids, when the app has rotating credentials. */
@@ -59,6 +64,8 @@ export interface StackConfigInput {
     readonly values: Readonly<Record<string, unknown>>;
     /** Names the config's origin in error messages, e.g. `Pulumi.dev.yaml`. */
     readonly source: string;
+    /** The project directory: certificate files are read relative to it. Default: the working directory. */
+    readonly baseDir?: string;
 }
 
 /** Config keys in the project's namespace that the program reads. */
@@ -116,10 +123,10 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
                 path,
             );
             issues.add(resolved.issues);
-            const { credentials, federatedCredentials } = resolveCredentials(
+            const { credentials, federatedCredentials, certificateFiles } = resolveCredentials(
                 raw["credentials"],
                 path,
-                { stack: input.stack, app: typeof rawName === "string" ? rawName : `#${i}`, now, settings },
+                { stack: input.stack, app: typeof rawName === "string" ? rawName : `#${i}`, now, settings, baseDir: input.baseDir ?? process.cwd() },
                 issues,
             );
             if (!parsed.value) return;
@@ -134,6 +141,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
                 owners: app.owners ?? [],
                 permissions: resolved.permissions,
                 credentials,
+                certificateFiles,
                 federatedCredentials,
                 identitySecrets: credentials.length > 0 ? identitySecretNames(app.name, keyVault?.identity ?? "secrets") : {},
                 path,
@@ -174,11 +182,12 @@ export function toIsoSeconds(date: Date): string {
 function resolveCredentials(
     raw: unknown,
     appPath: string,
-    context: { stack: string; app: string; now: Date; settings: RotationSettings },
+    context: { stack: string; app: string; now: Date; settings: RotationSettings; baseDir: string },
     issues: IssueList,
-): { credentials: CredentialModel[]; federatedCredentials: FederatedModel[] } {
-    if (!Array.isArray(raw)) return { credentials: [], federatedCredentials: [] };
+): { credentials: CredentialModel[]; federatedCredentials: FederatedModel[]; certificateFiles: FileCertificateModel[] } {
+    if (!Array.isArray(raw)) return { credentials: [], federatedCredentials: [], certificateFiles: [] };
     const credentials: CredentialModel[] = [];
+    const certificateFiles: FileCertificateModel[] = [];
     const federated: { index: number; entry: FederatedCredentialConfig }[] = [];
     const firstByName = new Map<string, string>();
     raw.forEach((entry: unknown, j) => {
@@ -198,8 +207,20 @@ function resolveCredentials(
             const parsed = parseWith(secretCredentialSchema, entry, [path]);
             issues.add(parsed.issues);
             if (!parsed.value) return;
-            const credential = resolveSecret(parsed.value, path, context, issues);
+            const credential = resolveRotating(parsed.value, path, context, issues);
             if (credential) credentials.push(credential);
+        } else if (type === "certificate") {
+            const parsed = parseWith(certificateCredentialSchema, entry, [path]);
+            issues.add(parsed.issues);
+            if (!parsed.value) return;
+            const { file } = parsed.value;
+            if (file !== undefined) {
+                const certificate = resolveCertificateFile({ ...parsed.value, file }, path, context, issues);
+                if (certificate) certificateFiles.push(certificate);
+            } else {
+                const credential = resolveRotating(parsed.value, path, context, issues);
+                if (credential) credentials.push(credential);
+            }
         } else if (type === "federated") {
             const parsed = parseWith(federatedCredentialSchema, entry, [path]);
             issues.add(parsed.issues);
@@ -210,7 +231,7 @@ function resolveCredentials(
     issues.add(resolved.issues);
     if (federated.length > 0) {
         // A workload that can present a federated token needs no secret: nothing to rotate or leak.
-        for (const secret of credentials) {
+        for (const secret of credentials.filter((c) => c.type === "secret")) {
             issues.warning(
                 secret.path,
                 `this app also has a federated credential; if this secret's consumer runs where a federated token is available ` +
@@ -218,7 +239,7 @@ function resolveCredentials(
             );
         }
     }
-    return { credentials, federatedCredentials: resolved.credentials };
+    return { credentials, federatedCredentials: resolved.credentials, certificateFiles };
 }
 
 /** Every served secret needs a vault, a valid name, and a name of its own: one vault serves the whole stack. */

@@ -2,10 +2,11 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { type ApiAccess, AppRegistration } from "../components/appRegistration";
+import { ClientCertificate } from "../components/clientCertificate";
 import { ClientSecret } from "../components/clientSecret";
 import { FederatedCredentials } from "../components/federatedCredentials";
 import { type KeyVaultSecretSpec, KeyVaultSecrets } from "../components/keyVaultSecrets";
-import { clientSecretProbe, type CredentialProbe, type ProbeTarget, type VerifyOptions, verifyCredential } from "../rotation/verify";
+import { entraProbe, type CredentialProbe, type ProbeTarget, type VerifyOptions, verifyCredential } from "../rotation/verify";
 import type { ApiRef } from "./catalog";
 import type { AppModel, StackModel } from "./model";
 import type { PermissionModel } from "./permissions";
@@ -21,7 +22,7 @@ export interface AppExports {
 }
 
 export interface CredentialExports {
-    readonly type: "secret";
+    readonly type: "secret" | "certificate";
     readonly servedSlot: 0 | 1;
     readonly servedGeneration: number;
     readonly servedKeyId: pulumi.Output<string>;
@@ -52,16 +53,16 @@ export function defineStack(
     options: StackOptions = {},
 ): {
     apps: Record<string, AppRegistration>;
-    secrets: Record<string, ClientSecret>;
+    secrets: Record<string, ClientSecret | ClientCertificate>;
     exports: Record<string, AppExports>;
 } {
-    const probe = options.probe ?? clientSecretProbe();
+    const probe = options.probe ?? entraProbe();
     const vault = model.keyVault ? defineVault(model) : undefined;
     const servicePrincipals = new Map<string, ApiServicePrincipal>();
     for (const api of model.apis) servicePrincipals.set(api.appId, lookupServicePrincipal(api));
 
     const apps: Record<string, AppRegistration> = {};
-    const secrets: Record<string, ClientSecret> = {};
+    const secrets: Record<string, ClientSecret | ClientCertificate> = {};
     const exports: Record<string, AppExports> = {};
     for (const app of model.apps) {
         const registration = new AppRegistration(app.name, {
@@ -78,16 +79,25 @@ export function defineStack(
         const vaultSecrets: KeyVaultSecretSpec[] = [];
         for (const credential of app.credentials) {
             const { served, previous, nextRotation } = credential.schedule;
-            const secret = new ClientSecret(
-                `${app.name}-${credential.name}`,
-                { applicationId: registration.applicationId, slots: [served, previous], credentialName: credential.name },
-                { parent: registration },
-            );
-            secrets[`${app.name}/${credential.name}`] = secret;
+            const slots = [served, previous];
+            const label = `${app.name}/${credential.name}`;
+            const componentOptions = { parent: registration };
+            let secret: ClientSecret | ClientCertificate;
+            let value: pulumi.Output<string>;
+            if (credential.type === "certificate") {
+                const certificate = new ClientCertificate(`${app.name}-${credential.name}`, { applicationId: registration.applicationId, slots, credentialName: credential.name, keySize: credential.keySize }, componentOptions);
+                secret = certificate;
+                value = proven(certificate.served.pemBundle, registration, label, "certificate", probe, options.verify);
+            } else {
+                const password = new ClientSecret(`${app.name}-${credential.name}`, { applicationId: registration.applicationId, slots, credentialName: credential.name }, componentOptions);
+                secret = password;
+                value = proven(password.served.value, registration, label, "secret", probe, options.verify);
+            }
+            secrets[label] = secret;
             vaultSecrets.push({
                 secretName: credential.keyVaultSecretName,
-                value: proven(secret.served.value, registration, `${app.name}/${credential.name}`, probe, options.verify),
-                contentType: "text/plain",
+                value,
+                contentType: credential.type === "certificate" ? "application/x-pem-file" : "text/plain",
                 expires: served.end,
                 notBefore: served.start,
                 tags: {
@@ -110,6 +120,21 @@ export function defineStack(
                 expires: served.end,
                 nextRotation,
             };
+        }
+        for (const certificate of app.certificateFiles) {
+            // The owner's certificate, public part only, exactly as given: dates come from the certificate.
+            new azuread.ApplicationCertificate(
+                `${app.name}-${certificate.name}`,
+                {
+                    applicationId: registration.applicationId,
+                    type: "AsymmetricX509Cert",
+                    encoding: "pem",
+                    value: certificate.info.pem,
+                    startDate: certificate.info.notBefore,
+                    endDate: certificate.info.notAfter,
+                },
+                { parent: registration },
+            );
         }
         if (vault && vaultSecrets.length > 0) {
             const ids = app.identitySecrets;
@@ -163,10 +188,17 @@ export function defineStack(
  * The served value, released to Key Vault only once a token has been acquired with it. Never during a
  * preview: a preview must not touch the tenant. The result stays a Pulumi secret.
  */
-function proven(value: pulumi.Output<string>, app: AppRegistration, label: string, probe: CredentialProbe, verify: VerifyOptions | undefined): pulumi.Output<string> {
+function proven(
+    value: pulumi.Output<string>,
+    app: AppRegistration,
+    label: string,
+    kind: ProbeTarget["kind"],
+    probe: CredentialProbe,
+    verify: VerifyOptions | undefined,
+): pulumi.Output<string> {
     return pulumi.secret(
         pulumi.all([value, app.clientId, app.tenantId]).apply(async ([secret, clientId, tenantId]) => {
-            await proveUnlessPreview(pulumi.runtime.isDryRun(), probe, { label, tenantId, clientId, secret }, verify);
+            await proveUnlessPreview(pulumi.runtime.isDryRun(), probe, { label, tenantId, clientId, kind, secret }, verify);
             return secret;
         }),
     );

@@ -56,7 +56,7 @@ export function readStackConfig(dir: string, stack: string): StackConfigInput {
             values[own] = value;
         }
     }
-    return { project: projectName, stack, values, source: displayPath(stackFile) };
+    return { project: projectName, stack, values, source: displayPath(stackFile), baseDir: dir };
 }
 
 /** Relative to the working directory when inside it, else absolute: the shortest unambiguous name. */

@@ -1,5 +1,6 @@
 import type { Tier } from "../infra/catalog";
-import type { CredentialModel } from "../infra/credentials";
+import { daysUntil } from "../infra/certificateFile";
+import type { CredentialModel, FileCertificateModel } from "../infra/credentials";
 import type { StackModel } from "../infra/model";
 import type { PermissionKind } from "../infra/permissions";
 
@@ -27,6 +28,25 @@ export interface PlanApp {
     readonly permissions: readonly PlanPermission[];
     readonly credentials: readonly PlanCredential[];
     readonly federatedCredentials: readonly PlanFederatedCredential[];
+    readonly certificateFiles: readonly PlanCertificateFile[];
+}
+
+/** Days before a brought certificate expires from which the plan asks its owner to act. */
+export const certificateFileWarningDays = 30;
+
+/** A certificate brought as a file: it cannot rotate by itself, so the plan says when the owner must act. */
+export interface PlanCertificateFile {
+    readonly name: string;
+    readonly file: string;
+    readonly subject: string;
+    /** SHA-1, as the Entra admin center shows it. */
+    readonly thumbprint: string;
+    readonly notBefore: string;
+    readonly notAfter: string;
+    readonly daysLeft: number;
+    /** `expiring`: fewer than 30 days left, replace the file. (An expired file is a config error.) */
+    readonly status: "ok" | "expiring";
+    readonly path: string;
 }
 
 /** A federated identity credential: nothing rotates, nothing expires; what matters is exactly who may sign in. */
@@ -56,8 +76,10 @@ export interface PlanSlot {
 
 export interface PlanCredential {
     readonly name: string;
-    readonly type: "secret";
+    readonly type: "secret" | "certificate";
     readonly path: string;
+    /** The Key Vault secret that serves it. */
+    readonly keyVaultSecretName: string;
     readonly rotateEveryDays: number;
     readonly lifetimeDays: number;
     /** Days after the epoch this credential's cycle is offset by, so credentials do not all rotate together. */
@@ -111,6 +133,21 @@ export interface PlanTotals {
 
 const dayMs = 86_400_000;
 
+function planCertificateFile(c: FileCertificateModel, at: string): PlanCertificateFile {
+    const daysLeft = daysUntil(c.info.notAfter, new Date(at));
+    return {
+        name: c.name,
+        file: c.file,
+        subject: c.info.subject,
+        thumbprint: c.info.thumbprint,
+        notBefore: c.info.notBefore,
+        notAfter: c.info.notAfter,
+        daysLeft,
+        status: daysLeft < certificateFileWarningDays ? "expiring" : "ok",
+        path: c.path,
+    };
+}
+
 function planCredential(c: CredentialModel, at: string): PlanCredential {
     const { served, previous, nextRotation, daysLeftServed } = c.schedule;
     const slots = [served, previous].sort((a, b) => a.slot - b.slot).map((s) => ({ ...s, served: s.slot === served.slot }));
@@ -119,6 +156,7 @@ function planCredential(c: CredentialModel, at: string): PlanCredential {
         name: c.name,
         type: c.type,
         path: c.path,
+        keyVaultSecretName: c.keyVaultSecretName,
         rotateEveryDays: c.policy.rotateEveryDays,
         lifetimeDays: c.policy.lifetimeDays,
         phaseDays: c.phase,
@@ -151,6 +189,7 @@ export function buildPlan(model: StackModel): PlanDocument {
             path: p.path,
         })),
         credentials: app.credentials.map((c) => planCredential(c, model.at)),
+        certificateFiles: app.certificateFiles.map((c) => planCertificateFile(c, model.at)),
         federatedCredentials: app.federatedCredentials.map(({ name, preset, issuer, subject, audience, path }) => ({ name, preset, issuer, subject, audience, path })),
     }));
     const all = apps.flatMap((app) => app.permissions);

@@ -37,7 +37,7 @@ function permissionRows(permissions: readonly PlanPermission[]): string[][] {
     return permissions.map((p) => [p.type, p.api, p.name, tierLabel(p), consentLabel(p)]);
 }
 
-const credentialHeader = ["CREDENTIAL", "TYPE", "SLOT 0", "SLOT 1", "SERVED", "NEXT ROTATION", "DAYS LEFT", "STATUS"];
+const credentialHeader = ["CREDENTIAL", "TYPE", "SLOT 0", "SLOT 1", "SERVED", "NEXT ROTATION", "DAYS LEFT", "STATUS", "KEY VAULT SECRET"];
 
 /** `g12 2026-10-01 -> 2027-04-29`: dates only, the times are in the JSON. */
 function slotLabel(c: PlanCredential, slot: 0 | 1): string {
@@ -46,7 +46,13 @@ function slotLabel(c: PlanCredential, slot: 0 | 1): string {
 }
 
 function credentialRows(credentials: readonly PlanCredential[]): string[][] {
-    return credentials.map((c) => [c.name, c.type, slotLabel(c, 0), slotLabel(c, 1), `slot ${c.servedSlot}`, c.nextRotation.slice(0, 10), String(c.daysLeft), c.status]);
+    return credentials.map((c) => [c.name, c.type, slotLabel(c, 0), slotLabel(c, 1), `slot ${c.servedSlot}`, c.nextRotation.slice(0, 10), String(c.daysLeft), c.status, c.keyVaultSecretName]);
+}
+
+const certificateFileHeader = ["CERTIFICATE FILE", "FILE", "THUMBPRINT", "EXPIRES", "DAYS LEFT", "STATUS"];
+
+function certificateFileRows(files: PlanDocument["apps"][number]["certificateFiles"]): string[][] {
+    return files.map((c) => [c.name, c.file, c.thumbprint, c.notAfter.slice(0, 10), String(c.daysLeft), c.status === "expiring" ? "expiring: replace the file" : "ok"]);
 }
 
 const federatedHeader = ["FEDERATED", "PRESET", "ISSUER", "SUBJECT", "AUDIENCE"];
@@ -75,6 +81,7 @@ export function renderPlan(plan: PlanDocument, format: OutputFormat): string {
             out.push(`### ${app.name} (${app.displayName})`, "");
             out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions)) : "_No API permissions._", "");
             if (app.credentials.length) out.push(markdownTable(credentialHeader.map(capitalize), credentialRows(app.credentials)), "");
+            if (app.certificateFiles.length) out.push(markdownTable(certificateFileHeader.map(capitalize), certificateFileRows(app.certificateFiles)), "");
             if (app.federatedCredentials.length) out.push(markdownTable(federatedHeader.map(capitalize), federatedRows(app.federatedCredentials)), "");
         }
         if (plan.warnings.length) {
@@ -87,6 +94,7 @@ export function renderPlan(plan: PlanDocument, format: OutputFormat): string {
         out.push(`${app.name}  ${app.displayName}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`);
         out.push(app.permissions.length ? textTable(permissionHeader, permissionRows(app.permissions)) : "  no API permissions");
         if (app.credentials.length) out.push("", textTable(credentialHeader, credentialRows(app.credentials)));
+        if (app.certificateFiles.length) out.push("", textTable(certificateFileHeader, certificateFileRows(app.certificateFiles)));
         if (app.federatedCredentials.length) out.push("", textTable(federatedHeader, federatedRows(app.federatedCredentials)));
         out.push("");
     }

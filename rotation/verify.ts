@@ -1,4 +1,4 @@
-import { ClientSecretCredential } from "@azure/identity";
+import { ClientCertificateCredential, ClientSecretCredential } from "@azure/identity";
 import { backOff } from "exponential-backoff";
 
 /**
@@ -13,6 +13,8 @@ export interface ProbeTarget {
     readonly label: string;
     readonly tenantId: string;
     readonly clientId: string;
+    /** `secret`: a client secret; `certificate`: a PEM bundle of private key and certificate. */
+    readonly kind: "secret" | "certificate";
     readonly secret: string;
 }
 
@@ -91,14 +93,18 @@ export interface ProbeEndpoints {
     readonly scope?: string;
 }
 
-/** The real probe: a client-credentials token for Microsoft Graph with @azure/identity. */
-export function clientSecretProbe(endpoints: ProbeEndpoints = {}): CredentialProbe {
+/**
+ * The real probe: a client-credentials token for Microsoft Graph with @azure/identity, with a client
+ * secret or a certificate (client assertion). A new credential object per attempt: a cached token would
+ * prove nothing about a new value.
+ */
+export function entraProbe(endpoints: ProbeEndpoints = {}): CredentialProbe {
     return async (target) => {
-        const credential = new ClientSecretCredential(target.tenantId, target.clientId, target.secret, {
-            ...(endpoints.authorityHost ? { authorityHost: endpoints.authorityHost } : {}),
-            // Every attempt must reach Entra: a cached token would prove nothing about a new secret.
-            tokenCachePersistenceOptions: { enabled: false },
-        });
+        const options = endpoints.authorityHost ? { authorityHost: endpoints.authorityHost } : {};
+        const credential =
+            target.kind === "certificate"
+                ? new ClientCertificateCredential(target.tenantId, target.clientId, { certificate: target.secret }, options)
+                : new ClientSecretCredential(target.tenantId, target.clientId, target.secret, options);
         await credential.getToken(endpoints.scope ?? "https://graph.microsoft.com/.default");
     };
 }

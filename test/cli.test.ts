@@ -52,6 +52,20 @@ describe("rotor plan on the sample stack", () => {
         expect(plan.schemaVersion).toBe(1);
         expect(plan.at).toBe("2027-03-01T00:00:00Z");
         expect(plan.totals).toEqual({ apps: 4, permissions: 7, application: 4, delegated: 3, tier0: 1, tier1: 1, credentials: 3, federatedCredentials: 1, rotating: 0 });
+        expect(plan.apps[1]!.certificateFiles).toEqual([
+            {
+                name: "partner",
+                file: "certs/device-inventory-partner.cer",
+                subject: "CN=Fabrikam Device Export, O=Fabrikam Ltd",
+                thumbprint: expect.stringMatching(/^[0-9A-F]{40}$/),
+                notBefore: "2026-01-01T00:00:00Z",
+                notAfter: "2028-12-31T00:00:00Z",
+                daysLeft: 671,
+                status: "ok",
+                path: "apps[1].credentials[1]",
+            },
+        ]);
+        expect(plan.apps[2]!.credentials[0]).toMatchObject({ name: "web", type: "certificate", keyVaultSecretName: "calendar-sync-web" });
         const ciDeployer = plan.apps.find((app) => app.name === "ci-deployer")!;
         expect(ciDeployer.permissions).toEqual([
             {
@@ -67,7 +81,7 @@ describe("rotor plan on the sample stack", () => {
                 path: "apps[3].permissions[0].application[0]",
             },
         ]);
-        expect(Object.keys(plan.apps[0]!)).toEqual(["name", "displayName", "signInAudience", "redirectUris", "owners", "permissions", "credentials", "federatedCredentials"]);
+        expect(Object.keys(plan.apps[0]!)).toEqual(["name", "displayName", "signInAudience", "redirectUris", "owners", "permissions", "credentials", "certificateFiles", "federatedCredentials"]);
         expect(plan.apps[3]!.federatedCredentials).toEqual([
             {
                 name: "github-production",
@@ -83,6 +97,7 @@ describe("rotor plan on the sample stack", () => {
             name: "importer",
             type: "secret",
             path: "apps[1].credentials[0]",
+            keyVaultSecretName: "device-inventory-importer",
             rotateEveryDays: 30,
             lifetimeDays: 90,
             phaseDays: importer.phaseDays,

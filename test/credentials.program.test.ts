@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildModelOrThrow } from "../infra/model";
+import { ClientSecret } from "../components/clientSecret";
 import { defineStack } from "../infra/program";
 import { ProviderMocks, mockSecretMarker, settle, types, valueOf } from "./support/pulumiMocks";
 import { runProgram, sampleStack } from "./support/program";
@@ -22,6 +23,7 @@ describe("client secrets in the program", () => {
         const secrets = Object.values(stack.secrets);
         expect(secrets).toHaveLength(3);
         for (const secret of secrets) {
+            if (!(secret instanceof ClientSecret)) continue;
             expect(await pulumi.isSecret(secret.served.value)).toBe(true);
             for (const password of secret.passwords) expect(await pulumi.isSecret(password.value)).toBe(true);
             expect(await valueOf(secret.served.value)).toContain(mockSecretMarker);

@@ -10,7 +10,7 @@ describe("buildModel on valid config", () => {
     it("fills defaults: display name from the name, single tenant, no redirect URIs, no owners, no permissions", () => {
         const model = build([{ name: "bare-app" }]);
         expect(model.at).toBe("2026-11-23T06:07:08Z");
-        expect(model.apps[0]).toEqual({ name: "bare-app", displayName: "bare-app", signInAudience: "AzureADMyOrg", redirectUris: [], owners: [], permissions: [], credentials: [], federatedCredentials: [], identitySecrets: {}, path: "apps[0]" });
+        expect(model.apps[0]).toEqual({ name: "bare-app", displayName: "bare-app", signInAudience: "AzureADMyOrg", redirectUris: [], owners: [], permissions: [], credentials: [], certificateFiles: [], federatedCredentials: [], identitySecrets: {}, path: "apps[0]" });
         expect(model.apis).toEqual([]);
     });
 

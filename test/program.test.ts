@@ -30,9 +30,20 @@ describe("the Pulumi program", () => {
                 expected.push({ type: types.delegatedGrant, name: `${app.name}-grant-${slug}` });
             }
             for (const credential of app.credentials) {
-                expected.push({ type: types.clientSecret, name: `${app.name}-${credential.name}` });
-                for (const slot of [0, 1]) expected.push({ type: types.applicationPassword, name: `${app.name}-${credential.name}-slot${slot}` });
+                const base = `${app.name}-${credential.name}`;
+                if (credential.type === "secret") {
+                    expected.push({ type: types.clientSecret, name: base });
+                    for (const slot of [0, 1]) expected.push({ type: types.applicationPassword, name: `${base}-slot${slot}` });
+                } else {
+                    expected.push({ type: types.clientCertificate, name: base });
+                    for (const slot of [0, 1]) {
+                        expected.push({ type: types.privateKey, name: `${base}-slot${slot}-key` });
+                        expected.push({ type: types.selfSignedCert, name: `${base}-slot${slot}-cert` });
+                        expected.push({ type: types.applicationCertificate, name: `${base}-slot${slot}` });
+                    }
+                }
             }
+            for (const certificate of app.certificateFiles) expected.push({ type: types.applicationCertificate, name: `${app.name}-${certificate.name}` });
             if (app.credentials.length > 0) {
                 expected.push({ type: types.keyVaultSecrets, name: `${app.name}-keyvault` });
                 const names = [...app.credentials.map((c) => c.keyVaultSecretName), ...Object.values(app.identitySecrets)];
@@ -61,7 +72,7 @@ describe("the Pulumi program", () => {
                 expect(assignment.inputs["appRoleId"]).toBe(p.catalogId);
                 expect(assignment.inputs["resourceObjectId"]).toBe(graph.objectId);
             }
-            for (const credential of app.credentials) {
+            for (const credential of app.credentials.filter((c) => c.type === "secret")) {
                 for (const slot of [credential.schedule.served, credential.schedule.previous]) {
                     const password = mocks.resources.find((r) => r.name === `${app.name}-${credential.name}-slot${slot.slot}`)!;
                     expect(password.inputs).toEqual({

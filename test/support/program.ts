@@ -41,7 +41,7 @@ export async function runProgram(
     // The probe is the program's one contact with Entra outside the provider: tests supply their own.
     vi.doMock("../../rotation/verify", async (importOriginal) => ({
         ...(await importOriginal<typeof import("../../rotation/verify")>()),
-        clientSecretProbe: () => async (target: ProbeTarget) => {
+        entraProbe: () => async (target: ProbeTarget) => {
             probes.push(target);
             await probe(target);
         },

@@ -104,6 +104,34 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
                 state = { ...inputs, keyId, value: asSecret(`${mockSecretMarker}-${keyId.replace(/-/g, "")}`) };
                 break;
             }
+            case "tls:index/privateKey:PrivateKey": {
+                // A stand-in, not a key: what matters is that it is secret, deterministic and recognisable.
+                const material = `${mockSecretMarker}-key-${objectId.replace(/-/g, "")}`;
+                state = {
+                    ...inputs,
+                    privateKeyPem: asSecret(`-----BEGIN RSA PRIVATE KEY-----\n${material}\n-----END RSA PRIVATE KEY-----\n`),
+                    privateKeyPemPkcs8: asSecret(`-----BEGIN PRIVATE KEY-----\n${material}\n-----END PRIVATE KEY-----\n`),
+                    publicKeyPem: `-----BEGIN PUBLIC KEY-----\npublic-${objectId}\n-----END PUBLIC KEY-----\n`,
+                };
+                break;
+            }
+            case "tls:index/selfSignedCert:SelfSignedCert": {
+                // The provider stamps validity from the moment of creation; a fixed stamp keeps mocks deterministic.
+                const start = "2026-11-23T06:00:00Z";
+                state = {
+                    ...inputs,
+                    certPem: `-----BEGIN CERTIFICATE-----\ncert-${objectId}\n-----END CERTIFICATE-----\n`,
+                    validityStartTime: start,
+                    validityEndTime: new Date(Date.parse(start) + Number(inputs["validityPeriodHours"]) * 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+                };
+                break;
+            }
+            case "azuread:index/applicationCertificate:ApplicationCertificate": {
+                const keyId = guidFrom(`key/${args.name}/${String(inputs["value"])}`);
+                id = `${String(inputs["applicationId"])}/certificate/${keyId}`;
+                state = { ...inputs, keyId };
+                break;
+            }
             case "azure-native:keyvault:Vault":
                 id = `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${String(inputs["resourceGroupName"])}/providers/Microsoft.KeyVault/vaults/${String(inputs["vaultName"])}`;
                 state = { ...inputs, name: inputs["vaultName"] };
@@ -162,6 +190,10 @@ export const types = {
     federatedCredentials: "entra-rotor:index:FederatedCredentials",
     federatedIdentityCredential: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
     keyVaultSecrets: "entra-rotor:index:KeyVaultSecrets",
+    clientCertificate: "entra-rotor:index:ClientCertificate",
+    privateKey: "tls:index/privateKey:PrivateKey",
+    selfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
+    applicationCertificate: "azuread:index/applicationCertificate:ApplicationCertificate",
     keyVaultSecret: "azure-native:keyvault:Secret",
     keyVault: "azure-native:keyvault:Vault",
 } as const;
