@@ -372,3 +372,30 @@ describe("Key Vault config", () => {
         expect(errorsOf(result)).toContainEqual(errorAt(c.path, c.message));
     });
 });
+
+describe("certificate config", () => {
+    const kv = { name: "kv-test", resourceGroup: "rg" };
+    const withCertificate = (fields: Record<string, unknown>) => ({ apps: [{ name: "importer", credentials: [{ name: "cert", type: "certificate", ...fields }] }], keyVault: kv });
+    const fixture = (file: string) => `test/fixtures/certificates/${file}`;
+    const cases: InvalidCase[] = [
+        { title: "key size not allowed", values: withCertificate({ keySize: 1024 }), path: "apps[0].credentials[0].keySize", message: "2048 (default), 3072 or 4096" },
+        { title: "missing certificate file", values: withCertificate({ file: "certs/nope.cer" }), path: "apps[0].credentials[0].file", message: "certs/nope.cer" },
+        { title: "certificate file with a private key", values: withCertificate({ file: fixture("cert-and-key.pem") }), path: "apps[0].credentials[0].file", message: "private key" },
+        { title: "RSA 1024 certificate file", values: withCertificate({ file: fixture("rsa1024.pem") }), path: "apps[0].credentials[0].file", message: "2048" },
+        { title: "EC certificate file", values: withCertificate({ file: fixture("ec-p256.crt") }), path: "apps[0].credentials[0].file", message: "RSA" },
+        { title: "a request, not a certificate", values: withCertificate({ file: fixture("request.csr") }), path: "apps[0].credentials[0].file", message: "request" },
+        { title: "rotation knobs on a certificate file", values: withCertificate({ file: fixture("rsa2048.pem"), rotateEveryDays: 30 }), path: "apps[0].credentials[0].rotateEveryDays", message: "does not apply to a certificate from a file" },
+    ];
+
+    it.each(cases.map((c) => [c.title, c] as const))("%s", (_title, c) => {
+        const result = buildModel({ project: "entra-rotor", stack: "test", values: c.values, source: "Pulumi.test.yaml", baseDir: process.cwd() }, now);
+        expect(result.model).toBeUndefined();
+        expect(errorsOf(result)).toContainEqual(errorAt(c.path, c.message));
+    });
+
+    it("refuses an expired certificate file, naming the date", () => {
+        const later = new Date("2036-01-01T00:00:00Z");
+        const result = buildModel({ project: "entra-rotor", stack: "test", values: withCertificate({ file: fixture("rsa2048.cer") }), source: "t", baseDir: process.cwd() }, later);
+        expect(errorsOf(result)).toContainEqual(errorAt("apps[0].credentials[0].file", "expired on 2035-01-01"));
+    });
+});
