@@ -1,6 +1,7 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { pkcs12Password, toPkcs12 } from "./pkcs12";
 import { type CredentialSlot, servedSlot, validateSlots } from "./slots";
 
 export interface ClientCertificateArgs {
@@ -12,6 +13,16 @@ export interface ClientCertificateArgs {
     readonly credentialName: string;
     /** RSA key size; Entra's client assertions need at least 2048. */
     readonly keySize?: 2048 | 3072 | 4096;
+    /** Also derive a PKCS#12 file of the served slot, with its password. */
+    readonly pfx?: boolean;
+}
+
+/** The served slot as PKCS#12, for consumers that cannot read PEM. Both are Pulumi secrets. */
+export interface ServedPkcs12 {
+    /** The PFX, base64. Stable: equal key and certificate give equal bytes, run after run. */
+    readonly value: pulumi.Output<string>;
+    /** Derived from the private key, so it too is fixed for the slot's life. */
+    readonly password: pulumi.Output<string>;
 }
 
 /** The certificate Key Vault should serve. */
@@ -26,6 +37,8 @@ export interface ServedCertificate {
     readonly pemBundle: pulumi.Output<string>;
     /** The public certificate alone, PEM. */
     readonly certificatePem: pulumi.Output<string>;
+    /** With `pfx`: the same key and certificate as PKCS#12. */
+    readonly pkcs12?: ServedPkcs12;
 }
 
 /** Hours a slot's certificate is valid: its whole lifetime, counted from its creation (never before the slot's start). */
@@ -97,12 +110,23 @@ export class ClientCertificate extends pulumi.ComponentResource {
 
         const served = servedSlot(bySlot);
         const certificatePem = this.certificates[served.slot].certPem;
+        const privateKeyPem = this.keys[served.slot].privateKeyPemPkcs8;
         this.served = {
             ...served,
             keyId: this.credentials[served.slot].keyId,
             certificatePem,
-            pemBundle: pulumi.secret(pulumi.interpolate`${this.keys[served.slot].privateKeyPemPkcs8}${certificatePem}`),
+            pemBundle: pulumi.secret(pulumi.interpolate`${privateKeyPem}${certificatePem}`),
+            ...(args.pfx ? { pkcs12: servedPkcs12(privateKeyPem, certificatePem, args.credentialName) } : {}),
         };
         this.registerOutputs({ servedSlot: served.slot, servedGeneration: served.generation, servedKeyId: this.served.keyId });
     }
+}
+
+/** The PKCS#12 of a key and certificate, computed only once both are known (never during a preview of a new slot). */
+function servedPkcs12(privateKeyPem: pulumi.Output<string>, certificatePem: pulumi.Output<string>, friendlyName: string): ServedPkcs12 {
+    const password = privateKeyPem.apply(pkcs12Password);
+    const value = pulumi.all([privateKeyPem, certificatePem, password]).apply(([key, certificate, secret]) =>
+        toPkcs12({ privateKeyPem: key, certificatePem: certificate, password: secret, friendlyName }),
+    );
+    return { value: pulumi.secret(value), password: pulumi.secret(password) };
 }

@@ -56,6 +56,8 @@ export const certificateCredentialSchema = z.strictObject({
     file: z.string({ error: "the path of a public certificate file (.cer, .pem, .crt), relative to the project" }).min(1).optional(),
     keySize: z.union([z.literal(2048), z.literal(3072), z.literal(4096)], { error: "the RSA key size: 2048 (default), 3072 or 4096" }).optional(),
     keyVaultSecretName: z.string({ error: "must be a string" }).optional(),
+    /** Also serve a PKCS#12 file and its password, for consumers that cannot read PEM. */
+    pfx: z.boolean({ error: "true to also serve the certificate as a PKCS#12 (PFX) file with a generated password, or false" }).optional(),
     ...policyFields,
 });
 
@@ -84,6 +86,20 @@ export interface SecretCredentialModel {
 export interface GeneratedCertificateModel extends Omit<SecretCredentialModel, "type"> {
     readonly type: "certificate";
     readonly keySize: 2048 | 3072 | 4096;
+    /** With `pfx: true`: the Key Vault secrets of the PKCS#12 file and of its password. */
+    readonly pfx?: PfxSecretNames;
+}
+
+export interface PfxSecretNames {
+    /** `{served secret}-pfx`: the PKCS#12 file, base64, content type `application/x-pkcs12`. */
+    readonly secretName: string;
+    /** `{served secret}-pfx-password`: the password that opens it. */
+    readonly passwordSecretName: string;
+}
+
+/** The PFX secrets' names, next to the credential's served secret so they sort together in the vault. */
+export function pfxSecretNames(servedSecretName: string): PfxSecretNames {
+    return { secretName: `${servedSecretName}-pfx`, passwordSecretName: `${servedSecretName}-pfx-password` };
 }
 
 /** A rotating credential: its value is created by the stack, replaced by the schedule and served from Key Vault. */
@@ -165,7 +181,9 @@ export function resolveRotating(
         keyVaultSecretName: entry.keyVaultSecretName ?? credentialSecretName(context.app, entry.name),
         path,
     };
-    if (entry.type === "certificate") return { ...common, type: "certificate", keySize: entry.keySize ?? 2048 };
+    if (entry.type === "certificate") {
+        return { ...common, type: "certificate", keySize: entry.keySize ?? 2048, ...(entry.pfx ? { pfx: pfxSecretNames(common.keyVaultSecretName) } : {}) };
+    }
     return { ...common, type: "secret" };
 }
 
@@ -176,7 +194,7 @@ export function resolveCertificateFile(
     context: { now: Date; baseDir: string },
     issues: IssueList,
 ): FileCertificateModel | undefined {
-    for (const key of ["rotateEveryDays", "lifetimeDays", "keySize", "keyVaultSecretName"] as const) {
+    for (const key of ["rotateEveryDays", "lifetimeDays", "keySize", "keyVaultSecretName", "pfx"] as const) {
         if (entry[key] !== undefined) {
             issues.error(`${path}.${key}`, `does not apply to a certificate from a file (it cannot rotate by itself, and its private key is not ours to serve): remove ${key}, or remove file to let the stack generate the certificate`);
         }

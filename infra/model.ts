@@ -262,7 +262,13 @@ function checkKeyVaultNames(apps: readonly AppModel[], keyVault: KeyVaultModel |
     };
     for (const app of apps) {
         for (const [kind, name] of Object.entries(app.identitySecrets)) if (name) claim(name, app.path, `the app's ${kind === "json" ? "identity" : kind}`);
-        for (const credential of app.credentials) claim(credential.keyVaultSecretName, credential.path, "the served credential");
+        for (const credential of app.credentials) {
+            claim(credential.keyVaultSecretName, credential.path, "the served credential");
+            if (credential.type === "certificate" && credential.pfx) {
+                claim(credential.pfx.secretName, credential.path, "the served credential's PFX");
+                claim(credential.pfx.passwordSecretName, credential.path, "the served credential's PFX password");
+            }
+        }
     }
 }
 

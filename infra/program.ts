@@ -84,10 +84,24 @@ export function defineStack(
             const componentOptions = { parent: registration };
             let secret: ClientSecret | ClientCertificate;
             let value: pulumi.Output<string>;
+            let pkcs12: KeyVaultSecretSpec[] = [];
             if (credential.type === "certificate") {
-                const certificate = new ClientCertificate(`${app.name}-${credential.name}`, { applicationId: registration.applicationId, slots, credentialName: credential.name, keySize: credential.keySize }, componentOptions);
+                const certificate = new ClientCertificate(
+                    `${app.name}-${credential.name}`,
+                    { applicationId: registration.applicationId, slots, credentialName: credential.name, keySize: credential.keySize, pfx: credential.pfx !== undefined },
+                    componentOptions,
+                );
                 secret = certificate;
                 value = proven(certificate.served.pemBundle, registration, label, "certificate", probe, options.verify);
+                const pfx = certificate.served.pkcs12;
+                if (credential.pfx && pfx) {
+                    // The same key as the PEM bundle: served only once the bundle has been proven.
+                    const dates = { expires: served.end, notBefore: served.start };
+                    pkcs12 = [
+                        { secretName: credential.pfx.secretName, value: after(value, pfx.value), contentType: "application/x-pkcs12", ...dates },
+                        { secretName: credential.pfx.passwordSecretName, value: after(value, pfx.password), contentType: "text/plain", ...dates },
+                    ];
+                }
             } else {
                 const password = new ClientSecret(`${app.name}-${credential.name}`, { applicationId: registration.applicationId, slots, credentialName: credential.name }, componentOptions);
                 secret = password;
@@ -112,6 +126,8 @@ export function defineStack(
                     nextRotation: credential.schedule.nextRotation,
                 },
             });
+            const tags = vaultSecrets[vaultSecrets.length - 1]!.tags;
+            vaultSecrets.push(...pkcs12.map((spec) => ({ ...spec, tags })));
             credentials[credential.name] = {
                 type: credential.type,
                 servedSlot: served.slot,
@@ -202,6 +218,11 @@ function proven(
             return secret;
         }),
     );
+}
+
+/** `value` once `gate` has resolved: ties a derived secret to the proof of the credential it derives from. */
+function after(gate: pulumi.Output<string>, value: pulumi.Output<string>): pulumi.Output<string> {
+    return pulumi.secret(pulumi.all([gate, value]).apply(([, v]) => v));
 }
 
 /** The gate itself: no probe in a preview; otherwise the probe must succeed within the bound. Returns the attempts made. */

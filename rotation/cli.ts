@@ -51,14 +51,17 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         .description("print what a stack declares, offline: per app its permissions (type, API, tier, consent), warnings and refusals")
         .requiredOption("--stack <name>", "the stack whose Pulumi.<stack>.yaml to read")
         .option("--at <date>", "compute the plan for this date (YYYY-MM-DD or ISO-8601), default now", parseInstant)
+        .option("--since <date>", "the last successful run, which statuses are relative to (default: a day before --at, as with a daily pipeline)", parseInstant)
         .addOption(formatOption(["table", "markdown", "json"]))
         .option("--dir <path>", "the Pulumi project directory", ".")
         .exitOverride()
-        .action((options: { stack: string; at?: Date; format: OutputFormat; dir: string }) => {
+        .action((options: { stack: string; at?: Date; since?: Date; format: OutputFormat; dir: string }) => {
+            const at = options.at ?? io.now();
+            if (options.since && options.since.getTime() > at.getTime()) throw new UsageError(`--since (${options.since.toISOString()}) must not be after --at (${at.toISOString()})`);
             const input = readStackConfig(path.resolve(io.cwd, options.dir), options.stack);
-            const result = buildModel(input, options.at ?? io.now());
+            const result = buildModel(input, at);
             if (!result.model) throw new ConfigError(result.issues, input.source);
-            io.stdout(renderPlan(buildPlan(result.model), options.format));
+            io.stdout(renderPlan(buildPlan(result.model, options.since ? { since: options.since } : {}), options.format));
             setExit(exitCodes.ok);
         });
 

@@ -3,6 +3,7 @@ import { daysUntil } from "../infra/certificateFile";
 import type { CredentialModel, FileCertificateModel } from "../infra/credentials";
 import type { StackModel } from "../infra/model";
 import type { PermissionKind } from "../infra/permissions";
+import { scheduleAt, slotsReplacedBetween } from "./schedule";
 
 /**
  * The offline plan: what a stack declares, value-free. The JSON form is a stable interface (README,
@@ -14,6 +15,8 @@ export interface PlanDocument {
     readonly stack: string;
     /** The instant the plan is computed for (`--at`), ISO-8601 UTC to the second. */
     readonly at: string;
+    /** The last successful run the statuses are relative to (`--since`; by default a day before `at`, as with a daily pipeline). */
+    readonly since: string;
     readonly apps: readonly PlanApp[];
     readonly warnings: readonly PlanWarning[];
     readonly totals: PlanTotals;
@@ -60,10 +63,16 @@ export interface PlanFederatedCredential {
 }
 
 /**
- * `ok`; `rotates`: the served generation started within the day before `at`, so a daily run at `at`
- * creates it (and retires the value two generations old).
+ * What a run at `at` does to a credential last deployed at `since`:
+ * - `ok`: nothing;
+ * - `rotates`: replaces one slot (the scheduled rotation: the new value is served, the one served until now
+ *   stays valid for its pickup window, the one before it is deleted);
+ * - `breaking`: replaces both slots, so a consumer still holding the value served until now loses it at
+ *   once (the pipeline did not run for more than rotateEveryDays);
+ * - `expired`: the value served since the last run has already expired: consumers are failing until this
+ *   run serves a new one.
  */
-export type CredentialStatus = "ok" | "rotates";
+export type CredentialStatus = "ok" | "rotates" | "breaking" | "expired";
 
 export interface PlanSlot {
     readonly slot: 0 | 1;
@@ -80,6 +89,8 @@ export interface PlanCredential {
     readonly path: string;
     /** The Key Vault secret that serves it. */
     readonly keyVaultSecretName: string;
+    /** With `pfx: true`: the secrets of the PKCS#12 file and its password; otherwise null. */
+    readonly pfx: { readonly secretName: string; readonly passwordSecretName: string } | null;
     readonly rotateEveryDays: number;
     readonly lifetimeDays: number;
     /** Days after the epoch this credential's cycle is offset by, so credentials do not all rotate together. */
@@ -93,6 +104,8 @@ export interface PlanCredential {
     readonly nextRotation: string;
     /** Whole days until the served value expires. */
     readonly daysLeft: number;
+    /** Slots a run at `at` replaces, counted from the last run at `since`. */
+    readonly slotsReplaced: 0 | 1 | 2;
     readonly status: CredentialStatus;
 }
 
@@ -129,9 +142,26 @@ export interface PlanTotals {
     readonly federatedCredentials: number;
     /** Credentials whose status is `rotates`. */
     readonly rotating: number;
+    /** Credentials whose status is `breaking`. */
+    readonly breaking: number;
+    /** Credentials whose status is `expired`. */
+    readonly expired: number;
 }
 
 const dayMs = 86_400_000;
+
+/** The status of a credential at `at`, last deployed at `since`. */
+export function credentialStatus(c: CredentialModel, since: Date, at: Date): { slotsReplaced: 0 | 1 | 2; status: CredentialStatus } {
+    const slotsReplaced = slotsReplacedBetween(since, at, c.policy, c.phase);
+    const servedUntilNow = scheduleAt(since, c.policy, c.phase).served;
+    if (slotsReplaced > 0 && Date.parse(servedUntilNow.end) <= at.getTime()) return { slotsReplaced, status: "expired" };
+    return { slotsReplaced, status: (["ok", "rotates", "breaking"] as const)[slotsReplaced] };
+}
+
+/** A day before `at`: what a daily pipeline has last done. */
+export function defaultSince(at: Date): Date {
+    return new Date(at.getTime() - dayMs);
+}
 
 function planCertificateFile(c: FileCertificateModel, at: string): PlanCertificateFile {
     const daysLeft = daysUntil(c.info.notAfter, new Date(at));
@@ -148,15 +178,15 @@ function planCertificateFile(c: FileCertificateModel, at: string): PlanCertifica
     };
 }
 
-function planCredential(c: CredentialModel, at: string): PlanCredential {
+function planCredential(c: CredentialModel, since: Date, at: Date): PlanCredential {
     const { served, previous, nextRotation, daysLeftServed } = c.schedule;
     const slots = [served, previous].sort((a, b) => a.slot - b.slot).map((s) => ({ ...s, served: s.slot === served.slot }));
-    const sinceStart = Date.parse(at) - Date.parse(served.start);
     return {
         name: c.name,
         type: c.type,
         path: c.path,
         keyVaultSecretName: c.keyVaultSecretName,
+        pfx: c.type === "certificate" && c.pfx ? { ...c.pfx } : null,
         rotateEveryDays: c.policy.rotateEveryDays,
         lifetimeDays: c.policy.lifetimeDays,
         phaseDays: c.phase,
@@ -165,11 +195,15 @@ function planCredential(c: CredentialModel, at: string): PlanCredential {
         expires: served.end,
         nextRotation,
         daysLeft: daysLeftServed,
-        status: sinceStart < dayMs ? "rotates" : "ok",
+        ...credentialStatus(c, since, at),
     };
 }
 
-export function buildPlan(model: StackModel): PlanDocument {
+/** The plan of a model; `since` is the last successful run (default: a day before the model's instant). */
+export function buildPlan(model: StackModel, options: { since?: Date } = {}): PlanDocument {
+    const at = new Date(model.at);
+    const since = options.since ?? defaultSince(at);
+    if (since.getTime() > at.getTime()) throw new RangeError(`the last run (${since.toISOString()}) is after the plan's instant (${model.at})`);
     const apps: PlanApp[] = model.apps.map((app) => ({
         name: app.name,
         displayName: app.displayName,
@@ -188,7 +222,7 @@ export function buildPlan(model: StackModel): PlanDocument {
             justification: p.justification ?? null,
             path: p.path,
         })),
-        credentials: app.credentials.map((c) => planCredential(c, model.at)),
+        credentials: app.credentials.map((c) => planCredential(c, since, at)),
         certificateFiles: app.certificateFiles.map((c) => planCertificateFile(c, model.at)),
         federatedCredentials: app.federatedCredentials.map(({ name, preset, issuer, subject, audience, path }) => ({ name, preset, issuer, subject, audience, path })),
     }));
@@ -198,6 +232,7 @@ export function buildPlan(model: StackModel): PlanDocument {
         project: model.project,
         stack: model.stack,
         at: model.at,
+        since: since.toISOString().replace(/\.\d{3}Z$/, "Z"),
         apps,
         warnings: model.warnings.map(({ path, message }) => ({ path, message })),
         totals: {
@@ -209,7 +244,13 @@ export function buildPlan(model: StackModel): PlanDocument {
             tier1: all.filter((p) => p.type === "application" && p.tier === 1).length,
             credentials: apps.reduce((n, app) => n + app.credentials.length, 0),
             federatedCredentials: apps.reduce((n, app) => n + app.federatedCredentials.length, 0),
-            rotating: apps.reduce((n, app) => n + app.credentials.filter((c) => c.status === "rotates").length, 0),
+            rotating: countStatus(apps, "rotates"),
+            breaking: countStatus(apps, "breaking"),
+            expired: countStatus(apps, "expired"),
         },
     };
+}
+
+function countStatus(apps: readonly PlanApp[], status: CredentialStatus): number {
+    return apps.reduce((n, app) => n + app.credentials.filter((c) => c.status === status).length, 0);
 }

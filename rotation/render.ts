@@ -45,8 +45,31 @@ function slotLabel(c: PlanCredential, slot: 0 | 1): string {
     return `g${s.generation} ${s.start.slice(0, 10)} -> ${s.end.slice(0, 10)}`;
 }
 
+const statusLabels: Record<PlanCredential["status"], string> = {
+    ok: "ok",
+    rotates: "rotates",
+    breaking: "BREAKING: both slots",
+    expired: "EXPIRED: consumers failing",
+};
+
+function secretNames(c: PlanCredential): string {
+    return c.pfx ? `${c.keyVaultSecretName} (+ ${c.pfx.secretName}, ${c.pfx.passwordSecretName})` : c.keyVaultSecretName;
+}
+
 function credentialRows(credentials: readonly PlanCredential[]): string[][] {
-    return credentials.map((c) => [c.name, c.type, slotLabel(c, 0), slotLabel(c, 1), `slot ${c.servedSlot}`, c.nextRotation.slice(0, 10), String(c.daysLeft), c.status, c.keyVaultSecretName]);
+    return credentials.map((c) => [c.name, c.type, slotLabel(c, 0), slotLabel(c, 1), `slot ${c.servedSlot}`, c.nextRotation.slice(0, 10), String(c.daysLeft), statusLabels[c.status], secretNames(c)]);
+}
+
+/** The credentials a run would break for consumers, loudly, before anything else. */
+function alarms(plan: PlanDocument): string[] {
+    const lastRun = plan.since.slice(0, 10);
+    return plan.apps.flatMap((app) =>
+        app.credentials.flatMap((c) => {
+            if (c.status === "expired") return [`${app.name}/${c.name}: the value served since the last run (${lastRun}) has expired; consumers fail until this run serves a new one.`];
+            if (c.status === "breaking") return [`${app.name}/${c.name}: both slots are replaced because the last run was ${lastRun}, more than ${c.rotateEveryDays} days ago; consumers holding the value served until now lose it at once.`];
+            return [];
+        }),
+    );
 }
 
 const certificateFileHeader = ["CERTIFICATE FILE", "FILE", "THUMBPRINT", "EXPIRES", "DAYS LEFT", "STATUS"];
@@ -68,7 +91,8 @@ function headline(plan: PlanDocument): string {
     return (
         `${plan.project} / ${plan.stack} at ${plan.at}: ${plural(t.apps, "app")}, ` +
         `${plural(t.permissions, "permission")} (${t.application} application, ${t.delegated} delegated; ` +
-        `${t.tier0} tier 0, ${t.tier1} tier 1), ${plural(t.credentials, "rotating credential")} (${t.rotating} rotating on this run), ${t.federatedCredentials} federated`
+        `${t.tier0} tier 0, ${t.tier1} tier 1), ${plural(t.credentials, "rotating credential")} (${t.rotating} rotating on this run` +
+        `${t.breaking ? `, ${t.breaking} breaking` : ""}${t.expired ? `, ${t.expired} expired` : ""}), ${t.federatedCredentials} federated`
     );
 }
 
@@ -77,6 +101,8 @@ export function renderPlan(plan: PlanDocument, format: OutputFormat): string {
     const out: string[] = [];
     if (format === "markdown") {
         out.push(`## Credential plan: ${plan.project} / ${plan.stack}`, "", headline(plan), "");
+        const alarm = alarms(plan);
+        if (alarm.length) out.push("> [!CAUTION]", "> Breaking for consumers:", ...alarm.map((a) => `> - ${a}`), "");
         for (const app of plan.apps) {
             out.push(`### ${app.name} (${app.displayName})`, "");
             out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions)) : "_No API permissions._", "");
@@ -90,6 +116,8 @@ export function renderPlan(plan: PlanDocument, format: OutputFormat): string {
         return out.join("\n");
     }
     out.push(headline(plan), "");
+    const alarm = alarms(plan);
+    if (alarm.length) out.push("BREAKING FOR CONSUMERS:", ...alarm.map((a) => `  ${a}`), "");
     for (const app of plan.apps) {
         out.push(`${app.name}  ${app.displayName}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`);
         out.push(app.permissions.length ? textTable(permissionHeader, permissionRows(app.permissions)) : "  no API permissions");

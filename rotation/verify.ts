@@ -38,7 +38,7 @@ export class CredentialVerificationError extends Error {
     ) {
         super(
             `${label}: the new credential did not authenticate after ${attempts} attempt${attempts === 1 ? "" : "s"}, so Key Vault keeps serving the previous one. ` +
-                `Last error: ${lastError}. Check the app's credentials in Entra (rotor verify), then run pulumi up again.`,
+                `Last error: ${lastError.replace(/\.+$/, "")}. Check the app's credentials in Entra (rotor verify), then run pulumi up again.`,
         );
         this.name = "CredentialVerificationError";
     }

@@ -48,10 +48,11 @@ describe("rotor plan on the sample stack", () => {
         const run = await rotor(["plan", "--stack", "dev", "--format", "json"], { cwd: repoRoot, now: at });
         expect(run.code).toBe(0);
         const plan = JSON.parse(run.stdout) as PlanDocument;
-        expect(Object.keys(plan)).toEqual(["schemaVersion", "project", "stack", "at", "apps", "warnings", "totals"]);
+        expect(Object.keys(plan)).toEqual(["schemaVersion", "project", "stack", "at", "since", "apps", "warnings", "totals"]);
+        expect(plan.since).toBe("2027-02-28T00:00:00Z");
         expect(plan.schemaVersion).toBe(1);
         expect(plan.at).toBe("2027-03-01T00:00:00Z");
-        expect(plan.totals).toEqual({ apps: 4, permissions: 7, application: 4, delegated: 3, tier0: 1, tier1: 1, credentials: 3, federatedCredentials: 1, rotating: 0 });
+        expect(plan.totals).toEqual({ apps: 4, permissions: 7, application: 4, delegated: 3, tier0: 1, tier1: 1, credentials: 3, federatedCredentials: 1, rotating: 0, breaking: 0, expired: 0 });
         expect(plan.apps[1]!.certificateFiles).toEqual([
             {
                 name: "partner",
@@ -65,7 +66,15 @@ describe("rotor plan on the sample stack", () => {
                 path: "apps[1].credentials[1]",
             },
         ]);
-        expect(plan.apps[2]!.credentials[0]).toMatchObject({ name: "web", type: "certificate", keyVaultSecretName: "calendar-sync-web" });
+        expect(plan.apps[2]!.credentials[0]).toMatchObject({
+            name: "web",
+            type: "certificate",
+            keyVaultSecretName: "calendar-sync-web",
+            pfx: { secretName: "calendar-sync-web-pfx", passwordSecretName: "calendar-sync-web-pfx-password" },
+            slotsReplaced: 0,
+            status: "ok",
+        });
+        expect(plan.apps[0]!.credentials[0]!.pfx).toBeNull();
         const ciDeployer = plan.apps.find((app) => app.name === "ci-deployer")!;
         expect(ciDeployer.permissions).toEqual([
             {
@@ -98,6 +107,7 @@ describe("rotor plan on the sample stack", () => {
             type: "secret",
             path: "apps[1].credentials[0]",
             keyVaultSecretName: "device-inventory-importer",
+            pfx: null,
             rotateEveryDays: 30,
             lifetimeDays: 90,
             phaseDays: importer.phaseDays,
@@ -109,6 +119,7 @@ describe("rotor plan on the sample stack", () => {
             expires: "2027-05-05T00:00:00Z",
             nextRotation: "2027-03-06T00:00:00Z",
             daysLeft: 65,
+            slotsReplaced: 0,
             status: "ok",
         });
         // Value-free: nothing in the plan could be a credential.
@@ -191,6 +202,41 @@ describe("rotation status in the plan", () => {
         expect(onTheDay.totals.rotating).toBe(1);
         const dayAfter = JSON.parse((await rotor(["plan", "--stack", "dev", "--format", "json", "--at", "2027-03-07T06:00:00Z"], { cwd: repoRoot })).stdout) as PlanDocument;
         expect(dayAfter.apps[1]!.credentials[0]!.status).toBe("ok");
+    });
+
+    it("calls a run breaking when the last one is more than rotateEveryDays ago, and says so first", async () => {
+        // The importer rotates every 30 days: 33 days without a run replace both of its slots.
+        const args = ["plan", "--stack", "dev", "--at", "2027-03-06T06:00:00Z", "--since", "2027-02-01T06:00:00Z"];
+        const plan = JSON.parse((await rotor([...args, "--format", "json"], { cwd: repoRoot })).stdout) as PlanDocument;
+        expect(plan.since).toBe("2027-02-01T06:00:00Z");
+        expect(plan.apps[1]!.credentials[0]).toMatchObject({ name: "importer", slotsReplaced: 2, status: "breaking" });
+        expect(plan.apps[0]!.credentials[0]).toMatchObject({ name: "main", slotsReplaced: 0, status: "ok" });
+        expect(plan.totals).toMatchObject({ breaking: 1, expired: 0 });
+        const table = await rotor(args, { cwd: repoRoot });
+        expect(table.code).toBe(0);
+        const lines = table.stdout.split("\n");
+        expect(lines[0]).toContain("1 breaking");
+        expect(lines.slice(2, 4)).toEqual([
+            "BREAKING FOR CONSUMERS:",
+            "  device-inventory/importer: both slots are replaced because the last run was 2027-02-01, more than 30 days ago; consumers holding the value served until now lose it at once.",
+        ]);
+        expect(table.stdout).toMatch(/importer +secret .* BREAKING: both slots +device-inventory-importer/);
+        const markdown = await rotor([...args, "--format", "markdown"], { cwd: repoRoot });
+        expect(markdown.stdout).toContain("> [!CAUTION]\n> Breaking for consumers:\n> - device-inventory/importer: both slots are replaced");
+    });
+
+    it("calls a credential expired when the value served since the last run has run out", async () => {
+        const plan = JSON.parse((await rotor(["plan", "--stack", "dev", "--at", "2027-03-06", "--since", "2026-11-01", "--format", "json"], { cwd: repoRoot })).stdout) as PlanDocument;
+        const importer = plan.apps[1]!.credentials[0]!;
+        expect(importer.status).toBe("expired");
+        expect(plan.totals.expired).toBeGreaterThanOrEqual(1);
+        for (const c of plan.apps.flatMap((a) => a.credentials)) expect(c.status === "expired").toBe(c.name === "importer");
+    });
+
+    it("refuses --since after --at", async () => {
+        const run = await rotor(["plan", "--stack", "dev", "--at", "2027-03-06", "--since", "2027-03-07"], { cwd: repoRoot });
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain("--since (2027-03-07T00:00:00.000Z) must not be after --at (2027-03-06T00:00:00.000Z)");
     });
 });
 

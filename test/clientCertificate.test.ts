@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ClientCertificate, certificateValidityHours, slotReplacement } from "../components/clientCertificate";
+import { pkcs12Password, toPkcs12 } from "../components/pkcs12";
 import type { CredentialSlot } from "../components/slots";
-import { ProviderMocks, mockSecretMarker, settle, types, valueOf } from "./support/pulumiMocks";
+import { ProviderMocks, containsMockSecret, mockSecretMarker, settle, types, valueOf } from "./support/pulumiMocks";
 
 const slots: CredentialSlot[] = [
     { slot: 0, generation: 12, start: "2026-10-01T00:00:00Z", end: "2027-04-29T00:00:00Z" },
@@ -62,9 +63,21 @@ describe("ClientCertificate", () => {
         expect(await pulumi.isSecret(certificate.served.pemBundle)).toBe(true);
         const bundle = await valueOf(certificate.served.pemBundle);
         expect(bundle).toMatch(/^-----BEGIN PRIVATE KEY-----\n.*\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\n.*\n-----END CERTIFICATE-----\n$/s);
-        expect(bundle).toContain(mockSecretMarker);
+        expect(containsMockSecret(bundle)).toBe(true);
         expect(await pulumi.isSecret(certificate.keys[0].privateKeyPem)).toBe(true);
         expect(mocks.ofType(types.privateKey)[0]!.inputs["rsaBits"]).toBe(3072);
+    });
+
+    it("derives a PKCS#12 of the served slot only when asked, as secrets", async () => {
+        expect((await build()).served.pkcs12).toBeUndefined();
+        const certificate = new ClientCertificate("calendar-sync-web2", { applicationId, slots, credentialName: "web", pfx: true });
+        const pkcs12 = certificate.served.pkcs12!;
+        expect(await pulumi.isSecret(pkcs12.value)).toBe(true);
+        expect(await pulumi.isSecret(pkcs12.password)).toBe(true);
+        const [value, password, key] = await Promise.all([valueOf(pkcs12.value), valueOf(pkcs12.password), valueOf(certificate.keys[0].privateKeyPemPkcs8)]);
+        expect(password).toBe(pkcs12Password(key));
+        expect(value).toBe(toPkcs12({ privateKeyPem: key, certificatePem: await valueOf(certificate.certificates[0].certPem), password, friendlyName: "web" }));
+        await settle();
     });
 
     it("replaces a slot's key, certificate and credential exactly when its generation changes", async () => {

@@ -1,9 +1,12 @@
+import { createPrivateKey } from "node:crypto";
+import * as tls from "node:tls";
+import forge from "node-forge";
 import { describe, expect, it } from "vitest";
 import { epochSeconds, validateKeyVaultSecrets } from "../components/keyVaultSecrets";
 import { buildModelOrThrow } from "../infra/model";
 import { proveUnlessPreview } from "../infra/program";
 import { CredentialVerificationError, describeError, type ProbeTarget, verifyCredential } from "../rotation/verify";
-import { mockSecretMarker, types } from "./support/pulumiMocks";
+import { containsMockSecret, mockSecretMarker, types } from "./support/pulumiMocks";
 import { runProgram, sampleStack } from "./support/program";
 
 const now = new Date("2027-03-01T06:00:00Z");
@@ -13,7 +16,7 @@ const fast = { initialDelayMs: 1, maxDelayMs: 2 };
 
 /** Paths of strings holding a (mock) credential value that are not inside a secret on the wire. */
 function plaintextLeaks(value: unknown, path = "", inSecret = false): string[] {
-    if (typeof value === "string") return value.includes(mockSecretMarker) && !inSecret ? [path] : [];
+    if (typeof value === "string") return containsMockSecret(value) && !inSecret ? [path] : [];
     if (typeof value !== "object" || value === null) return [];
     const secret = inSecret || (value as Record<string, unknown>)[secretSig] !== undefined;
     return Object.entries(value).flatMap(([key, inner]) => plaintextLeaks(inner, `${path}.${key}`, secret));
@@ -129,6 +132,42 @@ describe("the program's Key Vault push", () => {
             location: "westeurope",
             properties: { sku: { family: "A", name: "standard" }, enableRbacAuthorization: true, enablePurgeProtection: true, softDeleteRetentionInDays: 90 },
         });
+    });
+
+    it("serves a certificate as PEM and, with pfx, as a PKCS#12 file and its password holding the same key", async () => {
+        const { mocks } = await runProgram(sampleStack().values as Record<string, unknown>, { now });
+        const byName = (name: string) => {
+            const resource = mocks.ofType(types.keyVaultSecret).find((r) => r.inputs["secretName"] === name)!;
+            const properties = resource.inputs["properties"] as Record<string, unknown>;
+            expect(properties[secretSig], name).toBeDefined();
+            return { tags: resource.inputs["tags"], ...(properties["value"] as { value: string; contentType: string; attributes: unknown }) };
+        };
+        const pem = byName("calendar-sync-web");
+        const pfx = byName("calendar-sync-web-pfx");
+        const password = byName("calendar-sync-web-pfx-password");
+        expect([pem.contentType, pfx.contentType, password.contentType]).toEqual(["application/x-pem-file", "application/x-pkcs12", "text/plain"]);
+        expect(pfx.attributes).toEqual(pem.attributes);
+        expect(pfx.tags).toEqual(pem.tags);
+        const context = tls.createSecureContext({ pfx: Buffer.from(pfx.value, "base64"), passphrase: password.value });
+        expect(context).toBeDefined();
+        const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.decode64(pfx.value)), password.value);
+        const key = p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag! })[forge.pki.oids.pkcs8ShroudedKeyBag!]![0]!.key!;
+        expect(createPrivateKey(forge.pki.privateKeyToPem(key)).export({ type: "pkcs8", format: "pem" })).toBe(pem.value.slice(0, pem.value.indexOf("-----BEGIN CERTIFICATE-----")));
+    });
+
+    it("writes nothing of a credential whose proof fails: neither its PEM nor its PFX", async () => {
+        const probe = async (target: ProbeTarget) => {
+            if (target.label === "calendar-sync/web") throw new Error("AADSTS700016: Application with identifier 'x' was not found in the directory.");
+        };
+        const { mocks, registrationErrors } = await runProgram(sampleStack().values as Record<string, unknown>, { now, probe });
+        expect(registrationErrors.length).toBeGreaterThan(0);
+        for (const error of registrationErrors) expect(error.message).toContain("calendar-sync/web: the new credential did not authenticate after 1 attempt");
+        const written = mocks.ofType(types.keyVaultSecret).map((r) => r.inputs["secretName"]);
+        expect(written).not.toContain("calendar-sync-web");
+        expect(written).not.toContain("calendar-sync-web-pfx");
+        expect(written).not.toContain("calendar-sync-web-pfx-password");
+        // Other credentials are proven and served as usual.
+        expect(written).toEqual(expect.arrayContaining(["mail-sender-main", "device-inventory-importer", "calendar-sync-client-id"]));
     });
 
     it("publishes the ids as one JSON secret when asked", async () => {

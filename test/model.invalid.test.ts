@@ -385,6 +385,20 @@ describe("certificate config", () => {
         { title: "EC certificate file", values: withCertificate({ file: fixture("ec-p256.crt") }), path: "apps[0].credentials[0].file", message: "RSA" },
         { title: "a request, not a certificate", values: withCertificate({ file: fixture("request.csr") }), path: "apps[0].credentials[0].file", message: "request" },
         { title: "rotation knobs on a certificate file", values: withCertificate({ file: fixture("rsa2048.pem"), rotateEveryDays: 30 }), path: "apps[0].credentials[0].rotateEveryDays", message: "does not apply to a certificate from a file" },
+        { title: "pfx of a certificate file (no private key to pack)", values: withCertificate({ file: fixture("rsa2048.pem"), pfx: true }), path: "apps[0].credentials[0].pfx", message: "does not apply to a certificate from a file" },
+        { title: "pfx not a boolean", values: withCertificate({ pfx: "yes" }), path: "apps[0].credentials[0].pfx", message: "PKCS#12" },
+        {
+            title: "pfx secret name taken by another credential",
+            values: { apps: [{ name: "importer", credentials: [{ name: "cert", type: "certificate", pfx: true }, { name: "cert-pfx", type: "secret" }] }], keyVault: kv },
+            path: "apps[0].credentials[1]",
+            message: `the Key Vault secret "importer-cert-pfx" (the served credential) is already used by apps[0].credentials[0] (the served credential's PFX)`,
+        },
+        {
+            title: "pfx secret name too long",
+            values: withCertificate({ pfx: true, keyVaultSecretName: "k".repeat(125) }),
+            path: "apps[0].credentials[0]",
+            message: `"${"k".repeat(125)}-pfx" is not a valid Key Vault secret name`,
+        },
     ];
 
     it.each(cases.map((c) => [c.title, c] as const))("%s", (_title, c) => {

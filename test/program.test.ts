@@ -46,7 +46,8 @@ describe("the Pulumi program", () => {
             for (const certificate of app.certificateFiles) expected.push({ type: types.applicationCertificate, name: `${app.name}-${certificate.name}` });
             if (app.credentials.length > 0) {
                 expected.push({ type: types.keyVaultSecrets, name: `${app.name}-keyvault` });
-                const names = [...app.credentials.map((c) => c.keyVaultSecretName), ...Object.values(app.identitySecrets)];
+                const pfx = app.credentials.flatMap((c) => (c.type === "certificate" && c.pfx ? [c.pfx.secretName, c.pfx.passwordSecretName] : []));
+                const names = [...app.credentials.map((c) => c.keyVaultSecretName), ...pfx, ...Object.values(app.identitySecrets)];
                 for (const name of names) expected.push({ type: types.keyVaultSecret, name: `${app.name}-keyvault-${name}` });
             }
             if (app.federatedCredentials.length > 0) expected.push({ type: types.federatedCredentials, name: `${app.name}-federated` });

@@ -25,6 +25,11 @@ export interface ProgramRun {
     readonly exports: Record<string, unknown>;
     /** Every credential the program tried to sign in with, in order. */
     readonly probes: readonly ProbeTarget[];
+    /**
+     * Errors of resource registrations. Under mocks nobody awaits a registration, so a failing input (a
+     * proof that never succeeds) surfaces as an unhandled rejection; the engine would fail the deployment.
+     */
+    readonly registrationErrors: readonly Error[];
 }
 
 /**
@@ -51,13 +56,22 @@ export async function runProgram(
     await pulumi.runtime.setMocks(mocks, "entra-rotor", "dev", options.preview ?? false);
     pulumi.runtime.setAllConfig(asRuntimeConfig(values));
     if (options.now) vi.setSystemTime(options.now);
+    const registrationErrors: Error[] = [];
+    const others = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    const capture = (reason: unknown) => void registrationErrors.push(reason instanceof Error ? reason : new Error(String(reason)));
+    process.on("unhandledRejection", capture);
     try {
         const program = (await import("../../infra/index")) as Record<string, unknown>;
         const exports: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(program)) exports[name] = await valueOf(pulumi.output(value));
         await settle();
-        return { mocks, exports, probes };
+        // Rejections are reported on the next turns of the event loop.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { mocks, exports, probes, registrationErrors };
     } finally {
+        process.off("unhandledRejection", capture);
+        for (const listener of others) process.on("unhandledRejection", listener);
         if (options.now) vi.useRealTimers();
         vi.doUnmock("../../rotation/verify");
     }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import graphServicePrincipal from "../fixtures/graph-service-principal.json";
 import { graphCatalog } from "../../infra/catalog";
+import { containsMockKey, mockKey, mockSelfSignedCertificate } from "./mockCertificates";
 
 /**
  * Pulumi mocks that answer like the azuread provider does: ids such as `/applications/<guid>`,
@@ -11,6 +12,14 @@ import { graphCatalog } from "../../infra/catalog";
 
 /** Every secret value the mocks invent starts with this, so tests can search outputs for leaks. */
 export const mockSecretMarker = "MOCKSECRET";
+
+/**
+ * Whether a text holds secret material the mocks handed out: a marked secret, a private key, or a PKCS#12
+ * file (base64 DER without line breaks, which nothing public in this program looks like).
+ */
+export function containsMockSecret(text: string): boolean {
+    return text.includes(mockSecretMarker) || containsMockKey(text) || /MII[A-Za-z0-9+/]{1000,}/.test(text);
+}
 
 export const mockTenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
@@ -105,24 +114,20 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
                 break;
             }
             case "tls:index/privateKey:PrivateKey": {
-                // A stand-in, not a key: what matters is that it is secret, deterministic and recognisable.
-                const material = `${mockSecretMarker}-key-${objectId.replace(/-/g, "")}`;
-                state = {
-                    ...inputs,
-                    privateKeyPem: asSecret(`-----BEGIN RSA PRIVATE KEY-----\n${material}\n-----END RSA PRIVATE KEY-----\n`),
-                    privateKeyPemPkcs8: asSecret(`-----BEGIN PRIVATE KEY-----\n${material}\n-----END PRIVATE KEY-----\n`),
-                    publicKeyPem: `-----BEGIN PUBLIC KEY-----\npublic-${objectId}\n-----END PUBLIC KEY-----\n`,
-                };
+                // A real RSA key (from a small pool): PEM bundles and PKCS#12 files derived from it must parse.
+                const key = mockKey(`${args.type}/${args.name}/${JSON.stringify(args.inputs)}`);
+                state = { ...inputs, privateKeyPem: asSecret(key.pkcs1), privateKeyPemPkcs8: asSecret(key.pkcs8), publicKeyPem: key.publicPem };
                 break;
             }
             case "tls:index/selfSignedCert:SelfSignedCert": {
                 // The provider stamps validity from the moment of creation; a fixed stamp keeps mocks deterministic.
                 const start = "2026-11-23T06:00:00Z";
+                const hours = Number(inputs["validityPeriodHours"]);
                 state = {
                     ...inputs,
-                    certPem: `-----BEGIN CERTIFICATE-----\ncert-${objectId}\n-----END CERTIFICATE-----\n`,
+                    certPem: mockSelfSignedCertificate(String(unwrapSecret(inputs["privateKeyPem"])), (inputs["subject"] ?? {}) as { commonName?: string }, start, hours),
                     validityStartTime: start,
-                    validityEndTime: new Date(Date.parse(start) + Number(inputs["validityPeriodHours"]) * 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+                    validityEndTime: new Date(Date.parse(start) + hours * 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z"),
                 };
                 break;
             }
@@ -219,6 +224,12 @@ export async function settle(): Promise<void> {
  * A value the mock "provider" returns as secret, as the real provider's schema marks it (`value` of
  * ApplicationPassword). Without an engine, `additionalSecretOutputs` is not applied, so the mock says it.
  */
+/** A value from its wire form, secret or not. */
+export function unwrapSecret(value: unknown): unknown {
+    const wire = value as Record<string, unknown> | null;
+    return wire && typeof wire === "object" && wire["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270" ? wire["value"] : value;
+}
+
 export function asSecret(value: unknown): Record<string, unknown> {
     // The wire form of a secret in Pulumi's resource protocol.
     return { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
