@@ -38,6 +38,8 @@ export interface AppRegistrationArgs {
     readonly owners?: readonly pulumi.Input<string>[];
     /** The permissions requested, per API, each consented by an explicit resource. */
     readonly apiAccess?: readonly ApiAccess[];
+    /** Tags on the application (and its service principal), e.g. the stack's, so live checks can find it. */
+    readonly tags?: readonly string[];
 }
 
 /**
@@ -104,6 +106,7 @@ export class AppRegistration extends pulumi.ComponentResource {
                 signInAudience: args.signInAudience ?? "AzureADMyOrg",
                 owners: args.owners ? [...args.owners] : undefined,
                 web: args.redirectUris && args.redirectUris.length > 0 ? { redirectUris: [...args.redirectUris] } : undefined,
+                tags: args.tags && args.tags.length > 0 ? [...args.tags] : undefined,
                 requiredResourceAccesses: apiAccess.map((access) => ({
                     resourceAppId: access.resourceAppId,
                     resourceAccesses: [

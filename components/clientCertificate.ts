@@ -9,6 +9,8 @@ export interface ClientCertificateArgs {
     readonly applicationId: pulumi.Input<string>;
     /** The two slots from the rotation schedule; each slot's generation drives its replacement. */
     readonly slots: readonly CredentialSlot[];
+    /** The key id of each generation's credential on the app (see certificateKeyId), so the live tenant can be read back; Entra's choice if absent. */
+    readonly keyIdOf?: (generation: number) => string;
     /** Names the certificates (subject CN) and the credentials in the Entra admin center. */
     readonly credentialName: string;
     /** RSA key size; Entra's client assertions need at least 2048. */
@@ -92,6 +94,7 @@ export class ClientCertificate extends pulumi.ComponentResource {
                     `${name}-slot${s.slot}`,
                     {
                         applicationId: args.applicationId,
+                        ...(args.keyIdOf ? { keyId: args.keyIdOf(s.generation) } : {}),
                         type: "AsymmetricX509Cert",
                         encoding: "pem",
                         value: certificate.certPem,

@@ -1,5 +1,6 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { passwordDisplayName } from "../rotation/identifiers";
 import { type CredentialSlot, servedSlot, validateSlots } from "./slots";
 
 export interface ClientSecretArgs {
@@ -44,7 +45,7 @@ export class ClientSecret extends pulumi.ComponentResource {
                     `${name}-slot${s.slot}`,
                     {
                         applicationId: args.applicationId,
-                        displayName: `${args.credentialName} slot ${s.slot} generation ${s.generation}`,
+                        displayName: passwordDisplayName(args.credentialName, s.slot, s.generation),
                         startDate: s.start,
                         endDate: s.end,
                         rotateWhenChanged: { generation: String(s.generation) },

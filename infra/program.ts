@@ -6,6 +6,7 @@ import { ClientCertificate } from "../components/clientCertificate";
 import { ClientSecret } from "../components/clientSecret";
 import { FederatedCredentials } from "../components/federatedCredentials";
 import { type KeyVaultSecretSpec, KeyVaultSecrets } from "../components/keyVaultSecrets";
+import { appTag, certificateKeyId, stackTag } from "../rotation/identifiers";
 import { entraProbe, type CredentialProbe, type ProbeTarget, type VerifyOptions, verifyCredential } from "../rotation/verify";
 import type { ApiRef } from "./catalog";
 import type { AppModel, StackModel } from "./model";
@@ -73,6 +74,7 @@ export function defineStack(
             redirectUris: app.redirectUris,
             owners: app.owners,
             apiAccess: apiAccessFor(app, servicePrincipals),
+            tags: [stackTag(model.project, model.stack), appTag(model.project, model.stack, app.name)],
         });
         apps[app.name] = registration;
         const credentials: Record<string, CredentialExports> = {};
@@ -88,7 +90,14 @@ export function defineStack(
             if (credential.type === "certificate") {
                 const certificate = new ClientCertificate(
                     `${app.name}-${credential.name}`,
-                    { applicationId: registration.applicationId, slots, credentialName: credential.name, keySize: credential.keySize, pfx: credential.pfx !== undefined },
+                    {
+                        applicationId: registration.applicationId,
+                        slots,
+                        credentialName: credential.name,
+                        keySize: credential.keySize,
+                        pfx: credential.pfx !== undefined,
+                        keyIdOf: (generation) => certificateKeyId(model.project, model.stack, app.name, credential.name, generation),
+                    },
                     componentOptions,
                 );
                 secret = certificate;

@@ -132,7 +132,8 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
                 break;
             }
             case "azuread:index/applicationCertificate:ApplicationCertificate": {
-                const keyId = guidFrom(`key/${args.name}/${String(inputs["value"])}`);
+                // The provider keeps a key id it is given; otherwise Entra picks one.
+                const keyId = typeof inputs["keyId"] === "string" ? inputs["keyId"] : guidFrom(`key/${args.name}/${String(inputs["value"])}`);
                 id = `${String(inputs["applicationId"])}/certificate/${keyId}`;
                 state = { ...inputs, keyId };
                 break;
