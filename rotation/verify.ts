@@ -91,6 +91,8 @@ export interface ProbeEndpoints {
     readonly authorityHost?: string;
     /** The scope to request; any resource the tenant knows works for a client-credentials grant. */
     readonly scope?: string;
+    /** For authorities MSAL cannot look up in the public cloud's instance discovery (sovereign proxies, emulators). */
+    readonly disableInstanceDiscovery?: boolean;
 }
 
 /**
@@ -100,7 +102,10 @@ export interface ProbeEndpoints {
  */
 export function entraProbe(endpoints: ProbeEndpoints = {}): CredentialProbe {
     return async (target) => {
-        const options = endpoints.authorityHost ? { authorityHost: endpoints.authorityHost } : {};
+        const options = {
+            ...(endpoints.authorityHost ? { authorityHost: endpoints.authorityHost } : {}),
+            ...(endpoints.disableInstanceDiscovery ? { disableInstanceDiscovery: true } : {}),
+        };
         const credential =
             target.kind === "certificate"
                 ? new ClientCertificateCredential(target.tenantId, target.clientId, { certificate: target.secret }, options)

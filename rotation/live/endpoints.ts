@@ -1,0 +1,96 @@
+/**
+ * Where the live commands talk to: the Azure cloud's sign-in authority, Microsoft Graph and the Key Vault
+ * DNS suffix, or explicit overrides (sovereign deployments, proxies, and the tests' local emulator).
+ */
+
+export interface CloudEndpoints {
+    /** e.g. `https://login.microsoftonline.com`. */
+    readonly authorityHost: string;
+    /** Microsoft Graph's root, e.g. `https://graph.microsoft.com`; requests go to `{graph}/v1.0/...`. */
+    readonly graph: string;
+    /** Key Vault's DNS suffix: a vault named `kv` is `https://kv.{suffix}`. */
+    readonly keyVaultSuffix: string;
+}
+
+export const clouds = {
+    AzureCloud: { authorityHost: "https://login.microsoftonline.com", graph: "https://graph.microsoft.com", keyVaultSuffix: "vault.azure.net" },
+    AzureUSGovernment: { authorityHost: "https://login.microsoftonline.us", graph: "https://graph.microsoft.us", keyVaultSuffix: "vault.usgovcloudapi.net" },
+    AzureChinaCloud: { authorityHost: "https://login.chinacloudapi.cn", graph: "https://microsoftgraph.chinacloudapi.cn", keyVaultSuffix: "vault.azure.cn" },
+} as const satisfies Record<string, CloudEndpoints>;
+
+export type CloudName = keyof typeof clouds;
+
+/** Names people use for the clouds, as `az cloud list` and the Azure SDKs spell them. */
+const aliases: Record<string, CloudName> = {
+    azurecloud: "AzureCloud",
+    public: "AzureCloud",
+    azureusgovernment: "AzureUSGovernment",
+    usgov: "AzureUSGovernment",
+    usgovernment: "AzureUSGovernment",
+    azurechinacloud: "AzureChinaCloud",
+    china: "AzureChinaCloud",
+};
+
+/** What the user asked for, from flags (which win) and the environment. */
+export interface EndpointOverrides {
+    readonly cloud?: string;
+    readonly authorityHost?: string;
+    readonly graphEndpoint?: string;
+    /** The vault's full URL, replacing `https://{name}.{suffix}`. */
+    readonly keyVaultUrl?: string;
+}
+
+/** The environment variables that set the endpoints (`AZURE_AUTHORITY_HOST` is the Azure SDKs' own). */
+export const endpointVariables = {
+    cloud: "ROTOR_CLOUD",
+    authorityHost: "AZURE_AUTHORITY_HOST",
+    graphEndpoint: "ROTOR_GRAPH_ENDPOINT",
+    keyVaultUrl: "ROTOR_KEY_VAULT_URL",
+} as const;
+
+export interface ResolvedEndpoints extends CloudEndpoints {
+    readonly cloud: CloudName;
+    /** Set when the vault URL is overridden. */
+    readonly keyVaultUrl?: string;
+}
+
+export class EndpointError extends Error {}
+
+function httpsUrl(value: string, what: string): string {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        throw new EndpointError(`${what}: "${value}" is not a URL; use https://host[:port][/path]`);
+    }
+    if (url.protocol !== "https:") throw new EndpointError(`${what}: "${value}" must use https (tokens and secrets travel over it)`);
+    return value.replace(/\/+$/, "");
+}
+
+/** Flags first, then environment variables, then the cloud's defaults (public Azure unless told otherwise). */
+export function resolveEndpoints(flags: EndpointOverrides, env: Readonly<Record<string, string | undefined>>): ResolvedEndpoints {
+    const pick = (key: keyof EndpointOverrides) => flags[key] ?? (env[endpointVariables[key]] || undefined);
+    const cloudName = pick("cloud");
+    let cloud: CloudName = "AzureCloud";
+    if (cloudName !== undefined) {
+        const found = aliases[cloudName.toLowerCase()];
+        if (!found) throw new EndpointError(`unknown cloud "${cloudName}"; use AzureCloud, AzureUSGovernment or AzureChinaCloud`);
+        cloud = found;
+    }
+    const base = clouds[cloud];
+    const authorityHost = pick("authorityHost");
+    const graph = pick("graphEndpoint");
+    const keyVaultUrl = pick("keyVaultUrl");
+    return {
+        cloud,
+        authorityHost: authorityHost ? httpsUrl(authorityHost, `--authority-host (${endpointVariables.authorityHost})`) : base.authorityHost,
+        graph: graph ? httpsUrl(graph, `--graph-endpoint (${endpointVariables.graphEndpoint})`) : base.graph,
+        keyVaultSuffix: base.keyVaultSuffix,
+        ...(keyVaultUrl ? { keyVaultUrl: httpsUrl(keyVaultUrl, `--key-vault-url (${endpointVariables.keyVaultUrl})`) } : {}),
+    };
+}
+
+/** The URL of the stack's vault. */
+export function vaultUrl(endpoints: ResolvedEndpoints, vaultName: string): string {
+    return endpoints.keyVaultUrl ?? `https://${vaultName}.${endpoints.keyVaultSuffix}`;
+}

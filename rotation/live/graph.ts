@@ -1,0 +1,149 @@
+import type { TokenCredential } from "@azure/core-auth";
+import {
+    bearerTokenAuthenticationPolicy,
+    createHttpHeaders,
+    createPipelineFromOptions,
+    createPipelineRequest,
+    createDefaultHttpClient,
+    type HttpClient,
+    type Pipeline,
+} from "@azure/core-rest-pipeline";
+
+/**
+ * The Microsoft Graph calls the live commands make, over the Azure SDK's HTTP pipeline: bearer tokens from
+ * any `TokenCredential`, and its retry policies, which honour `Retry-After` on 429 and 503 and back off on
+ * other transient failures. Lists follow `@odata.nextLink` to the end.
+ */
+
+/** The fields of an application the commands read (`$select`). */
+export interface GraphApplication {
+    readonly id: string;
+    readonly appId: string;
+    readonly displayName: string | null;
+    readonly tags?: readonly string[];
+    readonly passwordCredentials: readonly GraphPasswordCredential[];
+    readonly keyCredentials: readonly GraphKeyCredential[];
+}
+
+export interface GraphPasswordCredential {
+    readonly keyId: string;
+    readonly displayName: string | null;
+    readonly startDateTime: string | null;
+    readonly endDateTime: string | null;
+    readonly hint: string | null;
+}
+
+export interface GraphKeyCredential {
+    readonly keyId: string;
+    readonly displayName: string | null;
+    readonly type: string;
+    readonly usage: string;
+    readonly startDateTime: string | null;
+    readonly endDateTime: string | null;
+    /** Base64 of the certificate's SHA-1 thumbprint, when uploaded with one. */
+    readonly customKeyIdentifier: string | null;
+}
+
+export interface GraphFederatedCredential {
+    readonly id: string;
+    readonly name: string;
+    readonly issuer: string;
+    readonly subject: string;
+    readonly audiences: readonly string[];
+}
+
+/** An error answer of Graph, with its code, status and request id for a support case. */
+export class GraphError extends Error {
+    constructor(
+        readonly status: number,
+        readonly code: string,
+        message: string,
+        readonly requestId?: string,
+    ) {
+        super(`Microsoft Graph answered ${status} ${code}: ${message}${requestId ? ` (request-id ${requestId})` : ""}`);
+        this.name = "GraphError";
+    }
+}
+
+export interface GraphClientOptions {
+    /** Retries of throttled (429, 503) and failed requests. Default 6. */
+    readonly maxRetries?: number;
+    /** Called once per HTTP request made (retries included), e.g. to count them. */
+    readonly onRequest?: () => void;
+    readonly httpClient?: HttpClient;
+}
+
+const applicationFields = "id,appId,displayName,tags,passwordCredentials,keyCredentials";
+
+export class GraphClient {
+    private readonly pipeline: Pipeline;
+    private readonly httpClient: HttpClient;
+    private readonly root: string;
+
+    constructor(
+        endpoint: string,
+        credential: TokenCredential,
+        private readonly options: GraphClientOptions = {},
+    ) {
+        this.root = `${endpoint.replace(/\/+$/, "")}/v1.0`;
+        this.pipeline = createPipelineFromOptions({
+            retryOptions: { maxRetries: options.maxRetries ?? 6, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
+            userAgentOptions: { userAgentPrefix: "entra-rotor" },
+        });
+        this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: `${endpoint.replace(/\/+$/, "")}/.default` }));
+        const base = options.httpClient ?? createDefaultHttpClient();
+        // Counting below the retry policy counts every attempt, as the service sees them.
+        this.httpClient = {
+            sendRequest: (request) => {
+                options.onRequest?.();
+                return base.sendRequest(request);
+            },
+        };
+    }
+
+    /** GET a Graph path (`/applications?...`) or an absolute `@odata.nextLink`, as JSON. */
+    async get<T>(pathOrUrl: string, headers: Record<string, string> = {}): Promise<T> {
+        const url = /^https:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.root}${pathOrUrl}`;
+        const request = createPipelineRequest({ url, method: "GET", headers: createHttpHeaders({ accept: "application/json", ...headers }) });
+        const response = await this.pipeline.sendRequest(this.httpClient, request);
+        const body = response.bodyAsText ? (JSON.parse(response.bodyAsText) as unknown) : undefined;
+        if (response.status >= 400) {
+            const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+            throw new GraphError(response.status, error?.code ?? "Unknown", error?.message ?? response.bodyAsText ?? "", response.headers.get("request-id") ?? undefined);
+        }
+        return body as T;
+    }
+
+    /** Every item of a collection, page after page. `onPage` sees each page as it arrives. */
+    async list<T>(path: string, onPage?: (items: readonly T[]) => void): Promise<T[]> {
+        const items: T[] = [];
+        let next: string | undefined = path;
+        while (next) {
+            const page: { value: T[]; "@odata.nextLink"?: string } = await this.get(next);
+            items.push(...page.value);
+            onPage?.(page.value);
+            next = page["@odata.nextLink"];
+        }
+        return items;
+    }
+
+    /** The applications that carry `tag`, with their credentials. */
+    applicationsTagged(tag: string, onPage?: (items: readonly GraphApplication[]) => void): Promise<GraphApplication[]> {
+        const filter = encodeURIComponent(`tags/any(t:t eq '${tag.replace(/'/g, "''")}')`);
+        return this.list(`/applications?$filter=${filter}&$select=${applicationFields}&$top=999`, onPage);
+    }
+
+    /** Every application in the tenant with its credentials, in pages of 999 (Graph's largest). */
+    allApplications(onPage?: (items: readonly GraphApplication[]) => void): Promise<GraphApplication[]> {
+        return this.list(`/applications?$select=${applicationFields}&$top=999`, onPage);
+    }
+
+    /** One application by its object id, the way scripts usually read the tenant (one request each). */
+    application(objectId: string): Promise<GraphApplication> {
+        return this.get(`/applications/${encodeURIComponent(objectId)}?$select=${applicationFields}`);
+    }
+
+    federatedCredentials(objectId: string): Promise<GraphFederatedCredential[]> {
+        return this.list(`/applications/${encodeURIComponent(objectId)}/federatedIdentityCredentials`);
+    }
+}

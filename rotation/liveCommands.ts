@@ -1,0 +1,29 @@
+import type { StackModel } from "../infra/model";
+import { collectLiveState } from "./live/collect";
+import { GraphClient } from "./live/graph";
+import { vaultClient } from "./live/keyVault";
+import { silentProgress } from "./live/progress";
+import { type LiveFlags, type LiveIo, liveContext } from "./liveContext";
+import { assessStatus, type StatusReport } from "./status";
+import { entraProbe } from "./verify";
+import { type VerifyReport, vaultReader, verifyServed } from "./verifyCommand";
+
+/** The live commands, from a model and flags to a report; the CLI renders it and exits with its code. */
+
+export async function runStatus(model: StackModel, flags: LiveFlags & { within?: number; allApps?: boolean }, io: LiveIo, now: Date): Promise<StatusReport> {
+    const context = await liveContext(model, flags, io);
+    const graph = new GraphClient(context.endpoints.graph, context.credential, { onRequest: () => io.onRequest?.("graph") });
+    const vault = context.vaultUrl
+        ? vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined })
+        : undefined;
+    const live = await collectLiveState(model, graph, vault, { allApps: flags.allApps ?? false, progress: io.progress?.() ?? silentProgress });
+    return assessStatus(model, live, now, flags.within !== undefined ? { withinDays: flags.within } : {});
+}
+
+export async function runVerify(model: StackModel, flags: LiveFlags & { app?: string }, io: LiveIo, now: Date): Promise<VerifyReport> {
+    const context = await liveContext(model, flags, io);
+    if (!context.vaultUrl) throw new Error("the stack has no keyVault: there is nothing served to verify");
+    const vault = vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined });
+    const probe = entraProbe({ ...context.identityOptions, scope: `${context.endpoints.graph}/.default` });
+    return verifyServed(model, vaultReader(vault), probe, { ...(flags.app ? { app: flags.app } : {}), now });
+}
