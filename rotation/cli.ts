@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError, formatIssue } from "../infra/issues";
@@ -5,20 +6,23 @@ import { buildModel } from "../infra/model";
 import { readStackConfig } from "../infra/stackFiles";
 import { buildCalendar } from "./calendar";
 import { buildPlan } from "./plan";
+import { lazy } from "./lazy";
+import type { LiveFlags, LiveIo } from "./liveContext";
 import { type OutputFormat, renderCalendar, renderPlan } from "./render";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+/* eslint-disable @typescript-eslint/no-require-imports -- see lazy.ts */
 const { version } = require("../package.json") as { version: string };
 
 /** Where the CLI writes and what it reads from its surroundings, so tests run it in-process. */
-export interface CliIo {
+export interface CliIo extends Partial<LiveIo> {
     readonly stdout: (text: string) => void;
     readonly stderr: (text: string) => void;
     readonly cwd: string;
     readonly now: () => Date;
 }
 
-export const exitCodes = { ok: 0, error: 1 } as const;
+/** 2: the live commands found something to act on (expired, overdue, failing), so a scheduled pipeline alerts. */
+export const exitCodes = { ok: 0, error: 1, attention: 2 } as const;
 
 /** A mistake in how rotor was called, reported like commander's own. */
 class UsageError extends Error {}
@@ -85,7 +89,95 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             io.stdout(renderCalendar(buildCalendar(result.model, from, to), options.format));
             setExit(exitCodes.ok);
         });
+    const live = (command: Command) =>
+        command
+            .option("--cloud <name>", "AzureCloud (default), AzureUSGovernment or AzureChinaCloud (env ROTOR_CLOUD)")
+            .option("--authority-host <url>", "the sign-in authority (env AZURE_AUTHORITY_HOST)")
+            .option("--graph-endpoint <url>", "Microsoft Graph's root URL (env ROTOR_GRAPH_ENDPOINT)")
+            .option("--key-vault-url <url>", "the vault's URL, instead of https://<name>.<cloud suffix> (env ROTOR_KEY_VAULT_URL)")
+            .option("--tenant <id>", "the tenant to sign in to (env AZURE_TENANT_ID)")
+            .option("--dir <path>", "the Pulumi project directory", ".")
+            .exitOverride();
+
+    const liveModel = (options: { stack: string; dir: string }) => {
+        const input = readStackConfig(path.resolve(io.cwd, options.dir), options.stack);
+        const result = buildModel(input, io.now());
+        if (!result.model) throw new ConfigError(result.issues, input.source);
+        return result.model;
+    };
+    const liveIo = (): LiveIo => ({ env: io.env ?? {}, ...(io.credential ? { credential: io.credential } : {}), ...(io.progress ? { progress: io.progress } : {}), ...(io.onRequest ? { onRequest: io.onRequest } : {}) });
+
+    live(
+        program
+            .command("status")
+            .description("read the live tenant and Key Vault: what expires, what is stale or overdue, what was added by hand; exit 2 when something needs attention")
+            .requiredOption("--stack <name>", "the stack whose Pulumi.<stack>.yaml to read")
+            .option("--within <days>", "report credentials expiring within this many days (default 30; also 14 and 7)", parseDays)
+            .option("--all-apps", "also report expiring credentials of every application in the tenant")
+            .addOption(formatOption(["table", "markdown", "json"])),
+    ).action(async (options: LiveFlags & { stack: string; dir: string; within?: number; allApps?: boolean; format: OutputFormat }) => {
+        const { runStatus } = await lazy(() => require("./liveCommands") as typeof import("./liveCommands"), () => import("./liveCommands"));
+        const report = await runStatus(liveModel(options), options, liveIo(), io.now());
+        const { renderStatus } = await lazy(() => require("./renderStatus") as typeof import("./renderStatus"), () => import("./renderStatus"));
+        io.stdout(renderStatus(report, options.format));
+        setExit(report.exitCode);
+    });
+
+    live(
+        program
+            .command("verify")
+            .description("sign in with what Key Vault serves for every rotating credential, as a consumer would; exit 2 when one fails")
+            .requiredOption("--stack <name>", "the stack whose Pulumi.<stack>.yaml to read")
+            .option("--app <name>", "only this app's credentials")
+            .addOption(formatOption(["table", "markdown", "json"])),
+    ).action(async (options: LiveFlags & { stack: string; dir: string; app?: string; format: OutputFormat }) => {
+        const model = liveModel(options);
+        if (options.app && !model.apps.some((a) => a.name === options.app)) {
+            throw new UsageError(`--app: the stack has no app "${options.app}"; its apps are ${model.apps.map((a) => a.name).join(", ")}`);
+        }
+        const { runVerify } = await lazy(() => require("./liveCommands") as typeof import("./liveCommands"), () => import("./liveCommands"));
+        const report = await runVerify(model, options, liveIo(), io.now());
+        const { renderVerify } = await lazy(() => require("./renderVerify") as typeof import("./renderVerify"), () => import("./renderVerify"));
+        io.stdout(renderVerify(report, options.format));
+        setExit(report.exitCode);
+    });
+
+    program
+        .command("summarize")
+        .description("turn `pulumi preview --json` into a value-free pull-request comment on identity: credentials created, rotated, retired; permissions; breaking changes")
+        .argument("<preview.json>", "the JSON of pulumi preview --json (- for standard input)")
+        .addOption(new Option("--format <format>", "output format").choices(["markdown", "json"]).default("markdown"))
+        .exitOverride()
+        .action(async (file: string, options: { format: "markdown" | "json" }) => {
+            const { parsePreviewDocument, renderSummary, summarizePreview } = await lazy(() => require("./summarize") as typeof import("./summarize"), () => import("./summarize"));
+            const text = file === "-" ? await readStdin() : readPreviewFile(path.resolve(io.cwd, file), file);
+            const source = file === "-" ? "standard input" : file;
+            io.stdout(renderSummary(summarizePreview(parsePreviewDocument(text, source), { source }), options.format));
+            setExit(exitCodes.ok);
+        });
+
     return program;
+}
+
+function readPreviewFile(absolute: string, shown: string): string {
+    try {
+        return fs.readFileSync(absolute, "utf8");
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new UsageError(code === "ENOENT" ? `${shown}: no such file; write it with pulumi preview --json > ${shown}` : `${shown}: cannot be read (${code ?? String(error)})`);
+    }
+}
+
+async function readStdin(): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseDays(value: string): number {
+    const days = Number(value);
+    if (!/^\d+$/.test(value) || days < 1 || days > 730) throw new InvalidArgumentError("a whole number of days from 1 to 730");
+    return days;
 }
 
 /** Runs the CLI and returns its exit code: 0 when fine, 1 on invalid config or usage. */
@@ -106,6 +198,10 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
             if (warnings.length) io.stderr(`warnings:\n${warnings.map((w) => `  ${formatIssue(w)}`).join("\n")}\n`);
             return exitCodes.error;
         }
+        if (error instanceof Error && error.name === "PreviewDocumentError") {
+            io.stderr(`${error.message}\n`);
+            return exitCodes.error;
+        }
         if (error instanceof UsageError) {
             io.stderr(`error: ${error.message}\n`);
             return exitCodes.error;
@@ -121,5 +217,11 @@ export function processIo(): CliIo {
         stderr: (text) => process.stderr.write(text),
         cwd: process.cwd(),
         now: () => new Date(),
+        env: process.env,
+        progress: () => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const { terminalProgress } = require("./live/progress") as typeof import("./live/progress");
+            return terminalProgress(process.stderr);
+        },
     };
 }

@@ -298,3 +298,25 @@ describe("the rotor executable", () => {
         expect(failed.stderr).toContain('no config for stack "missing"');
     });
 });
+
+describe("rotor summarize", () => {
+    const fixture = (name: string) => `test/fixtures/preview/${name}`;
+
+    it("turns a preview into a pull-request comment that leads with what breaks", async () => {
+        const run = await rotor(["summarize", fixture("both-slots-replaced.json")], { cwd: repoRoot });
+        expect(run.code).toBe(0);
+        expect(run.stdout.split("\n").slice(0, 4)).toEqual(["## Identity changes: entra-rotor / dev", "", "> [!CAUTION]", "> **Breaking for consumers.** Applying this preview:"]);
+        const json = JSON.parse((await rotor(["summarize", fixture("both-slots-replaced.json"), "--format", "json"], { cwd: repoRoot })).stdout) as { schemaVersion: number; breaking: unknown[] };
+        expect(json.schemaVersion).toBe(1);
+        expect(json.breaking).toHaveLength(1);
+    });
+
+    it("refuses what is not a preview, and a missing file, with exit 1", async () => {
+        const plan = await rotor(["summarize", fixture("plan-file.json")], { cwd: repoRoot });
+        expect(plan.code).toBe(1);
+        expect(plan.stderr).toMatch(/^test\/fixtures\/preview\/plan-file\.json: not the JSON of `pulumi preview --json`/);
+        const missing = await rotor(["summarize", "nope.json"], { cwd: repoRoot });
+        expect(missing.code).toBe(1);
+        expect(missing.stderr).toBe("error: nope.json: no such file; write it with pulumi preview --json > nope.json\n");
+    });
+});
