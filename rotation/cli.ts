@@ -142,6 +142,20 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         setExit(report.exitCode);
     });
 
+    live(
+        program
+            .command("doctor")
+            .description("preflight before the first pulumi up: who is signed in and what it may do, the tenant's app management policy against the lifetimes, limits, the vault; exit 2 when a check fails")
+            .requiredOption("--stack <name>", "the stack whose Pulumi.<stack>.yaml to read")
+            .addOption(formatOption(["table", "markdown", "json"])),
+    ).action(async (options: LiveFlags & { stack: string; dir: string; format: OutputFormat }) => {
+        const { runDoctor } = await lazy(() => require("./liveCommands") as typeof import("./liveCommands"), () => import("./liveCommands"));
+        const report = await runDoctor(liveModel(options), options, liveIo());
+        const { renderDoctor } = await lazy(() => require("./renderDoctor") as typeof import("./renderDoctor"), () => import("./renderDoctor"));
+        io.stdout(renderDoctor(report, options.format));
+        setExit(report.exitCode);
+    });
+
     program
         .command("summarize")
         .description("turn `pulumi preview --json` into a value-free pull-request comment on identity: credentials created, rotated, retired; permissions; breaking changes")

@@ -1,4 +1,6 @@
 import type { StackModel } from "../infra/model";
+import { assessDoctor, type DoctorReport } from "./doctor";
+import { collectDoctorFacts } from "./live/doctorFacts";
 import { collectLiveState } from "./live/collect";
 import { GraphClient } from "./live/graph";
 import { vaultClient } from "./live/keyVault";
@@ -26,4 +28,13 @@ export async function runVerify(model: StackModel, flags: LiveFlags & { app?: st
     const vault = vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined });
     const probe = entraProbe({ ...context.identityOptions, scope: `${context.endpoints.graph}/.default` });
     return verifyServed(model, vaultReader(vault), probe, { ...(flags.app ? { app: flags.app } : {}), now });
+}
+
+export async function runDoctor(model: StackModel, flags: LiveFlags, io: LiveIo): Promise<DoctorReport> {
+    const context = await liveContext(model, flags, io);
+    const graph = new GraphClient(context.endpoints.graph, context.credential, { onRequest: () => io.onRequest?.("graph") });
+    const vault = context.vaultUrl
+        ? { url: context.vaultUrl, client: vaultClient(context.vaultUrl, context.credential, { maxRetries: 2, onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined }) }
+        : undefined;
+    return assessDoctor(model, await collectDoctorFacts(model, graph, context.endpoints.graph, context.credential, vault));
 }

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { buildModelOrThrow } from "../infra/model";
+import { assessDoctor, directoryRoles, type DoctorFacts, durationDays, type SignedIn } from "../rotation/doctor";
+import { lifetimeRestrictions, signedInFrom } from "../rotation/live/doctorFacts";
+import { sampleStack } from "./support/program";
+
+const model = buildModelOrThrow(sampleStack(), new Date("2027-03-01T06:00:00Z"));
+const pipeline: SignedIn = { kind: "app", tenantId: "t", objectId: "sp-1", name: "ci", roles: ["Application.ReadWrite.OwnedBy", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"], scopes: [], directoryRoles: [] };
+const facts = (overrides: Partial<DoctorFacts> = {}): DoctorFacts => ({
+    signedIn: pipeline,
+    existingApps: new Map(),
+    restrictions: [],
+    vault: { url: "https://kv-contoso-identity.vault.azure.net", result: "ok" },
+    ...overrides,
+});
+const failing = (f: DoctorFacts) => assessDoctor(model, f).checks.filter((c) => c.result === "fail").map((c) => `${c.check}: ${c.detail}`);
+
+describe("rotor doctor", () => {
+    it("passes a pipeline identity that owns the stack's apps and may grant consent", () => {
+        const report = assessDoctor(model, facts({ existingApps: new Map([["mail-sender", { objectId: "o1", owners: ["sp-1"], federatedNames: [] }]]) }));
+        expect(report.checks.map((c) => `${c.result} ${c.check}`)).toEqual([
+            "ok signed-in identity",
+            "ok manage app registrations",
+            "ok grant application permissions",
+            "ok grant delegated permissions",
+            "ok app management policy",
+            "ok limits",
+            "ok Key Vault",
+        ]);
+        expect(report.exitCode).toBe(0);
+    });
+
+    it("fails when an OwnedBy identity does not own an existing app, and without any app permission", () => {
+        const notOwner = facts({ existingApps: new Map([["mail-sender", { objectId: "o1", owners: ["someone-else"], federatedNames: [] }]]) });
+        expect(failing(notOwner)).toEqual([expect.stringMatching(/^manage app registrations: may only update applications it owns, and does not own mail-sender/)]);
+        const nobody = facts({ signedIn: { ...pipeline, roles: [] } });
+        expect(failing(nobody)[0]).toMatch(/cannot create or update applications/);
+        expect(assessDoctor(model, nobody).checks.find((c) => c.check === "grant application permissions")!.result).toBe("warn");
+    });
+
+    it("reads a person's directory roles", () => {
+        const admin: SignedIn = { kind: "user", tenantId: "t", objectId: "u1", name: "alex@contoso.com", roles: [], scopes: ["Application.ReadWrite.All"], directoryRoles: [directoryRoles.cloudApplicationAdministrator] };
+        const checks = assessDoctor(model, facts({ signedIn: admin })).checks;
+        expect(checks.find((c) => c.check === "manage app registrations")!.result).toBe("ok");
+        expect(checks.find((c) => c.check === "grant application permissions")!.result).toBe("warn");
+        expect(checks.find((c) => c.check === "grant delegated permissions")!.result).toBe("ok");
+    });
+
+    it("holds the lifetimes against the tenant's app management policies", () => {
+        const tight = facts({
+            restrictions: [
+                { policy: "tenant default", kind: "passwordLifetime", maxLifetimeDays: 180, appliesTo: "all" },
+                { policy: "certs", kind: "asymmetricKeyLifetime", maxLifetimeDays: 365, appliesTo: "all" },
+            ],
+        });
+        expect(failing(tight)).toEqual([
+            'mail-sender/main: lifetime 210 days exceeds policy "tenant default" (passwordLifetime 180 days): Entra refuses the credential; set rotation.maxLifetimeDays to 180 and lower lifetimeDays',
+        ]);
+        const noSecrets = facts({ restrictions: [{ policy: "no secrets", kind: "passwordAddition", maxLifetimeDays: null, appliesTo: ["o2"] }], existingApps: new Map([["device-inventory", { objectId: "o2", owners: ["sp-1"], federatedNames: [] }]]) });
+        expect(failing(noSecrets)).toEqual(['device-inventory/importer: policy "no secrets" forbids adding client secrets: use a certificate or a federated credential']);
+        expect(assessDoctor(model, facts({ restrictions: undefined, policyError: "403 Authorization_RequestDenied" })).checks.find((c) => c.check === "app management policy")).toMatchObject({ result: "skipped" });
+    });
+
+    it("counts federated credentials added by hand against the limit of 20", () => {
+        const crowded = facts({ existingApps: new Map([["ci-deployer", { objectId: "o4", owners: ["sp-1"], federatedNames: ["github-production", ...Array.from({ length: 20 }, (_, i) => `manual-${i}`)] }]]) });
+        expect(failing(crowded)[0]).toMatch(/^ci-deployer federated credentials: 1 declared and 20 added by hand .* make 21, over Entra's limit of 20/);
+    });
+
+    it("says what to do about the vault", () => {
+        expect(failing(facts({ vault: { url: "https://kv", result: "forbidden", detail: "Forbidden" } }))).toEqual(["Key Vault: https://kv: access denied (Forbidden): assign Key Vault Secrets Officer on the vault to the deploying identity"]);
+        // The sample stack creates its vault: not existing yet is fine.
+        expect(failing(facts({ vault: { url: "https://kv", result: "not-found" } }))).toEqual([]);
+        expect(assessDoctor(model, facts({ signedIn: undefined, signInError: "AADSTS7000215: Invalid client secret" })).checks[0]).toMatchObject({ result: "fail", check: "signed-in identity" });
+    });
+
+    it("parses ISO-8601 durations, token claims and policy restrictions as Graph returns them", () => {
+        expect([durationDays("P90D"), durationDays("P1Y"), durationDays("P2Y"), durationDays("PT720H"), durationDays("P1Y6M"), durationDays("90"), durationDays("P")]).toEqual([90, 365, 730, 30, 545, undefined, undefined]);
+        expect(signedInFrom({ tid: "t", oid: "o", appid: "a", roles: ["Application.ReadWrite.OwnedBy"], idtyp: "app" })).toMatchObject({ kind: "app", name: "a", roles: ["Application.ReadWrite.OwnedBy"] });
+        expect(signedInFrom({ tid: "t", oid: "o", upn: "alex@contoso.com", scp: "User.Read Application.ReadWrite.All", wids: [directoryRoles.globalAdministrator] })).toMatchObject({ kind: "user", name: "alex@contoso.com", scopes: ["User.Read", "Application.ReadWrite.All"] });
+        expect(
+            lifetimeRestrictions("p", { passwordCredentials: [{ restrictionType: "passwordLifetime", maxLifetime: "P90D" }, { restrictionType: "passwordAddition", state: "disabled" }], keyCredentials: [{ restrictionType: "asymmetricKeyLifetime", maxLifetime: "P1Y" }] }, "all"),
+        ).toEqual([
+            { policy: "p", kind: "passwordLifetime", maxLifetimeDays: 90, appliesTo: "all" },
+            { policy: "p", kind: "asymmetricKeyLifetime", maxLifetimeDays: 365, appliesTo: "all" },
+        ]);
+    });
+});
