@@ -6,5 +6,7 @@ export default defineConfig({
         // Pulumi's mock runtime keeps module-level state; isolating files in forks keeps suites independent.
         pool: "forks",
         testTimeout: 20_000,
+        // A throwaway CA for the local Azure emulator, trusted by the workers through NODE_EXTRA_CA_CERTS.
+        globalSetup: ["test/support/emulator/globalSetup.ts"],
     },
 });

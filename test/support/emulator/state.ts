@@ -1,0 +1,724 @@
+import { type CertificateFacts, type ClientCertificate, type RsaKeyPair, certificateFacts, createClientCertificate, sharedKeyPair } from "./certificates";
+import { type Clock, createClock, dayMs } from "./clock";
+import { graphApplicationPermission, microsoftGraphAppId, microsoftGraphServicePrincipal } from "./microsoftGraphPrincipal";
+import { clientSecretText, guid, secretVersion } from "./random";
+
+/**
+ * What the emulated tenant holds: plain records that tests build with the helpers below and may change
+ * directly between requests (e.g. end a credential early, disable a service principal). Lookups are indexed
+ * so that a benchmark with thousands of applications and secrets costs no more per request than ten.
+ *
+ * Secret values and private keys live only here: Graph never returns them, as in Entra.
+ */
+
+/** How long a new credential is unknown to the token endpoint, like Entra's replication after a create. */
+export interface ReplicationDelay {
+    /** Rejected until this much wall-clock time has passed since the credential was added. */
+    readonly delayMs?: number;
+    /** Rejected for this many token requests that present it. */
+    readonly attempts?: number;
+}
+
+interface CredentialBookkeeping {
+    /** Wall-clock ms when added: replication is a matter of real seconds, not of the simulated date. */
+    readonly addedAtMs: number;
+    /** Order of creation, to tell credentials added after a replication fault was switched on. */
+    readonly sequence: number;
+    replication?: ReplicationDelay;
+    /** Token requests that presented this credential. */
+    attemptsSeen: number;
+}
+
+export interface PasswordCredential extends CredentialBookkeeping {
+    readonly keyId: string;
+    displayName: string | null;
+    startDateTime: Date;
+    endDateTime: Date;
+    /** The first three characters of the secret, as Graph shows them. */
+    readonly hint: string;
+    /** Kept by the emulator only; Graph returns `secretText: null`. */
+    readonly secretText: string;
+    customKeyIdentifier: string | null;
+}
+
+export interface KeyCredential extends CredentialBookkeeping {
+    readonly keyId: string;
+    displayName: string | null;
+    startDateTime: Date;
+    endDateTime: Date;
+    readonly type: "AsymmetricX509Cert";
+    readonly usage: "Verify";
+    readonly certificatePem: string;
+    readonly certificate: CertificateFacts;
+    /** Base64 of the SHA-1 thumbprint bytes, Graph's default when none is given. */
+    customKeyIdentifier: string;
+}
+
+export interface FederatedIdentityCredential {
+    readonly id: string;
+    name: string;
+    issuer: string;
+    subject: string;
+    description: string | null;
+    audiences: string[];
+}
+
+export interface Application {
+    /** Object id (`/applications/{id}`). */
+    readonly id: string;
+    /** Client id. */
+    readonly appId: string;
+    readonly tenantId: string;
+    displayName: string;
+    description: string | null;
+    notes: string | null;
+    createdDateTime: Date;
+    signInAudience: string;
+    identifierUris: string[];
+    tags: string[];
+    passwordCredentials: PasswordCredential[];
+    keyCredentials: KeyCredential[];
+    federatedIdentityCredentials: FederatedIdentityCredential[];
+    /** Ids of appManagementPolicies applied to this app. */
+    appManagementPolicyIds: string[];
+}
+
+export interface AppRoleAssignment {
+    readonly id: string;
+    readonly appRoleId: string;
+    /** The permission name, e.g. `Application.Read.All`; goes into the token's `roles`. */
+    readonly appRoleValue: string;
+    readonly resourceAppId: string;
+    readonly resourceId: string;
+    readonly resourceDisplayName: string;
+    readonly createdDateTime: Date;
+}
+
+export interface ServicePrincipal {
+    readonly id: string;
+    readonly appId: string;
+    readonly tenantId: string;
+    displayName: string;
+    /** false: sign-ins fail with AADSTS7000112. */
+    accountEnabled: boolean;
+    appRoleAssignments: AppRoleAssignment[];
+}
+
+export interface CredentialRestriction {
+    restrictionType: string;
+    /** ISO-8601 duration, e.g. `P90D`; null for restrictions without a lifetime. */
+    maxLifetime: string | null;
+    restrictForAppsCreatedAfterDateTime: string | null;
+}
+
+export interface AppManagementConfiguration {
+    passwordCredentials: CredentialRestriction[];
+    keyCredentials: CredentialRestriction[];
+}
+
+export interface TenantAppManagementPolicy {
+    readonly id: string;
+    displayName: string;
+    description: string;
+    isEnabled: boolean;
+    applicationRestrictions: AppManagementConfiguration;
+    servicePrincipalRestrictions: AppManagementConfiguration;
+}
+
+export interface AppManagementPolicy {
+    readonly id: string;
+    displayName: string;
+    description: string;
+    isEnabled: boolean;
+    restrictions: AppManagementConfiguration;
+}
+
+export interface Tenant {
+    readonly id: string;
+    displayName: string;
+    /** Verified domains; the first is the initial `*.onmicrosoft.com` one. Tokens may be requested by domain. */
+    domains: string[];
+    createdDateTime: Date;
+    defaultAppManagementPolicy: TenantAppManagementPolicy;
+    appManagementPolicies: AppManagementPolicy[];
+}
+
+export type KeyVaultRole = "Key Vault Administrator" | "Key Vault Secrets Officer" | "Key Vault Secrets User" | "Key Vault Reader";
+
+export interface KeyVaultRoleAssignment {
+    /** Object id of the service principal (the token's `oid`). */
+    readonly principalId: string;
+    readonly role: KeyVaultRole;
+}
+
+export interface SecretVersion {
+    readonly version: string;
+    readonly value: string;
+    contentType?: string;
+    tags?: Record<string, string>;
+    enabled: boolean;
+    notBefore?: Date;
+    expiresOn?: Date;
+    readonly created: Date;
+    updated: Date;
+}
+
+export interface Secret {
+    /** As first written; Key Vault names are case-insensitive. */
+    readonly name: string;
+    /** Oldest first; the last one is the current version. */
+    versions: SecretVersion[];
+}
+
+export interface DeletedSecret {
+    readonly secret: Secret;
+    readonly deletedDate: Date;
+    readonly scheduledPurgeDate: Date;
+}
+
+export interface Vault {
+    readonly name: string;
+    readonly tenantId: string;
+    /** Keyed by lower-case name. */
+    readonly secrets: Map<string, Secret>;
+    readonly deletedSecrets: Map<string, DeletedSecret>;
+    /**
+     * Azure RBAC on the vault. Undefined: every principal of the vault's tenant may do everything (the
+     * convenient default for tests that are not about access).
+     */
+    roleAssignments?: KeyVaultRoleAssignment[];
+    softDeleteRetentionDays: number;
+}
+
+export interface StateOptions {
+    /** The emulator clock: a fixed instant (moved by set/advance), a function, or nothing for the wall clock. */
+    readonly now?: Date | string | (() => Date);
+    readonly clock?: Clock;
+    /** Id of the tenant created with the state. */
+    readonly tenantId?: string;
+    readonly tenantDomain?: string;
+    readonly tenantDisplayName?: string;
+}
+
+export interface AddTenantOptions {
+    readonly id?: string;
+    readonly displayName?: string;
+    /** Initial domain, default `tenant-{first 8 of id}.onmicrosoft.com`. */
+    readonly domain?: string;
+}
+
+export interface AddApplicationOptions {
+    readonly displayName?: string;
+    readonly appId?: string;
+    readonly id?: string;
+    readonly tenantId?: string;
+    readonly createdDateTime?: Date | string;
+    /** Microsoft Graph application permissions granted (admin-consented) to the app's service principal. */
+    readonly graphPermissions?: readonly string[];
+    /** false: the service principal is disabled (AADSTS7000112). */
+    readonly accountEnabled?: boolean;
+    readonly identifierUris?: readonly string[];
+    readonly tags?: readonly string[];
+}
+
+interface CredentialDates {
+    readonly displayName?: string;
+    /** Default: the emulator clock's now. */
+    readonly startDateTime?: Date | string;
+    readonly endDateTime?: Date | string;
+    /** Used when endDateTime is absent. */
+    readonly lifetimeDays?: number;
+    /** This credential only: rejected by the token endpoint for a while after it is added. */
+    readonly replication?: ReplicationDelay;
+    readonly keyId?: string;
+}
+
+export interface AddPasswordOptions extends CredentialDates {
+    /** Default: a fresh Entra-shaped secret. */
+    readonly secretText?: string;
+}
+
+export interface AddCertificateOptions extends CredentialDates {
+    /** Subject common name of a generated certificate. */
+    readonly subject?: string;
+    /**
+     * The certificate's key pair. Default: one shared by every certificate this process generates, since
+     * RSA key generation costs 150-400 ms; pass generateRsaKeyPair() when a test needs a key of its own.
+     */
+    readonly keyPair?: RsaKeyPair;
+}
+
+export interface RegisterCertificateOptions extends CredentialDates {}
+
+export interface AddedPassword {
+    readonly credential: PasswordCredential;
+    readonly secretText: string;
+}
+
+export interface AddedCertificate extends ClientCertificate {
+    readonly credential: KeyCredential;
+}
+
+export interface AddFederatedCredentialOptions {
+    readonly name: string;
+    readonly issuer: string;
+    readonly subject: string;
+    readonly audiences?: readonly string[];
+    readonly description?: string;
+}
+
+export interface AddVaultOptions {
+    readonly tenantId?: string;
+    readonly roleAssignments?: readonly KeyVaultRoleAssignment[];
+    readonly softDeleteRetentionDays?: number;
+}
+
+export interface SetSecretOptions {
+    readonly contentType?: string;
+    readonly tags?: Record<string, string>;
+    readonly enabled?: boolean;
+    readonly notBefore?: Date | string;
+    readonly expiresOn?: Date | string;
+}
+
+export interface GenerateApplicationsOptions {
+    /** displayName `{prefix}-{n}` with n zero-padded. Default `app`. */
+    readonly prefix?: string;
+    readonly tenantId?: string;
+    /** Client secrets per app (default 1). */
+    readonly secrets?: number;
+    /** Certificates per app (default 0); they share one key pair, which keeps thousands fast. */
+    readonly certificates?: number;
+    readonly federatedCredentials?: number;
+    readonly graphPermissions?: readonly string[];
+    /** Credential lifetime (default 210). */
+    readonly lifetimeDays?: number;
+    /** Spread credential start dates back over this many days so expiries vary (default 0). */
+    readonly staggerDays?: number;
+}
+
+export interface GeneratedApplication {
+    readonly application: Application;
+    readonly secrets: readonly string[];
+    readonly certificates: readonly ClientCertificate[];
+}
+
+export interface GenerateSecretsOptions {
+    /** Names `{prefix}-{n}` with n zero-padded. Default `secret`. */
+    readonly prefix?: string;
+    /** Versions per secret (default 1). */
+    readonly versions?: number;
+    readonly value?: (index: number, version: number) => string;
+    readonly tags?: (index: number) => Record<string, string>;
+    readonly expiresOn?: (index: number) => Date | undefined;
+    readonly contentType?: string;
+}
+
+const defaultPolicyId = "00000000-0000-0000-0000-000000000000";
+
+function toDate(value: Date | string): Date {
+    const date = new Date(value);
+    if (Number.isNaN(date.getTime())) throw new Error(`not a date: ${String(value)}`);
+    return date;
+}
+
+function emptyRestrictions(): AppManagementConfiguration {
+    return { passwordCredentials: [], keyCredentials: [] };
+}
+
+function pad(n: number, count: number): string {
+    return String(n).padStart(String(count).length, "0");
+}
+
+export class EmulatorState {
+    readonly clock: Clock;
+    readonly tenants = new Map<string, Tenant>();
+    /** By object id, in creation order (Graph lists in this order). */
+    readonly applications = new Map<string, Application>();
+    readonly servicePrincipals = new Map<string, ServicePrincipal>();
+    /** By lower-case vault name. */
+    readonly vaults = new Map<string, Vault>();
+    /** The tenant created with the state: the one helpers use unless told otherwise. */
+    readonly tenantId: string;
+
+    private readonly applicationsByAppId = new Map<string, Application>();
+    private readonly servicePrincipalsByAppId = new Map<string, ServicePrincipal>();
+    private readonly tenantsByDomain = new Map<string, Tenant>();
+    private sequence = 0;
+
+    constructor(options: StateOptions = {}) {
+        this.clock = options.clock ?? createClock(options.now);
+        this.tenantId = this.addTenant({
+            ...(options.tenantId ? { id: options.tenantId } : {}),
+            ...(options.tenantDomain ? { domain: options.tenantDomain } : {}),
+            displayName: options.tenantDisplayName ?? "Contoso (emulated)",
+        }).id;
+    }
+
+    /** Credentials created after this number are subject to a replication fault switched on now. */
+    get lastSequence(): number {
+        return this.sequence;
+    }
+
+    addTenant(options: AddTenantOptions = {}): Tenant {
+        const id = (options.id ?? guid()).toLowerCase();
+        if (this.tenants.has(id)) throw new Error(`tenant ${id} exists`);
+        const domain = (options.domain ?? `tenant-${id.slice(0, 8)}.onmicrosoft.com`).toLowerCase();
+        const tenant: Tenant = {
+            id,
+            displayName: options.displayName ?? domain,
+            domains: [domain],
+            createdDateTime: this.clock.now(),
+            defaultAppManagementPolicy: {
+                id: defaultPolicyId,
+                displayName: "Default app management tenant policy",
+                description: "Default tenant policy that enforces app management restrictions on applications and service principals. To apply policy to targeted resources, create a new policy under appManagementPolicies collection.",
+                isEnabled: false,
+                applicationRestrictions: emptyRestrictions(),
+                servicePrincipalRestrictions: emptyRestrictions(),
+            },
+            appManagementPolicies: [],
+        };
+        this.tenants.set(id, tenant);
+        this.tenantsByDomain.set(domain, tenant);
+        return tenant;
+    }
+
+    /** By id or by any of its domains, case-insensitively, as the token endpoint resolves `/{tenant}/`. */
+    tenant(idOrDomain: string): Tenant | undefined {
+        const key = idOrDomain.toLowerCase();
+        return this.tenants.get(key) ?? this.tenantsByDomain.get(key) ?? [...this.tenants.values()].find((t) => t.domains.includes(key));
+    }
+
+    private requireTenant(tenantId: string | undefined): Tenant {
+        const tenant = this.tenant(tenantId ?? this.tenantId);
+        if (!tenant) throw new Error(`no tenant ${tenantId}`);
+        return tenant;
+    }
+
+    /**
+     * The default (tenant-wide) app management policy, enabled, restricting secret and certificate
+     * lifetimes as a tenant admin would. Pass undefined to leave a kind unrestricted.
+     */
+    setCredentialLifetimePolicy(limits: { readonly passwordLifetime?: string; readonly asymmetricKeyLifetime?: string }, tenantId?: string): TenantAppManagementPolicy {
+        const policy = this.requireTenant(tenantId).defaultAppManagementPolicy;
+        policy.isEnabled = true;
+        policy.applicationRestrictions = {
+            passwordCredentials: limits.passwordLifetime
+                ? [{ restrictionType: "passwordLifetime", maxLifetime: limits.passwordLifetime, restrictForAppsCreatedAfterDateTime: null }]
+                : [],
+            keyCredentials: limits.asymmetricKeyLifetime
+                ? [{ restrictionType: "asymmetricKeyLifetime", maxLifetime: limits.asymmetricKeyLifetime, restrictForAppsCreatedAfterDateTime: null }]
+                : [],
+        };
+        return policy;
+    }
+
+    /** A custom appManagementPolicy, optionally applied to apps. */
+    addAppManagementPolicy(
+        options: { readonly displayName: string; readonly restrictions: AppManagementConfiguration; readonly isEnabled?: boolean; readonly description?: string; readonly appliesTo?: readonly Application[] },
+        tenantId?: string,
+    ): AppManagementPolicy {
+        const policy: AppManagementPolicy = {
+            id: guid(),
+            displayName: options.displayName,
+            description: options.description ?? "",
+            isEnabled: options.isEnabled ?? true,
+            restrictions: options.restrictions,
+        };
+        this.requireTenant(tenantId).appManagementPolicies.push(policy);
+        for (const app of options.appliesTo ?? []) app.appManagementPolicyIds.push(policy.id);
+        return policy;
+    }
+
+    addApplication(options: AddApplicationOptions = {}): Application {
+        const tenant = this.requireTenant(options.tenantId);
+        const appId = (options.appId ?? guid()).toLowerCase();
+        if (this.applicationsByAppId.has(appId)) throw new Error(`an application with appId ${appId} exists`);
+        const displayName = options.displayName ?? `app-${appId.slice(0, 8)}`;
+        const app: Application = {
+            id: (options.id ?? guid()).toLowerCase(),
+            appId,
+            tenantId: tenant.id,
+            displayName,
+            description: null,
+            notes: null,
+            createdDateTime: options.createdDateTime ? toDate(options.createdDateTime) : this.clock.now(),
+            signInAudience: "AzureADMyOrg",
+            identifierUris: [...(options.identifierUris ?? [])],
+            tags: [...(options.tags ?? [])],
+            passwordCredentials: [],
+            keyCredentials: [],
+            federatedIdentityCredentials: [],
+            appManagementPolicyIds: [],
+        };
+        this.applications.set(app.id, app);
+        this.applicationsByAppId.set(appId, app);
+        const principal: ServicePrincipal = {
+            id: guid(),
+            appId,
+            tenantId: tenant.id,
+            displayName,
+            accountEnabled: options.accountEnabled ?? true,
+            appRoleAssignments: [],
+        };
+        this.servicePrincipals.set(principal.id, principal);
+        this.servicePrincipalsByAppId.set(appId, principal);
+        if (options.graphPermissions?.length) this.grantGraphPermissions(app, options.graphPermissions);
+        return app;
+    }
+
+    /** By object id or appId. */
+    application(idOrAppId: string): Application | undefined {
+        const key = idOrAppId.toLowerCase();
+        return this.applications.get(key) ?? this.applicationsByAppId.get(key);
+    }
+
+    private requireApplication(app: Application | string): Application {
+        const found = typeof app === "string" ? this.application(app) : app;
+        if (!found) throw new Error(`no application ${String(app)}`);
+        return found;
+    }
+
+    removeApplication(app: Application | string): void {
+        const found = this.requireApplication(app);
+        this.applications.delete(found.id);
+        this.applicationsByAppId.delete(found.appId);
+        const principal = this.servicePrincipalsByAppId.get(found.appId);
+        if (principal) this.servicePrincipals.delete(principal.id);
+        this.servicePrincipalsByAppId.delete(found.appId);
+    }
+
+    servicePrincipalOf(app: Application | string): ServicePrincipal | undefined {
+        const appId = typeof app === "string" ? (this.application(app)?.appId ?? app) : app.appId;
+        return this.servicePrincipalsByAppId.get(appId.toLowerCase());
+    }
+
+    servicePrincipal(id: string): ServicePrincipal | undefined {
+        return this.servicePrincipals.get(id.toLowerCase());
+    }
+
+    /** Admin consent for Microsoft Graph application permissions (app role assignments on Graph's principal). */
+    grantGraphPermissions(app: Application | string, permissions: readonly string[]): void {
+        const principal = this.servicePrincipalOf(this.requireApplication(app));
+        if (!principal) throw new Error(`application ${String(app)} has no service principal`);
+        const graph = microsoftGraphServicePrincipal();
+        for (const value of permissions) {
+            if (principal.appRoleAssignments.some((a) => a.resourceAppId === microsoftGraphAppId && a.appRoleValue === value)) continue;
+            const role = graphApplicationPermission(value);
+            principal.appRoleAssignments.push({
+                id: guid(),
+                appRoleId: role.id,
+                appRoleValue: value,
+                resourceAppId: microsoftGraphAppId,
+                resourceId: graph.id,
+                resourceDisplayName: graph.displayName,
+                createdDateTime: this.clock.now(),
+            });
+        }
+    }
+
+    private credentialDates(options: CredentialDates, defaultLifetimeDays: number): { startDateTime: Date; endDateTime: Date } {
+        const startDateTime = options.startDateTime ? toDate(options.startDateTime) : this.clock.now();
+        const endDateTime = options.endDateTime
+            ? toDate(options.endDateTime)
+            : new Date(startDateTime.getTime() + (options.lifetimeDays ?? defaultLifetimeDays) * dayMs);
+        if (endDateTime <= startDateTime) throw new Error("a credential must end after it starts");
+        return { startDateTime, endDateTime };
+    }
+
+    private bookkeeping(replication: ReplicationDelay | undefined): CredentialBookkeeping {
+        return { addedAtMs: Date.now(), sequence: ++this.sequence, attemptsSeen: 0, ...(replication ? { replication } : {}) };
+    }
+
+    /** A client secret, as Graph's addPassword makes it (default lifetime two years). */
+    addPassword(app: Application | string, options: AddPasswordOptions = {}): AddedPassword {
+        const target = this.requireApplication(app);
+        const secretText = options.secretText ?? clientSecretText();
+        const credential: PasswordCredential = {
+            keyId: options.keyId ?? guid(),
+            displayName: options.displayName ?? null,
+            ...this.credentialDates(options, 730),
+            hint: secretText.slice(0, 3),
+            secretText,
+            customKeyIdentifier: null,
+            ...this.bookkeeping(options.replication),
+        };
+        target.passwordCredentials.push(credential);
+        return { credential, secretText };
+    }
+
+    /** A new self-signed certificate whose validity is the credential's (default one year). */
+    addCertificate(app: Application | string, options: AddCertificateOptions = {}): AddedCertificate {
+        const dates = this.credentialDates(options, 365);
+        const generated = createClientCertificate({
+            subject: options.subject ?? `${this.requireApplication(app).displayName}`,
+            notBefore: dates.startDateTime,
+            notAfter: dates.endDateTime,
+            keyPair: options.keyPair ?? sharedKeyPair("certificates"),
+        });
+        const credential = this.registerCertificate(app, generated.certificatePem, { ...options, ...dates });
+        return { ...generated, credential };
+    }
+
+    /**
+     * An existing certificate (PEM, public part only). Dates default to the certificate's validity; as in
+     * Entra, the credential may not outlive the certificate.
+     */
+    registerCertificate(app: Application | string, certificatePem: string, options: RegisterCertificateOptions = {}): KeyCredential {
+        const target = this.requireApplication(app);
+        const facts = certificateFacts(certificatePem);
+        const startDateTime = options.startDateTime ? toDate(options.startDateTime) : facts.notBefore;
+        const endDateTime = options.endDateTime ? toDate(options.endDateTime) : facts.notAfter;
+        if (endDateTime.getTime() > facts.notAfter.getTime() + 1000) {
+            throw new Error(`keyCredential endDateTime ${endDateTime.toISOString()} is after the certificate's notAfter ${facts.notAfter.toISOString()}`);
+        }
+        const credential: KeyCredential = {
+            keyId: options.keyId ?? guid(),
+            displayName: options.displayName ?? facts.subject,
+            startDateTime,
+            endDateTime,
+            type: "AsymmetricX509Cert",
+            usage: "Verify",
+            certificatePem,
+            certificate: facts,
+            customKeyIdentifier: Buffer.from(facts.thumbprintSha1, "hex").toString("base64"),
+            ...this.bookkeeping(options.replication),
+        };
+        target.keyCredentials.push(credential);
+        return credential;
+    }
+
+    addFederatedCredential(app: Application | string, options: AddFederatedCredentialOptions): FederatedIdentityCredential {
+        const target = this.requireApplication(app);
+        const credential: FederatedIdentityCredential = {
+            id: guid(),
+            name: options.name,
+            issuer: options.issuer,
+            subject: options.subject,
+            description: options.description ?? null,
+            audiences: [...(options.audiences ?? ["api://AzureADTokenExchange"])],
+        };
+        target.federatedIdentityCredentials.push(credential);
+        return credential;
+    }
+
+    /** Removes a password or key credential by keyId; false when the app has none with that id. */
+    removeCredential(app: Application | string, keyId: string): boolean {
+        const target = this.requireApplication(app);
+        const before = target.passwordCredentials.length + target.keyCredentials.length;
+        target.passwordCredentials = target.passwordCredentials.filter((c) => c.keyId !== keyId);
+        target.keyCredentials = target.keyCredentials.filter((c) => c.keyId !== keyId);
+        return target.passwordCredentials.length + target.keyCredentials.length < before;
+    }
+
+    /** Adds a vault to the state. A running emulator serves it only after `emulator.addVault` (it needs a listener). */
+    addVault(name: string, options: AddVaultOptions = {}): Vault {
+        const key = name.toLowerCase();
+        if (this.vaults.has(key)) throw new Error(`vault ${name} exists`);
+        const vault: Vault = {
+            name,
+            tenantId: this.requireTenant(options.tenantId).id,
+            secrets: new Map(),
+            deletedSecrets: new Map(),
+            ...(options.roleAssignments ? { roleAssignments: [...options.roleAssignments] } : {}),
+            softDeleteRetentionDays: options.softDeleteRetentionDays ?? 90,
+        };
+        this.vaults.set(key, vault);
+        return vault;
+    }
+
+    vault(name: string): Vault | undefined {
+        return this.vaults.get(name.toLowerCase());
+    }
+
+    private requireVault(vault: Vault | string): Vault {
+        const found = typeof vault === "string" ? this.vault(vault) : vault;
+        if (!found) throw new Error(`no vault ${String(vault)}`);
+        return found;
+    }
+
+    /** A new version of a secret (the secret is created on first write), as PUT /secrets/{name} does. */
+    setSecret(vault: Vault | string, name: string, value: string, options: SetSecretOptions = {}): SecretVersion {
+        const target = this.requireVault(vault);
+        const key = name.toLowerCase();
+        if (target.deletedSecrets.has(key)) throw new Error(`secret ${name} is deleted but recoverable; purge it first`);
+        let secret = target.secrets.get(key);
+        if (!secret) {
+            secret = { name, versions: [] };
+            target.secrets.set(key, secret);
+        }
+        const now = this.clock.now();
+        const version: SecretVersion = {
+            version: secretVersion(),
+            value,
+            enabled: options.enabled ?? true,
+            created: now,
+            updated: now,
+            ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
+            ...(options.tags ? { tags: { ...options.tags } } : {}),
+            ...(options.notBefore ? { notBefore: toDate(options.notBefore) } : {}),
+            ...(options.expiresOn ? { expiresOn: toDate(options.expiresOn) } : {}),
+        };
+        secret.versions.push(version);
+        return version;
+    }
+
+    secret(vault: Vault | string, name: string): Secret | undefined {
+        return this.requireVault(vault).secrets.get(name.toLowerCase());
+    }
+
+    /** Many apps at once, e.g. the 5,000 of the benchmark. */
+    generateApplications(count: number, options: GenerateApplicationsOptions = {}): GeneratedApplication[] {
+        const prefix = options.prefix ?? "app";
+        const secrets = options.secrets ?? 1;
+        const certificates = options.certificates ?? 0;
+        const lifetimeDays = options.lifetimeDays ?? 210;
+        const now = this.clock.now().getTime();
+        const generated: GeneratedApplication[] = [];
+        for (let i = 0; i < count; i++) {
+            const application = this.addApplication({
+                displayName: `${prefix}-${pad(i, count)}`,
+                ...(options.tenantId ? { tenantId: options.tenantId } : {}),
+                ...(options.graphPermissions ? { graphPermissions: options.graphPermissions } : {}),
+            });
+            const startDateTime = new Date(now - (options.staggerDays ? (i % options.staggerDays) * dayMs : 0));
+            const secretTexts: string[] = [];
+            for (let s = 0; s < secrets; s++) secretTexts.push(this.addPassword(application, { displayName: `slot-${s}`, startDateTime, lifetimeDays }).secretText);
+            const certs: ClientCertificate[] = [];
+            for (let c = 0; c < certificates; c++) {
+                certs.push(this.addCertificate(application, { displayName: `cert-slot-${c}`, startDateTime, lifetimeDays }));
+            }
+            for (let f = 0; f < (options.federatedCredentials ?? 0); f++) {
+                this.addFederatedCredential(application, {
+                    name: `github-${f}`,
+                    issuer: "https://token.actions.githubusercontent.com",
+                    subject: `repo:contoso/${application.displayName}:environment:env-${f}`,
+                });
+            }
+            generated.push({ application, secrets: secretTexts, certificates: certs });
+        }
+        return generated;
+    }
+
+    /** Many secrets at once in one vault. */
+    generateSecrets(vault: Vault | string, count: number, options: GenerateSecretsOptions = {}): Secret[] {
+        const target = this.requireVault(vault);
+        const prefix = options.prefix ?? "secret";
+        const result: Secret[] = [];
+        for (let i = 0; i < count; i++) {
+            const name = `${prefix}-${pad(i, count)}`;
+            for (let v = 0; v < (options.versions ?? 1); v++) {
+                const expiresOn = options.expiresOn?.(i);
+                this.setSecret(target, name, options.value?.(i, v) ?? `value-${i}-${v}`, {
+                    ...(options.tags ? { tags: options.tags(i) } : {}),
+                    ...(expiresOn ? { expiresOn } : {}),
+                    ...(options.contentType ? { contentType: options.contentType } : {}),
+                });
+            }
+            const secret = target.secrets.get(name.toLowerCase());
+            if (secret) result.push(secret);
+        }
+        return result;
+    }
+}
