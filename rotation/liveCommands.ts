@@ -14,7 +14,7 @@ import { type VerifyReport, vaultReader, verifyServed } from "./verifyCommand";
 
 export async function runStatus(model: StackModel, flags: LiveFlags & { within?: number; allApps?: boolean }, io: LiveIo, now: Date): Promise<StatusReport> {
     const context = await liveContext(model, flags, io);
-    const graph = new GraphClient(context.endpoints.graph, context.credential, { onRequest: () => io.onRequest?.("graph") });
+    const graph = new GraphClient(context.endpoints.graph, context.credential, context.endpoints.graphScope, { onRequest: () => io.onRequest?.("graph") });
     const vault = context.vaultUrl
         ? vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined })
         : undefined;
@@ -26,15 +26,15 @@ export async function runVerify(model: StackModel, flags: LiveFlags & { app?: st
     const context = await liveContext(model, flags, io);
     if (!context.vaultUrl) throw new Error("the stack has no keyVault: there is nothing served to verify");
     const vault = vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined });
-    const probe = entraProbe({ ...context.identityOptions, scope: `${context.endpoints.graph}/.default` });
+    const probe = entraProbe({ ...context.identityOptions, scope: context.endpoints.graphScope });
     return verifyServed(model, vaultReader(vault), probe, { ...(flags.app ? { app: flags.app } : {}), now });
 }
 
 export async function runDoctor(model: StackModel, flags: LiveFlags, io: LiveIo): Promise<DoctorReport> {
     const context = await liveContext(model, flags, io);
-    const graph = new GraphClient(context.endpoints.graph, context.credential, { onRequest: () => io.onRequest?.("graph") });
+    const graph = new GraphClient(context.endpoints.graph, context.credential, context.endpoints.graphScope, { onRequest: () => io.onRequest?.("graph") });
     const vault = context.vaultUrl
         ? { url: context.vaultUrl, client: vaultClient(context.vaultUrl, context.credential, { maxRetries: 2, onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined }) }
         : undefined;
-    return assessDoctor(model, await collectDoctorFacts(model, graph, context.endpoints.graph, context.credential, vault));
+    return assessDoctor(model, await collectDoctorFacts(model, graph, context.endpoints.graphScope, context.credential, vault));
 }

@@ -80,11 +80,11 @@ async function probeVault(vault: SecretClient, url: string): Promise<NonNullable
     }
 }
 
-export async function collectDoctorFacts(model: StackModel, graph: GraphClient, graphEndpoint: string, credential: TokenCredential, vault: { client: SecretClient; url: string } | undefined): Promise<DoctorFacts> {
+export async function collectDoctorFacts(model: StackModel, graph: GraphClient, graphScope: string, credential: TokenCredential, vault: { client: SecretClient; url: string } | undefined): Promise<DoctorFacts> {
     let signedIn: SignedIn | undefined;
     let signInError: string | undefined;
     try {
-        const token = await credential.getToken(`${graphEndpoint}/.default`);
+        const token = await credential.getToken(graphScope);
         if (!token) throw new Error("no token");
         signedIn = signedInFrom(tokenClaims(token.token));
     } catch (error) {

@@ -50,6 +50,8 @@ export const endpointVariables = {
 
 export interface ResolvedEndpoints extends CloudEndpoints {
     readonly cloud: CloudName;
+    /** The token scope for Graph: the cloud's Graph resource, also when requests go to an overridden endpoint. */
+    readonly graphScope: string;
     /** Set when the vault URL is overridden. */
     readonly keyVaultUrl?: string;
 }
@@ -85,6 +87,7 @@ export function resolveEndpoints(flags: EndpointOverrides, env: Readonly<Record<
         cloud,
         authorityHost: authorityHost ? httpsUrl(authorityHost, `--authority-host (${endpointVariables.authorityHost})`) : base.authorityHost,
         graph: graph ? httpsUrl(graph, `--graph-endpoint (${endpointVariables.graphEndpoint})`) : base.graph,
+        graphScope: `${base.graph}/.default`,
         keyVaultSuffix: base.keyVaultSuffix,
         ...(keyVaultUrl ? { keyVaultUrl: httpsUrl(keyVaultUrl, `--key-vault-url (${endpointVariables.keyVaultUrl})`) } : {}),
     };

@@ -80,9 +80,11 @@ export class GraphClient {
     private readonly httpClient: HttpClient;
     private readonly root: string;
 
+    /** `scope`: the token scope, `{cloud's Graph}/.default`; requests go to `endpoint`, which may be a proxy. */
     constructor(
         endpoint: string,
         credential: TokenCredential,
+        scope: string,
         private readonly options: GraphClientOptions = {},
     ) {
         this.root = `${endpoint.replace(/\/+$/, "")}/v1.0`;
@@ -90,7 +92,7 @@ export class GraphClient {
             retryOptions: { maxRetries: options.maxRetries ?? 6, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
             userAgentOptions: { userAgentPrefix: "entra-rotor" },
         });
-        this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: `${endpoint.replace(/\/+$/, "")}/.default` }));
+        this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: scope }));
         const base = options.httpClient ?? createDefaultHttpClient();
         // Counting below the retry policy counts every attempt, as the service sees them.
         this.httpClient = {

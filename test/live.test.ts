@@ -1,0 +1,216 @@
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildModelOrThrow, type StackModel } from "../infra/model";
+import { main } from "../rotation/cli";
+import type { StatusReport } from "../rotation/status";
+import type { VerifyReport } from "../rotation/verifyCommand";
+import type { DoctorReport } from "../rotation/doctor";
+import { deployToEmulator, type Deployment, emulatorIo, operator } from "./support/deployedStack";
+import { type Emulator, startEmulator } from "./support/emulator";
+import { repoRoot, sampleStack } from "./support/program";
+
+/**
+ * The live commands against the local emulator: real @azure/identity and @azure/keyvault-secrets clients,
+ * real HTTPS, Graph and Key Vault answering as Azure does. Nothing of the product is mocked.
+ */
+
+const deployedAt = new Date("2027-03-01T06:00:00Z");
+let emulator: Emulator;
+let model: StackModel;
+let deployment: Deployment;
+let operatorCredential: ReturnType<typeof operator>;
+
+beforeEach(async () => {
+    emulator = await startEmulator({ now: deployedAt });
+    model = buildModelOrThrow(sampleStack(), deployedAt);
+    deployment = await deployToEmulator(emulator, model, deployedAt);
+    operatorCredential = operator(emulator);
+});
+afterEach(async () => {
+    await emulator.close();
+});
+
+async function rotor(args: readonly string[], now = deployedAt) {
+    const out = { stdout: "", stderr: "", requests: {} as Record<string, number> };
+    emulator.clock.set(now);
+    const code = await main([...args, "--dir", repoRoot], emulatorIo(emulator, deployment, operatorCredential.credential, now, out));
+    return { code, ...out };
+}
+const json = <T>(run: { stdout: string }) => JSON.parse(run.stdout) as T;
+const problems = (report: StatusReport) => report.rows.filter((r) => r.status !== "ok").map((r) => `${r.app}/${r.credential}: ${r.status}`);
+
+describe("rotor status against the emulator", () => {
+    it("reports a freshly deployed stack as healthy and exits 0", async () => {
+        const run = await rotor(["status", "--stack", "dev", "--format", "json"]);
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        const report = json<StatusReport>(run);
+        expect(problems(report)).toEqual([]);
+        expect(report.rows.filter((r) => r.served).map((r) => `${r.app}/${r.credential}`)).toEqual(["mail-sender/main", "device-inventory/importer", "calendar-sync/web"]);
+        expect(report.rows.find((r) => r.owner === "file")).toMatchObject({ credential: "partner", status: "ok" });
+        const table = await rotor(["status", "--stack", "dev"]);
+        expect(table.stdout.split("\n")[0]).toBe("entra-rotor / dev at 2027-03-01T06:00:00Z: 4 applications read, nothing needs attention (thresholds 30/14/7 days)");
+    });
+
+    it("finds what expires, what is overdue, what is stale and what was added in the portal, and exits 2", async () => {
+        const mail = deployment.apps.get("mail-sender")!;
+        emulator.state.addPassword(mail, { displayName: "added in the portal", startDateTime: "2026-03-10T00:00:00Z", endDateTime: "2027-03-20T00:00:00Z" });
+        emulator.state.removeCredential(deployment.apps.get("calendar-sync")!, deployment.served.get("calendar-sync/web")!.keyId);
+        // 40 days later, without a pipeline run: the monthly importer is overdue.
+        const later = new Date("2027-04-10T06:00:00Z");
+        const run = await rotor(["status", "--stack", "dev", "--format", "json"], later);
+        expect(run.code).toBe(2);
+        const report = json<StatusReport>(run);
+        expect(problems(report)).toEqual(
+            expect.arrayContaining([
+                "device-inventory/importer: overdue",
+                "calendar-sync/web: stale",
+                "mail-sender/added in the portal: expired",
+            ]),
+        );
+        const table = await rotor(["status", "--stack", "dev"], later);
+        expect(table.stdout.split("\n")[0]).toMatch(/^entra-rotor \/ dev at 2027-04-10T06:00:00Z: 4 applications read, \d+ expired, 1 stale, 1 overdue/);
+    });
+
+    it("widens the threshold with --within and grades urgency", async () => {
+        const run = await rotor(["status", "--stack", "dev", "--within", "70", "--format", "json"]);
+        expect(run.code).toBe(2);
+        const report = json<StatusReport>(run);
+        expect(report.thresholds).toEqual([70, 14, 7]);
+        expect(report.rows.find((r) => r.credential === "importer" && r.served)).toMatchObject({ status: "expiring", daysLeft: 64 });
+    });
+
+    it("survives throttling and server faults with the same result, honouring Retry-After", async () => {
+        const services = ["graph", "keyVault"] as const;
+        emulator.setFaults({ throttle: { next: 3, retryAfterSeconds: 0, services: [...services] }, serverError: { status: 503, next: 2, services: [...services] } });
+        const run = await rotor(["status", "--stack", "dev", "--format", "json"]);
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        expect(problems(json<StatusReport>(run))).toEqual([]);
+        expect(emulator.requests.filter({ status: 429 }).length).toBe(3);
+        expect(emulator.requests.filter({ status: 503 }).length).toBe(2);
+    });
+
+    it("pages through thousands of applications and secrets with --all-apps, flagging the tenant's expiring ones", async () => {
+        emulator.state.generateApplications(2_499, { secrets: 1 });
+        const legacy = emulator.state.addApplication({ displayName: "Legacy HR export" });
+        emulator.state.addPassword(legacy, { startDateTime: "2025-03-20T00:00:00Z", endDateTime: "2027-03-20T00:00:00Z" });
+        emulator.state.generateSecrets(model.keyVault!.name, 60);
+        const run = await rotor(["status", "--stack", "dev", "--all-apps", "--format", "json"]);
+        const report = json<StatusReport>(run);
+        expect(report.applicationsScanned).toBe(2_505);
+        expect(report.rows.filter((r) => r.owner === "tenant").map((r) => `${r.app}: ${r.status} ${r.daysLeft}`)).toEqual(["Legacy HR export: expiring 18"]);
+        // Applications in pages of 999: 3 pages, plus the stack's tagged query; secrets in pages of 25.
+        expect(emulator.requests.filter({ route: "GET /v1.0/applications" }).length).toBe(4);
+        expect(emulator.requests.filter({ route: "GET /secrets" }).length).toBeGreaterThanOrEqual(3);
+        expect(run.code).toBe(2);
+    });
+
+    it("exits 1 with a clear message when it cannot sign in", async () => {
+        emulator.state.removeCredential(operatorCredential.objectId, operatorCredential.keyId);
+        const run = await rotor(["status", "--stack", "dev"]);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/^rotor: .*AADSTS7000215/);
+    });
+});
+
+describe("rotor verify against the emulator", () => {
+    it("signs in with every served credential, secrets and certificates, and exits 0", async () => {
+        const run = await rotor(["verify", "--stack", "dev", "--format", "json"]);
+        expect(run.stderr).toBe("");
+        const report = json<VerifyReport>(run);
+        expect(report.rows.map((r) => `${r.app}/${r.credential}: ${r.result}`)).toEqual(["mail-sender/main: ok", "device-inventory/importer: ok", "calendar-sync/web: ok"]);
+        expect(run.code).toBe(0);
+        for (const { value } of deployment.served.values()) expect(run.stdout).not.toContain(value.slice(0, 12));
+    });
+
+    it("explains Entra's refusals in plain words, never printing a value, and exits 2", async () => {
+        emulator.state.removeCredential(deployment.apps.get("mail-sender")!, deployment.served.get("mail-sender/main")!.keyId);
+        const later = new Date("2027-08-01T06:00:00Z"); // after the importer's and the certificate's served values expired
+        const run = await rotor(["verify", "--stack", "dev", "--format", "json"], later);
+        expect(run.code).toBe(2);
+        const rows = json<VerifyReport>(run).rows;
+        expect(rows.map((r) => [r.credential, r.result, r.explanation?.code])).toEqual([
+            ["main", "failed", "AADSTS7000215"],
+            ["importer", "failed", "AADSTS7000222"],
+            ["web", "failed", "AADSTS700027"],
+        ]);
+        expect(rows[1]!.explanation!.fix).toContain("run pulumi up");
+        const table = await rotor(["verify", "--stack", "dev"], later);
+        expect(table.stdout).toContain("AADSTS7000222: the client secret has expired");
+        for (const { value } of deployment.served.values()) {
+            expect(table.stdout + run.stdout).not.toContain(value.slice(0, 12));
+        }
+    });
+
+    it("checks one app with --app, and refuses an app the stack does not have", async () => {
+        const one = await rotor(["verify", "--stack", "dev", "--app", "calendar-sync", "--format", "json"]);
+        expect(json<VerifyReport>(one).rows.map((r) => r.credential)).toEqual(["web"]);
+        const unknown = await rotor(["verify", "--stack", "dev", "--app", "calendar"]);
+        expect(unknown.code).toBe(1);
+        expect(unknown.stderr).toBe("error: --app: the stack has no app \"calendar\"; its apps are mail-sender, device-inventory, calendar-sync, ci-deployer\n");
+    });
+});
+
+describe("rotor doctor against the emulator", () => {
+    it("reports the signed-in identity and a tenant policy the lifetimes break", async () => {
+        emulator.state.setCredentialLifetimePolicy({ passwordLifetime: "P180D" });
+        const run = await rotor(["doctor", "--stack", "dev", "--format", "json"]);
+        const report = json<DoctorReport>(run);
+        expect(report.checks[0]).toMatchObject({ check: "signed-in identity", result: "ok" });
+        expect(report.checks.filter((c) => c.result === "fail").map((c) => c.check)).toEqual(expect.arrayContaining(["manage app registrations", "mail-sender/main"]));
+        expect(run.code).toBe(2);
+    });
+
+    it("skips the policy check, saying why, without Policy.Read.All", async () => {
+        operatorCredential = operator(emulator, ["Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"]);
+        const run = await rotor(["doctor", "--stack", "dev", "--format", "json"]);
+        const report = json<DoctorReport>(run);
+        expect(report.checks.find((c) => c.check === "app management policy")).toMatchObject({ result: "skipped" });
+        expect(report.checks.find((c) => c.check === "manage app registrations")).toMatchObject({ result: "ok" });
+        expect(run.code).toBe(0);
+    });
+});
+
+describe("the live commands from the bin, as a pipeline runs them", () => {
+    it("signs in from the environment (EnvironmentCredential), finds the endpoints in variables, and exits by what it finds", async () => {
+        // A fresh emulator on the wall clock: the spawned CLI reads the real time.
+        const live = await startEmulator();
+        try {
+            const now = new Date();
+            const stack = buildModelOrThrow(sampleStack(), now);
+            const deployed = await deployToEmulator(live, stack, now);
+            const app = live.state.addApplication({ displayName: "pipeline", graphPermissions: ["Application.Read.All"] });
+            const { secretText } = live.state.addPassword(app, { lifetimeDays: 30 });
+            const env = {
+                ...process.env,
+                ...live.environment(),
+                AZURE_CLIENT_ID: app.appId,
+                AZURE_CLIENT_SECRET: secretText,
+                ROTOR_GRAPH_ENDPOINT: live.graphEndpoint,
+                ROTOR_KEY_VAULT_URL: deployed.vaultUrl,
+            };
+            const bin = path.join(repoRoot, "bin", "rotor.js");
+            // Asynchronously: the emulator serves from this process, so a blocking spawn would starve it.
+            const run = (args: string[]) =>
+                new Promise<{ status: number | null; stdout: string; stderr: string; signal: NodeJS.Signals | null }>((resolve) => {
+                    const child = execFile(process.execPath, [bin, ...args], { cwd: repoRoot, encoding: "utf8", env, timeout: 30_000 }, (_error, stdout, stderr) =>
+                        resolve({ status: child.exitCode, stdout, stderr, signal: child.signalCode }),
+                    );
+                });
+            const status = await run(["status", "--stack", "dev", "--format", "json"]);
+            expect({ stderr: status.stderr, signal: status.signal }).toEqual({ stderr: "", signal: null });
+            expect(status.status).toBe(0);
+            expect((JSON.parse(status.stdout) as StatusReport).rows.filter((r) => r.status !== "ok")).toEqual([]);
+            const verify = await run(["verify", "--stack", "dev"]);
+            expect(verify.status).toBe(0);
+            expect(verify.stdout).toContain("3 served credentials signed in with, all ok");
+            live.state.removeCredential(deployed.apps.get("mail-sender")!, deployed.served.get("mail-sender/main")!.keyId);
+            expect((await run(["status", "--stack", "dev"])).status).toBe(2);
+            expect((await run(["verify", "--stack", "dev"])).status).toBe(2);
+        } finally {
+            await live.close();
+        }
+    }, 60_000);
+});
