@@ -90,7 +90,10 @@ function identityChecks(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
     const all = has("Application.ReadWrite.All") || inRole(r.globalAdministrator, r.applicationAdministrator, r.cloudApplicationAdministrator);
     const ownedBy = has("Application.ReadWrite.OwnedBy") || inRole(r.applicationDeveloper) || (me.kind === "user" && me.scopes.includes("Application.ReadWrite.All"));
     const notOwned = [...facts.existingApps].filter(([, app]) => app.owners !== null && !app.owners.includes(me.objectId)).map(([name]) => name);
+    const unknownOwners = [...facts.existingApps].filter(([, app]) => app.owners === null).map(([name]) => name);
     if (all) checks.push({ check: "manage app registrations", result: "ok", detail: "may create and update any application" });
+    else if (ownedBy && notOwned.length === 0 && unknownOwners.length > 0)
+        checks.push({ check: "manage app registrations", result: "warn", detail: `may only update applications it owns, and the owners of ${unknownOwners.join(", ")} cannot be read: make sure it owns them` });
     else if (ownedBy && notOwned.length === 0) checks.push({ check: "manage app registrations", result: "ok", detail: "may create applications and update those it owns (it owns every one of the stack's that exists)" });
     else if (ownedBy) checks.push({ check: "manage app registrations", result: "fail", detail: `may only update applications it owns, and does not own ${notOwned.join(", ")}: add it as an owner (owners in config), or use an identity with Application.ReadWrite.All` });
     else checks.push({ check: "manage app registrations", result: "fail", detail: "cannot create or update applications: grant Application.ReadWrite.OwnedBy (apps) or the Application Developer role (people)" });

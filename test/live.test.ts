@@ -163,6 +163,21 @@ describe("rotor doctor against the emulator", () => {
         expect(run.code).toBe(2);
     });
 
+    it("checks that an OwnedBy pipeline owns every app of the stack it must update", async () => {
+        operatorCredential = operator(emulator, ["Application.ReadWrite.OwnedBy", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All", "Policy.Read.All"]);
+        for (const [name, app] of deployment.apps) if (name !== "mail-sender") app.owners.push(operatorCredential.servicePrincipalId);
+        const run = await rotor(["doctor", "--stack", "dev", "--format", "json"]);
+        expect(json<DoctorReport>(run).checks.find((c) => c.check === "manage app registrations")).toEqual({
+            check: "manage app registrations",
+            result: "fail",
+            detail: "may only update applications it owns, and does not own mail-sender: add it as an owner (owners in config), or use an identity with Application.ReadWrite.All",
+        });
+        deployment.apps.get("mail-sender")!.owners.push(operatorCredential.servicePrincipalId);
+        const fixed = await rotor(["doctor", "--stack", "dev", "--format", "json"]);
+        expect(json<DoctorReport>(fixed).checks.find((c) => c.check === "manage app registrations")!.result).toBe("ok");
+        expect(fixed.code).toBe(0);
+    });
+
     it("skips the policy check, saying why, without Policy.Read.All", async () => {
         operatorCredential = operator(emulator, ["Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"]);
         const run = await rotor(["doctor", "--stack", "dev", "--format", "json"]);

@@ -593,6 +593,14 @@ async function batch(context: HandlerContext): Promise<EmulatorResponse> {
 
 const id = "(?<id>[^/()']+)";
 const appIdKey = "\\(appId='(?<appId>[^']*)'\\)";
+function listOwners(context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse {
+    const auth = authorize(context, permissions.applications);
+    if ("response" in auth) return auth.response;
+    const found = findApplication(context, auth.caller, params);
+    if ("response" in found) return found.response;
+    const value = found.app.owners.map((owner) => ({ "@odata.type": context.env.state.servicePrincipals.has(owner) ? "#microsoft.graph.servicePrincipal" : "#microsoft.graph.user", id: owner }));
+    return ok(context, { "@odata.context": `${context.env.graphEndpoint}/v1.0/$metadata#directoryObjects`, value }, auth.caller.claims.appid);
+}
 
 export const graphRoutes: readonly Route<HandlerContext>[] = [
     { id: "GET /v1.0/applications", method: "GET", pattern: /^\/v1\.0\/applications\/?$/, handle: listApplications },
@@ -604,6 +612,7 @@ export const graphRoutes: readonly Route<HandlerContext>[] = [
         pattern: new RegExp(`^/v1\\.0/applications(?:/${id}|${appIdKey})/federatedIdentityCredentials$`),
         handle: listFederatedCredentials,
     },
+    { id: "GET /v1.0/applications/{id}/owners", method: "GET", pattern: new RegExp(`^/v1\\.0/applications(?:/${id}|${appIdKey})/owners$`), handle: listOwners },
     { id: "GET /v1.0/applications/{id}/appManagementPolicies", method: "GET", pattern: new RegExp(`^/v1\\.0/applications(?:/${id}|${appIdKey})/appManagementPolicies$`), handle: listApplicationPolicies },
     { id: "GET /v1.0/servicePrincipals", method: "GET", pattern: /^\/v1\.0\/servicePrincipals\/?$/, handle: listServicePrincipals },
     { id: "GET /v1.0/servicePrincipals(appId='{appId}')", method: "GET", pattern: new RegExp(`^/v1\\.0/servicePrincipals${appIdKey}$`), handle: getServicePrincipal },

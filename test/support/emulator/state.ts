@@ -79,6 +79,8 @@ export interface Application {
     passwordCredentials: PasswordCredential[];
     keyCredentials: KeyCredential[];
     federatedIdentityCredentials: FederatedIdentityCredential[];
+    /** Object ids of the owners (users or service principals). */
+    owners: string[];
     /** Ids of appManagementPolicies applied to this app. */
     appManagementPolicyIds: string[];
 }
@@ -219,6 +221,8 @@ export interface AddApplicationOptions {
     readonly accountEnabled?: boolean;
     readonly identifierUris?: readonly string[];
     readonly tags?: readonly string[];
+    /** Object ids of the owners. */
+    readonly owners?: readonly string[];
 }
 
 interface CredentialDates {
@@ -450,6 +454,7 @@ export class EmulatorState {
             passwordCredentials: [],
             keyCredentials: [],
             federatedIdentityCredentials: [],
+            owners: [...(options.owners ?? [])],
             appManagementPolicyIds: [],
         };
         this.applications.set(app.id, app);
@@ -604,6 +609,14 @@ export class EmulatorState {
     }
 
     /** Removes a password or key credential by keyId; false when the app has none with that id. */
+    /** The object id of an application's service principal: what its tokens carry as `oid`, and what owns other apps. */
+    servicePrincipalIdOf(app: Application | string): string {
+        const target = this.requireApplication(app);
+        const principal = this.servicePrincipalsByAppId.get(target.appId);
+        if (!principal) throw new Error(`application ${target.displayName} has no service principal`);
+        return principal.id;
+    }
+
     removeCredential(app: Application | string, keyId: string): boolean {
         const target = this.requireApplication(app);
         const before = target.passwordCredentials.length + target.keyCredentials.length;
