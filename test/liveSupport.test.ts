@@ -1,0 +1,77 @@
+import { describe, expect, it, vi } from "vitest";
+import { mapConcurrent } from "../rotation/live/concurrency";
+import { EndpointError, resolveEndpoints, vaultUrl } from "../rotation/live/endpoints";
+import { terminalProgress } from "../rotation/live/progress";
+import { explainEntraError } from "../rotation/entraErrors";
+
+describe("endpoints", () => {
+    it("default to public Azure, follow --cloud, and let flags win over variables", () => {
+        expect(resolveEndpoints({}, {})).toMatchObject({ cloud: "AzureCloud", authorityHost: "https://login.microsoftonline.com", graph: "https://graph.microsoft.com", graphScope: "https://graph.microsoft.com/.default" });
+        const gov = resolveEndpoints({ cloud: "usgov" }, {});
+        expect(gov).toMatchObject({ cloud: "AzureUSGovernment", authorityHost: "https://login.microsoftonline.us", graph: "https://graph.microsoft.us" });
+        expect(vaultUrl(gov, "kv-contoso")).toBe("https://kv-contoso.vault.usgovcloudapi.net");
+        expect(resolveEndpoints({}, { ROTOR_CLOUD: "AzureChinaCloud" }).graph).toBe("https://microsoftgraph.chinacloudapi.cn");
+        const overridden = resolveEndpoints({ graphEndpoint: "https://proxy.contoso.com/graph/" }, { ROTOR_GRAPH_ENDPOINT: "https://ignored", ROTOR_KEY_VAULT_URL: "https://127.0.0.1:8443" });
+        expect(overridden).toMatchObject({ graph: "https://proxy.contoso.com/graph", graphScope: "https://graph.microsoft.com/.default", keyVaultUrl: "https://127.0.0.1:8443" });
+        expect(vaultUrl(overridden, "kv-contoso")).toBe("https://127.0.0.1:8443");
+    });
+
+    it("refuses unknown clouds and non-https endpoints, naming the flag and variable", () => {
+        expect(() => resolveEndpoints({ cloud: "mars" }, {})).toThrow(new EndpointError('unknown cloud "mars"; use AzureCloud, AzureUSGovernment or AzureChinaCloud'));
+        expect(() => resolveEndpoints({}, { AZURE_AUTHORITY_HOST: "http://login.local" })).toThrow('--authority-host (AZURE_AUTHORITY_HOST): "http://login.local" must use https');
+        expect(() => resolveEndpoints({ keyVaultUrl: "not a url" }, {})).toThrow("--key-vault-url (ROTOR_KEY_VAULT_URL)");
+    });
+});
+
+describe("mapConcurrent", () => {
+    it("keeps input order and never runs more than the limit at once", async () => {
+        let running = 0;
+        let most = 0;
+        const out = await mapConcurrent([5, 1, 4, 2, 3, 0], 2, async (n) => {
+            most = Math.max(most, ++running);
+            await new Promise((resolve) => setTimeout(resolve, n));
+            running--;
+            return n * 10;
+        });
+        expect(out).toEqual([50, 10, 40, 20, 30, 0]);
+        expect(most).toBe(2);
+        expect(await mapConcurrent([], 4, async () => 1)).toEqual([]);
+    });
+});
+
+describe("progress", () => {
+    const stream = (isTTY: boolean) => ({ isTTY, write: vi.fn() }) as unknown as NodeJS.WriteStream & { write: ReturnType<typeof vi.fn> };
+
+    it("writes nothing when stderr is not a terminal", () => {
+        const s = stream(false);
+        const p = terminalProgress(s, 0);
+        p.tick("applications", 999);
+        p.done();
+        expect(s.write).not.toHaveBeenCalled();
+    });
+
+    it("shows counts on a terminal once the scan takes longer than the delay, and clears the line", () => {
+        vi.useFakeTimers();
+        try {
+            const s = stream(true);
+            const p = terminalProgress(s, 500);
+            p.tick("applications", 999);
+            expect(s.write).not.toHaveBeenCalled();
+            vi.advanceTimersByTime(600);
+            p.tick("applications", 999);
+            expect(s.write).toHaveBeenLastCalledWith("\r\x1b[K  reading: 1998 applications");
+            p.done();
+            expect(s.write).toHaveBeenLastCalledWith("\r\x1b[K");
+        } finally {
+            vi.useRealTimers();
+        }
+    });
+});
+
+describe("Entra errors", () => {
+    it("explains known codes and links unknown ones", () => {
+        expect(explainEntraError("invalid_client: Error(s): 7000222 - Description: AADSTS7000222: The provided client secret keys for app 'x' are expired.")).toMatchObject({ code: "AADSTS7000222", meaning: "the client secret has expired" });
+        expect(explainEntraError("AADSTS99999: new")).toEqual({ code: "AADSTS99999", meaning: "Entra refused the sign-in", fix: "look up AADSTS99999 at https://login.microsoftonline.com/error?code=99999" });
+        expect(explainEntraError("ECONNRESET")).toBeUndefined();
+    });
+});
