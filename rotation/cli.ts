@@ -5,7 +5,10 @@ import { ConfigError, formatIssue } from "../infra/issues";
 import { buildModel } from "../infra/model";
 import { readStackConfig } from "../infra/stackFiles";
 import { buildCalendar } from "./calendar";
+import { GitBaseError, withProjectAt } from "./gitBase";
 import { buildPlan } from "./plan";
+import { diffModels } from "./planDiff";
+import { renderPlanDiff } from "./renderPlanDiff";
 import { lazy } from "./lazy";
 import type { LiveFlags, LiveIo } from "./liveContext";
 import { type OutputFormat, renderCalendar, renderPlan } from "./render";
@@ -56,15 +59,35 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         .requiredOption("--stack <name>", "the stack whose Pulumi.<stack>.yaml to read")
         .option("--at <date>", "compute the plan for this date (YYYY-MM-DD or ISO-8601), default now", parseInstant)
         .option("--since <date>", "the last successful run, which statuses are relative to (default: a day before --at, as with a daily pipeline)", parseInstant)
+        .option("--base <git-ref>", "show what changed since this git ref (e.g. origin/main) instead: apps, permissions (escalations first), credentials, breaking rotation changes")
         .addOption(formatOption(["table", "markdown", "json"]))
         .option("--dir <path>", "the Pulumi project directory", ".")
         .exitOverride()
-        .action((options: { stack: string; at?: Date; since?: Date; format: OutputFormat; dir: string }) => {
+        .action((options: { stack: string; at?: Date; since?: Date; base?: string; format: OutputFormat; dir: string }) => {
             const at = options.at ?? io.now();
             if (options.since && options.since.getTime() > at.getTime()) throw new UsageError(`--since (${options.since.toISOString()}) must not be after --at (${at.toISOString()})`);
-            const input = readStackConfig(path.resolve(io.cwd, options.dir), options.stack);
+            if (options.base && options.since) throw new UsageError("--base and --since answer different questions: use one");
+            const projectDir = path.resolve(io.cwd, options.dir);
+            const input = readStackConfig(projectDir, options.stack);
             const result = buildModel(input, at);
             if (!result.model) throw new ConfigError(result.issues, input.source);
+            if (options.base) {
+                const ref = options.base;
+                const base = withProjectAt(projectDir, ref, (baseDir) => {
+                    let baseInput;
+                    try {
+                        baseInput = readStackConfig(baseDir, options.stack);
+                    } catch {
+                        return undefined; // The stack is new in this change.
+                    }
+                    const baseResult = buildModel(baseInput, at);
+                    if (!baseResult.model) io.stderr(`note: the config at ${ref} is invalid; everything is shown as added\n`);
+                    return baseResult.model;
+                });
+                io.stdout(renderPlanDiff(diffModels(base, result.model, ref), options.format));
+                setExit(exitCodes.ok);
+                return;
+            }
             io.stdout(renderPlan(buildPlan(result.model, options.since ? { since: options.since } : {}), options.format));
             setExit(exitCodes.ok);
         });
@@ -210,6 +233,10 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
             io.stderr(`${error.message}\n`);
             const warnings = error.issues.filter((issue) => issue.severity === "warning");
             if (warnings.length) io.stderr(`warnings:\n${warnings.map((w) => `  ${formatIssue(w)}`).join("\n")}\n`);
+            return exitCodes.error;
+        }
+        if (error instanceof GitBaseError) {
+            io.stderr(`error: ${error.message}\n`);
             return exitCodes.error;
         }
         if (error instanceof Error && error.name === "PreviewDocumentError") {

@@ -1,0 +1,116 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseDocument } from "yaml";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { PlanDiff } from "../rotation/planDiff";
+import { rotor } from "./support/cli";
+import { repoRoot } from "./support/program";
+
+/** A throwaway repository holding the sample project, with the sample stack committed on `main`. */
+function sampleRepository(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-repo-"));
+    for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "certs/device-inventory-partner.cer"]) {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.copyFileSync(path.join(repoRoot, file), path.join(dir, file));
+    }
+    git(dir, "init", "--quiet", "--initial-branch=main");
+    git(dir, "add", ".");
+    git(dir, "commit", "--quiet", "-m", "base");
+    return dir;
+}
+
+function git(cwd: string, ...args: string[]): string {
+    return execFileSync("git", ["-c", "user.name=rotor-test", "-c", "user.email=rotor@example.com", "-c", "commit.gpgsign=false", ...args], { cwd, encoding: "utf8" });
+}
+
+/** Edits the working tree's stack config as YAML (comments kept), as a pull request would. */
+function editStack(dir: string, edit: (apps: Record<string, unknown>[]) => void): void {
+    const file = path.join(dir, "Pulumi.dev.yaml");
+    const doc = parseDocument(fs.readFileSync(file, "utf8"));
+    const apps = doc.getIn(["config", "entra-rotor:apps"]) as { toJSON(): Record<string, unknown>[] };
+    const json = apps.toJSON();
+    edit(json);
+    doc.setIn(["config", "entra-rotor:apps"], doc.createNode(json));
+    fs.writeFileSync(file, doc.toString());
+}
+
+const at = new Date("2027-03-01T06:00:00Z");
+let repo: string;
+beforeEach(() => {
+    repo = sampleRepository();
+});
+
+describe("rotor plan --base", () => {
+    it("shows a permission escalation first and a lifetime change that replaces both slots as breaking", async () => {
+        editStack(repo, (apps) => {
+            const inventory = apps.find((a) => a["name"] === "device-inventory")!;
+            inventory["permissions"] = [{ api: "Microsoft Graph", application: ["DeviceManagementManagedDevices.Read.All", "Device.Read.All", "AppRoleAssignment.ReadWrite.All"] }];
+            inventory["allowPrivileged"] = [{ permission: "AppRoleAssignment.ReadWrite.All", justification: "Assigns the importer's own roles during onboarding of new device sources." }];
+            const importer = (inventory["credentials"] as Record<string, unknown>[])[0]!;
+            importer["lifetimeDays"] = 80;
+        });
+        const run = await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "json"], { cwd: repo, now: at });
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        const diff = JSON.parse(run.stdout) as PlanDiff;
+        expect(diff.permissions[0]).toMatchObject({ app: "device-inventory", change: "added", name: "AppRoleAssignment.ReadWrite.All", tier: 0, escalation: true });
+        expect(diff.credentials).toEqual([
+            expect.objectContaining({ app: "device-inventory", credential: "importer", change: "changed", slotsReplaced: 2, breaking: true, detail: "rotation every 30 days, valid 90 becomes every 30 days, valid 80" }),
+        ]);
+        const markdown = await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "markdown"], { cwd: repo, now: at });
+        const lines = markdown.stdout.split("\n");
+        expect(lines.slice(0, 7)).toEqual([
+            "## Identity plan: entra-rotor / dev",
+            "",
+            "entra-rotor / dev, main -> working tree, at 2027-03-01T06:00:00Z: 1 permission change(s), 1 escalation(s), 1 credential change(s), 1 breaking",
+            "",
+            "> [!CAUTION]",
+            "> **Breaking for consumers:**",
+            "> - device-inventory/importer: both slots are replaced at once: rotation every 30 days, valid 90 becomes every 30 days, valid 80",
+        ]);
+        expect(markdown.stdout).toContain("> **Privileged permissions added:** device-inventory: AppRoleAssignment.ReadWrite.All (tier 0)");
+        expect(markdown.stdout).toContain("| added, ESCALATION (tier 0) | device-inventory | application | Microsoft Graph | AppRoleAssignment.ReadWrite.All | 0 |");
+        // The repository is as it was: no worktree left behind.
+        expect(git(repo, "worktree", "list").trim().split("\n")).toHaveLength(1);
+    });
+
+    it("lists apps and federated credentials added and removed, and removals as breaking", async () => {
+        editStack(repo, (apps) => {
+            const ci = apps.find((a) => a["name"] === "ci-deployer")!;
+            ci["credentials"] = [{ name: "github-main", type: "federated", github: { repo: "contoso/identity", branch: "main" } }];
+            apps.splice(apps.findIndex((a) => a["name"] === "mail-sender"), 1);
+            apps.push({ name: "hr-export", permissions: [{ api: "Microsoft Graph", application: ["User.Read.All"] }] });
+        });
+        const diff = JSON.parse((await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "json"], { cwd: repo, now: at })).stdout) as PlanDiff;
+        expect(diff.appsAdded).toEqual(["hr-export"]);
+        expect(diff.appsRemoved).toEqual(["mail-sender"]);
+        expect(diff.credentials.map((c) => `${c.app}/${c.credential} ${c.change}`)).toEqual(["ci-deployer/github-main added", "ci-deployer/github-production removed", "mail-sender/main removed"]);
+        expect(diff.breaking).toEqual([
+            "mail-sender: the application is deleted; everything that signs in as it stops working",
+            "ci-deployer/github-production: removed: https://token.actions.githubusercontent.com repo:contoso/identity:environment:production may no longer sign in",
+        ]);
+        expect(diff.permissions.map((p) => `${p.change} ${p.app} ${p.name}`)).toEqual(["added hr-export User.Read.All", "removed mail-sender Mail.Send"]);
+    });
+
+    it("says no identity changes when there are none, and treats a new stack as all added", async () => {
+        const same = await rotor(["plan", "--stack", "dev", "--base", "main"], { cwd: repo, now: at });
+        expect(same.stdout).toBe("entra-rotor / dev, main -> working tree, at 2027-03-01T06:00:00Z: no identity changes\n\n");
+        fs.copyFileSync(path.join(repo, "Pulumi.dev.yaml"), path.join(repo, "Pulumi.prod.yaml"));
+        const fresh = JSON.parse((await rotor(["plan", "--stack", "prod", "--base", "main", "--format", "json"], { cwd: repo, now: at })).stdout) as PlanDiff;
+        expect(fresh.appsAdded).toEqual(["mail-sender", "device-inventory", "calendar-sync", "ci-deployer"]);
+    });
+
+    it("refuses an unknown ref and a directory outside git, with exit 1", async () => {
+        const unknown = await rotor(["plan", "--stack", "dev", "--base", "origin/nope"], { cwd: repo, now: at });
+        expect(unknown.code).toBe(1);
+        expect(unknown.stderr).toBe("error: --base origin/nope: no such commit, branch or tag here (in a pipeline, fetch the base branch first, e.g. git fetch origin main)\n");
+        const outside = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-nogit-"));
+        for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml"]) fs.copyFileSync(path.join(repo, file), path.join(outside, file));
+        fs.cpSync(path.join(repo, "certs"), path.join(outside, "certs"), { recursive: true });
+        const noGit = await rotor(["plan", "--stack", "dev", "--base", "main"], { cwd: outside, now: at });
+        expect(noGit.code).toBe(1);
+        expect(noGit.stderr).toMatch(/^error: --base needs a git repository/);
+    });
+});
