@@ -101,7 +101,10 @@ export class ClientCertificate extends pulumi.ComponentResource {
                         startDate: certificate.validityStartTime,
                         endDate: s.end,
                     },
-                    slotReplacement(this, s),
+                    // The key id is a function of the generation, so a replacement within one generation (an
+                    // emergency rotation) would collide with the credential it replaces: delete that one first.
+                    // It is always the value being retired, so nothing a consumer needs is lost.
+                    { ...slotReplacement(this, s), deleteBeforeReplace: true },
                 ),
             );
             keys.push(key);

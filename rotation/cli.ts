@@ -18,6 +18,8 @@ const { version } = require("../package.json") as { version: string };
 
 /** Where the CLI writes and what it reads from its surroundings, so tests run it in-process. */
 export interface CliIo extends Partial<LiveIo> {
+    /** How `rotate-now --yes` runs Pulumi; the Automation API unless a test injects another. */
+    readonly rotateNowRunner?: import("./rotateNow").RotateNowRunner;
     readonly stdout: (text: string) => void;
     readonly stderr: (text: string) => void;
     readonly cwd: string;
@@ -180,6 +182,37 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     });
 
     program
+        .command("rotate-now")
+        .description("emergency rotation of a leaked credential: prints (or with --yes runs) the pulumi up --replace that replaces the served slot at once")
+        .requiredOption("--stack <name>", "the stack whose Pulumi.<stack>.yaml to read")
+        .requiredOption("--app <name>", "the app")
+        .requiredOption("--credential <name>", "the rotating credential (secret or generated certificate)")
+        .option("--revoke-previous", "also replace the other slot (the previous value): BREAKING for consumers that still use it")
+        .option("--yes", "run it now through the Pulumi Automation API (needs the Pulumi CLI, and cloud credentials)")
+        .option("--dir <path>", "the Pulumi project directory", ".")
+        .exitOverride()
+        .action(async (options: { stack: string; app: string; credential: string; revokePrevious?: boolean; yes?: boolean; dir: string }) => {
+            const { planRotateNow, automationRunner } = await lazy(() => require("./rotateNow") as typeof import("./rotateNow"), () => import("./rotateNow"));
+            const projectDir = path.resolve(io.cwd, options.dir);
+            const input = readStackConfig(projectDir, options.stack);
+            const result = buildModel(input, io.now());
+            if (!result.model) throw new ConfigError(result.issues, input.source);
+            const plan = planRotateNow(result.model, options.app, options.credential, options.revokePrevious ?? false, io.now());
+            const text = [
+                `Emergency rotation of ${plan.app}/${plan.credential} (${plan.type}) in stack ${plan.stack}:`,
+                ...plan.consequences.map((c) => `  - ${c}`),
+                "",
+                options.yes ? "Running:" : "Run:",
+                `  ${plan.command}`,
+                "",
+            ].join("\n");
+            if (plan.revokePrevious) io.stderr("WARNING: --revoke-previous replaces both slots: consumers holding the previous value lose access now.\n");
+            io.stdout(text);
+            if (options.yes) await (io.rotateNowRunner ?? automationRunner)(plan, projectDir, (line) => io.stderr(line.endsWith("\n") ? line : `${line}\n`));
+            setExit(exitCodes.ok);
+        });
+
+    program
         .command("summarize")
         .description("turn `pulumi preview --json` into a value-free pull-request comment on identity: credentials created, rotated, retired; permissions; breaking changes")
         .argument("<preview.json>", "the JSON of pulumi preview --json (- for standard input)")
@@ -235,7 +268,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
             if (warnings.length) io.stderr(`warnings:\n${warnings.map((w) => `  ${formatIssue(w)}`).join("\n")}\n`);
             return exitCodes.error;
         }
-        if (error instanceof GitBaseError) {
+        if (error instanceof GitBaseError || (error instanceof Error && error.name === "RotateNowError")) {
             io.stderr(`error: ${error.message}\n`);
             return exitCodes.error;
         }

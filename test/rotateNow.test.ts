@@ -1,0 +1,89 @@
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { buildModelOrThrow } from "../infra/model";
+import type { CliIo } from "../rotation/cli";
+import { main } from "../rotation/cli";
+import { planRotateNow, type RotateNowPlan } from "../rotation/rotateNow";
+import { valueOf } from "./support/pulumiMocks";
+import { repoRoot, sampleStack } from "./support/program";
+
+const now = new Date("2027-03-01T06:00:00Z");
+const model = buildModelOrThrow(sampleStack(), now);
+
+/** The URN the engine gives a resource, by Pulumi's own rule (parent's type chain, then the type). */
+async function engineUrn(chain: readonly [string, string][]): Promise<string> {
+    let parent: pulumi.Output<string> | undefined;
+    for (const [type, name] of chain) parent = pulumi.createUrn(name, type, parent, "entra-rotor", "dev");
+    return valueOf(parent!);
+}
+
+async function run(args: string[], runner?: CliIo["rotateNowRunner"]) {
+    let stdout = "";
+    let stderr = "";
+    const code = await main(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: repoRoot, now: () => now, ...(runner ? { rotateNowRunner: runner } : {}) });
+    return { code, stdout, stderr };
+}
+
+describe("rotor rotate-now", () => {
+    it("replaces the served slot of a secret, naming the resource as the engine does", async () => {
+        const plan = planRotateNow(model, "mail-sender", "main", false, now);
+        expect(plan).toMatchObject({ servedSlot: 0, otherSlot: 1, type: "secret" });
+        expect(plan.urns).toEqual([
+            await engineUrn([
+                ["entra-rotor:index:AppRegistration", "mail-sender"],
+                ["entra-rotor:index:ClientSecret", "mail-sender-main"],
+                ["azuread:index/applicationPassword:ApplicationPassword", "mail-sender-main-slot0"],
+            ]),
+        ]);
+        expect(plan.command).toBe(`pulumi up --stack dev --replace '${plan.urns[0]}'`);
+        expect(plan.consequences[1]).toBe("slot 1 (generation 11) is kept: it stays valid until 2027-04-12, its next turn. If it leaked as well, add --revoke-previous (breaking for consumers that still use it).");
+    });
+
+    it("replaces a certificate's key, certificate and key credential, and both slots with --revoke-previous", async () => {
+        const plan = planRotateNow(model, "calendar-sync", "web", true, now);
+        expect(plan.urns).toHaveLength(6);
+        expect(plan.urns[0]).toBe(
+            await engineUrn([
+                ["entra-rotor:index:AppRegistration", "calendar-sync"],
+                ["entra-rotor:index:ClientCertificate", "calendar-sync-web"],
+                ["tls:index/privateKey:PrivateKey", `calendar-sync-web-slot${plan.servedSlot}-key`],
+            ]),
+        );
+        expect(plan.urns.filter((u) => u.endsWith(`-slot${plan.otherSlot}`) || u.includes(`-slot${plan.otherSlot}-`))).toHaveLength(3);
+        expect(plan.consequences[1]).toMatch(/^BREAKING: slot \d \(generation \d+\) is replaced too/);
+    });
+
+    it("prints the command, and warns loudly with --revoke-previous", async () => {
+        const printed = await run(["rotate-now", "--stack", "dev", "--app", "mail-sender", "--credential", "main"]);
+        expect(printed.code).toBe(0);
+        expect(printed.stdout.split("\n")[0]).toBe("Emergency rotation of mail-sender/main (secret) in stack dev:");
+        expect(printed.stdout).toContain("Run:\n  pulumi up --stack dev --replace 'urn:pulumi:dev::entra-rotor::");
+        expect(printed.stderr).toBe("");
+        const revoked = await run(["rotate-now", "--stack", "dev", "--app", "mail-sender", "--credential", "main", "--revoke-previous"]);
+        expect(revoked.stderr).toBe("WARNING: --revoke-previous replaces both slots: consumers holding the previous value lose access now.\n");
+    });
+
+    it("runs the replacement with --yes, through the runner, with its output on stderr", async () => {
+        const calls: RotateNowPlan[] = [];
+        const done = await run(["rotate-now", "--stack", "dev", "--app", "device-inventory", "--credential", "importer", "--yes"], async (plan, workDir, onOutput) => {
+            calls.push(plan);
+            expect(workDir).toBe(repoRoot);
+            onOutput("Updating (dev)");
+        });
+        expect(done.code).toBe(0);
+        expect(calls.map((p) => p.urns.length)).toEqual([1]);
+        expect(done.stdout).toContain("Running:\n  pulumi up --stack dev --replace");
+        expect(done.stderr).toBe("Updating (dev)\n");
+    });
+
+    it("refuses what cannot be rotated, saying what to do instead", async () => {
+        expect((await run(["rotate-now", "--stack", "dev", "--app", "mail", "--credential", "main"])).stderr).toBe(
+            'error: --app: the stack has no app "mail"; its apps are mail-sender, device-inventory, calendar-sync, ci-deployer\n',
+        );
+        const file = await run(["rotate-now", "--stack", "dev", "--app", "device-inventory", "--credential", "partner"]);
+        expect(file.code).toBe(1);
+        expect(file.stderr).toContain("is a certificate file: replace the file and its key with its owner");
+        const federated = await run(["rotate-now", "--stack", "dev", "--app", "ci-deployer", "--credential", "github-production"]);
+        expect(federated.stderr).toContain("is a federated credential: it has no secret to leak");
+    });
+});
