@@ -40,6 +40,8 @@ export interface AppRegistrationArgs {
     readonly apiAccess?: readonly ApiAccess[];
     /** Tags on the application (and its service principal), e.g. the stack's, so live checks can find it. */
     readonly tags?: readonly string[];
+    /** Object ids of an existing application and service principal to import rather than create (adoption). */
+    readonly adopt?: { readonly application: string; readonly servicePrincipal: string };
 }
 
 /**
@@ -115,13 +117,15 @@ export class AppRegistration extends pulumi.ComponentResource {
                     ],
                 })),
             },
-            parent,
+            // Importing takes over the existing registration: the first up fails, showing the difference, if
+            // the config does not describe it as it is; once imported, the option has no further effect.
+            args.adopt ? { ...parent, import: `/applications/${args.adopt.application}` } : parent,
         );
 
         this.servicePrincipal = new azuread.ServicePrincipal(
             `${name}-sp`,
             { clientId: this.application.clientId, owners: args.owners ? [...args.owners] : undefined },
-            parent,
+            args.adopt ? { ...parent, import: `/servicePrincipals/${args.adopt.servicePrincipal}` } : parent,
         );
 
         const appRoleAssignments: Record<string, azuread.AppRoleAssignment> = {};

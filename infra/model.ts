@@ -30,6 +30,8 @@ export interface AppModel {
     readonly signInAudience: SignInAudience;
     readonly redirectUris: readonly string[];
     readonly owners: readonly string[];
+    /** Object ids of an existing registration and service principal to import instead of creating them. */
+    readonly adopt?: { readonly application: string; readonly servicePrincipal: string };
     readonly permissions: readonly PermissionModel[];
     /** Rotating credentials (client secrets and generated certificates), in declaration order. */
     readonly credentials: readonly CredentialModel[];
@@ -139,6 +141,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
                 signInAudience: app.signInAudience ?? "AzureADMyOrg",
                 redirectUris: app.redirectUris ?? [],
                 owners: app.owners ?? [],
+                ...(app.adopt ? { adopt: { application: app.adopt.application.toLowerCase(), servicePrincipal: app.adopt.servicePrincipal.toLowerCase() } } : {}),
                 permissions: resolved.permissions,
                 credentials,
                 certificateFiles,

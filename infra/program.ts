@@ -75,6 +75,7 @@ export function defineStack(
             owners: app.owners,
             apiAccess: apiAccessFor(app, servicePrincipals),
             tags: [stackTag(model.project, model.stack), appTag(model.project, model.stack, app.name)],
+            ...(app.adopt ? { adopt: app.adopt } : {}),
         });
         apps[app.name] = registration;
         const credentials: Record<string, CredentialExports> = {};

@@ -81,6 +81,16 @@ export const appSchema = z.strictObject({
             error: "a list of owner object ids (GUIDs)",
         })
         .optional(),
+    /** Take over an app registration made elsewhere (the portal): its object ids, imported on the next up. */
+    adopt: z
+        .strictObject(
+            {
+                application: nonEmpty("the application's object id (a GUID), from the Entra admin center's Overview").regex(guidPattern, { error: "the application's object id, a GUID (not its client id)" }),
+                servicePrincipal: nonEmpty("the service principal's object id (a GUID), under Enterprise applications").regex(guidPattern, { error: "the service principal's object id, a GUID" }),
+            },
+            { error: "{application, servicePrincipal}: the object ids of the app registration and its service principal to take over" },
+        )
+        .optional(),
     permissions: z.array(permissionEntrySchema, { error: "a list of {api, application, delegated} entries" }).optional(),
     allowPrivileged: z
         .array(privilegedEntrySchema, { error: "a list of {permission, justification} entries" })

@@ -125,3 +125,18 @@ describe("AppRegistration", () => {
         }
     });
 });
+
+describe("adopting a registration made in the portal", () => {
+    const adopt = { application: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", servicePrincipal: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09" };
+
+    it("imports the application and its service principal by their object ids instead of creating them", async () => {
+        await register({ displayName: "Mail", adopt });
+        expect(mocks.ofType(types.application)[0]).toMatchObject({ importId: `/applications/${adopt.application}`, id: `/applications/${adopt.application}` });
+        expect(mocks.ofType(types.servicePrincipal)[0]).toMatchObject({ importId: `/servicePrincipals/${adopt.servicePrincipal}` });
+    });
+
+    it("creates them when not adopting", async () => {
+        await register({ displayName: "Mail" });
+        expect(mocks.ofType(types.application)[0]!.importId).toBeUndefined();
+    });
+});

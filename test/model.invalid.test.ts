@@ -413,3 +413,22 @@ describe("certificate config", () => {
         expect(errorsOf(result)).toContainEqual(errorAt("apps[0].credentials[0].file", "expired on 2035-01-01"));
     });
 });
+
+describe("adopt config", () => {
+    const withAdopt = (adopt: unknown) => ({ apps: [{ name: "legacy-app", adopt }] });
+    const cases: InvalidCase[] = [
+        { title: "adopt without the service principal", values: withAdopt({ application: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10" }), path: "apps[0].adopt.servicePrincipal", message: "Enterprise applications" },
+        { title: "adopt with a name, not an object id", values: withAdopt({ application: "Legacy App", servicePrincipal: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09" }), path: "apps[0].adopt.application", message: "a GUID (not its client id)" },
+        { title: "adopt as a string", values: withAdopt("0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10"), path: "apps[0].adopt", message: "{application, servicePrincipal}" },
+    ];
+    it.each(cases.map((c) => [c.title, c] as const))("%s", (_title, c) => {
+        const result = buildModel({ project: "entra-rotor", stack: "test", values: c.values, source: "Pulumi.test.yaml", baseDir: process.cwd() }, now);
+        expect(result.model).toBeUndefined();
+        expect(errorsOf(result)).toContainEqual(errorAt(c.path, c.message));
+    });
+
+    it("accepts both object ids and keeps them in the model", () => {
+        const result = buildModel({ project: "entra-rotor", stack: "test", values: withAdopt({ application: "0F6E1F4E-8A51-4A1D-9A33-2F1D7C7F9A10", servicePrincipal: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09" }), source: "t", baseDir: process.cwd() }, now);
+        expect(result.model!.apps[0]!.adopt).toEqual({ application: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", servicePrincipal: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09" });
+    });
+});

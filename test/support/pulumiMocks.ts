@@ -29,6 +29,8 @@ export interface RegisteredResource {
     readonly inputs: Record<string, unknown>;
     readonly id: string;
     readonly state: Record<string, unknown>;
+    /** The id the program asked to import (the `import` resource option), if any. */
+    readonly importId?: string;
 }
 
 export interface InvokeRecord {
@@ -155,7 +157,9 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
                 id = objectId.replace(/-/g, "").slice(0, 27);
                 break;
         }
-        this.resources.push({ type: args.type, name: args.name, inputs, id, state });
+        // An imported resource keeps the id it was imported by, as the engine does.
+        if (args.id) id = args.id;
+        this.resources.push({ type: args.type, name: args.name, inputs, id, state, ...(args.id ? { importId: args.id } : {}) });
         return { id, state };
     }
 
