@@ -24,7 +24,8 @@ export interface PermissionModel {
 }
 
 /** Text that is there to pass the length check rather than to explain anything. */
-const placeholderJustification = /\b(todo|tbd|fixme|placeholder|lorem ipsum|changeme)\b|^(.)\2*$/i;
+/** Justifications that say nothing: refused by the stack and by the policy pack alike. */
+export const placeholderJustification = /\b(todo|tbd|fixme|placeholder|lorem ipsum|changeme)\b|^(.)\2*$/i;
 
 /** What the permission policy looks at in an app; invalid entries are undefined and skipped. */
 export interface PermissionInput {

@@ -62,7 +62,7 @@ describe("rotor status: the live state held against the stack", () => {
         expect(served.map((r) => `${r.app}/${r.credential}`)).toEqual(["mail-sender/main", "device-inventory/importer", "calendar-sync/web"]);
         // Two slots per rotating credential, a certificate file, a federated credential.
         expect(report.rows.filter((r) => r.owner === "stack" && r.kind !== "federated")).toHaveLength(6);
-        expect(report.rows.find((r) => r.owner === "file")).toMatchObject({ credential: "partner", status: "ok", daysLeft: 670 });
+        expect(report.rows.find((r) => r.owner === "file")).toMatchObject({ credential: "partner", status: "ok", daysLeft: 304 });
         expect(report.thresholds).toEqual([30, 14, 7]);
     });
 
