@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./issues";
 import { buildModelOrThrow, type StackModel } from "./model";
+import { EndpointError, identityOptions, resolveEndpoints } from "../rotation/live/endpoints";
+import { entraProbe } from "../rotation/verify";
 import { defineStack } from "./program";
 import { readRuntimeConfig } from "./pulumiConfig";
 
@@ -20,5 +22,19 @@ function loadModel(): StackModel {
 const model = loadModel();
 for (const warning of model.warnings) void pulumi.log.warn(`${warning.path}: ${warning.message}`);
 
+/**
+ * The verify gate signs in at the cloud the live commands use (ROTOR_CLOUD, AZURE_AUTHORITY_HOST): a
+ * sovereign-cloud deployment must not prove its credentials against public Azure.
+ */
+function probe() {
+    try {
+        const endpoints = resolveEndpoints({}, process.env);
+        return entraProbe({ ...identityOptions(endpoints), scope: endpoints.graphScope });
+    } catch (error) {
+        if (error instanceof EndpointError) throw new pulumi.RunError(error.message);
+        throw error;
+    }
+}
+
 /** Per app: clientId, objectId, servicePrincipalObjectId, tenantId. Identifiers only, never a credential. */
-export const apps = defineStack(model).exports;
+export const apps = defineStack(model, { probe: probe() }).exports;

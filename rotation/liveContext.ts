@@ -1,6 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { StackModel } from "../infra/model";
-import { type EndpointOverrides, type ResolvedEndpoints, resolveEndpoints, vaultUrl } from "./live/endpoints";
+import { type EndpointOverrides, identityOptions as identityOptionsFor, type ResolvedEndpoints, resolveEndpoints, vaultUrl } from "./live/endpoints";
 import type { Progress } from "./live/progress";
 
 /**
@@ -24,17 +24,14 @@ export interface LiveContext {
     readonly endpoints: ResolvedEndpoints;
     readonly credential: TokenCredential;
     /** Options for @azure/identity credentials made by the commands: the authority, and no instance discovery off the public cloud. */
-    readonly identityOptions: { authorityHost: string; disableInstanceDiscovery?: boolean };
+    readonly identityOptions: ReturnType<typeof identityOptionsFor>;
     readonly vaultUrl?: string;
 }
 
 /** Endpoints, then the signed-in credential (created lazily: plan and calendar never load @azure/identity). */
 export async function liveContext(model: StackModel, flags: LiveFlags, io: LiveIo): Promise<LiveContext> {
     const endpoints = resolveEndpoints(flags, io.env);
-    const custom = endpoints.authorityHost !== "https://login.microsoftonline.com" && !["https://login.microsoftonline.us", "https://login.chinacloudapi.cn"].includes(endpoints.authorityHost);
-    // MSAL checks an unknown authority against the public cloud's instance discovery; a private one (an
-    // emulator, a proxy) is not listed there, and asking would leave the machine.
-    const identityOptions = { authorityHost: endpoints.authorityHost, ...(custom ? { disableInstanceDiscovery: true } : {}) };
+    const identityOptions = identityOptionsFor(endpoints);
     let credential: TokenCredential;
     if (io.credential) credential = io.credential(endpoints);
     else {

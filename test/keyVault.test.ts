@@ -1,7 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import * as tls from "node:tls";
 import forge from "node-forge";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { epochSeconds, validateKeyVaultSecrets } from "../components/keyVaultSecrets";
 import { buildModelOrThrow } from "../infra/model";
 import { proveUnlessPreview } from "../infra/program";
@@ -83,6 +83,24 @@ describe("the program's Key Vault push", () => {
         expect(up.probes[0]!.secret).toContain(mockSecretMarker);
         const preview = await runProgram(sampleStack().values as Record<string, unknown>, { now, preview: true });
         expect(preview.probes).toEqual([]);
+    });
+
+    it("proves credentials at the cloud the environment names, like the live commands", async () => {
+        // Empty is unset: the machine running the tests may have its own values.
+        vi.stubEnv("ROTOR_CLOUD", "");
+        vi.stubEnv("AZURE_AUTHORITY_HOST", "");
+        try {
+            const publicCloud = await runProgram(sampleStack().values as Record<string, unknown>, { now });
+            expect(publicCloud.probeEndpoints).toEqual([{ authorityHost: "https://login.microsoftonline.com", scope: "https://graph.microsoft.com/.default" }]);
+            vi.stubEnv("ROTOR_CLOUD", "AzureUSGovernment");
+            const gov = await runProgram(sampleStack().values as Record<string, unknown>, { now });
+            expect(gov.probeEndpoints).toEqual([{ authorityHost: "https://login.microsoftonline.us", scope: "https://graph.microsoft.us/.default" }]);
+            vi.stubEnv("AZURE_AUTHORITY_HOST", "https://127.0.0.1:8443");
+            const emulated = await runProgram(sampleStack().values as Record<string, unknown>, { now });
+            expect(emulated.probeEndpoints).toEqual([{ authorityHost: "https://127.0.0.1:8443", disableInstanceDiscovery: true, scope: "https://graph.microsoft.us/.default" }]);
+        } finally {
+            vi.unstubAllEnvs();
+        }
     });
 
     it("writes the served secret with its dates, content type and value-free tags, as a secret", async () => {

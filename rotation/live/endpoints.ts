@@ -93,6 +93,16 @@ export function resolveEndpoints(flags: EndpointOverrides, env: Readonly<Record<
     };
 }
 
+/**
+ * Options for @azure/identity credentials at these endpoints. MSAL checks an authority that is none of the
+ * clouds' against the public cloud's instance discovery; a private one (a proxy, an emulator) is not
+ * listed there, and asking would leave the machine, so discovery is skipped for it.
+ */
+export function identityOptions(endpoints: ResolvedEndpoints): { authorityHost: string; disableInstanceDiscovery?: true } {
+    const known = Object.values(clouds).some((cloud) => cloud.authorityHost === endpoints.authorityHost);
+    return { authorityHost: endpoints.authorityHost, ...(known ? {} : { disableInstanceDiscovery: true as const }) };
+}
+
 /** The URL of the stack's vault. */
 export function vaultUrl(endpoints: ResolvedEndpoints, vaultName: string): string {
     return endpoints.keyVaultUrl ?? `https://${vaultName}.${endpoints.keyVaultSuffix}`;

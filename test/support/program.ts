@@ -2,7 +2,7 @@ import * as path from "node:path";
 import { vi } from "vitest";
 import type { StackConfigInput } from "../../infra/model";
 import { readStackConfig } from "../../infra/stackFiles";
-import type { CredentialProbe, ProbeTarget } from "../../rotation/verify";
+import type { CredentialProbe, ProbeEndpoints, ProbeTarget } from "../../rotation/verify";
 import { type MockApi, ProviderMocks, defaultApis, settle, valueOf } from "./pulumiMocks";
 
 export const repoRoot = path.resolve(__dirname, "../..");
@@ -25,6 +25,8 @@ export interface ProgramRun {
     readonly exports: Record<string, unknown>;
     /** Every credential the program tried to sign in with, in order. */
     readonly probes: readonly ProbeTarget[];
+    /** Where the program's probe signs in (what it passed to entraProbe). */
+    readonly probeEndpoints: readonly ProbeEndpoints[];
     /**
      * Errors of resource registrations. Under mocks nobody awaits a registration, so a failing input (a
      * proof that never succeeds) surfaces as an unhandled rejection; the engine would fail the deployment.
@@ -42,13 +44,17 @@ export async function runProgram(
 ): Promise<ProgramRun> {
     vi.resetModules();
     const probes: ProbeTarget[] = [];
+    const probeEndpoints: ProbeEndpoints[] = [];
     const probe = options.probe ?? (async () => undefined);
     // The probe is the program's one contact with Entra outside the provider: tests supply their own.
     vi.doMock("../../rotation/verify", async (importOriginal) => ({
         ...(await importOriginal<typeof import("../../rotation/verify")>()),
-        entraProbe: () => async (target: ProbeTarget) => {
-            probes.push(target);
-            await probe(target);
+        entraProbe: (endpoints: ProbeEndpoints = {}) => {
+            probeEndpoints.push(endpoints);
+            return async (target: ProbeTarget) => {
+                probes.push(target);
+                await probe(target);
+            };
         },
     }));
     const pulumi = await import("@pulumi/pulumi");
@@ -68,7 +74,7 @@ export async function runProgram(
         await settle();
         // Rejections are reported on the next turns of the event loop.
         await new Promise((resolve) => setTimeout(resolve, 20));
-        return { mocks, exports, probes, registrationErrors };
+        return { mocks, exports, probes, probeEndpoints, registrationErrors };
     } finally {
         process.off("unhandledRejection", capture);
         for (const listener of others) process.on("unhandledRejection", listener);
