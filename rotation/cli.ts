@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError, formatIssue } from "../infra/issues";
-import { buildModel } from "../infra/model";
+import { buildModel, type StackModel } from "../infra/model";
 import { readStackConfig } from "../infra/stackFiles";
 import { buildCalendar } from "./calendar";
 import { GitBaseError, withProjectAt } from "./gitBase";
@@ -70,9 +70,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             if (options.since && options.since.getTime() > at.getTime()) throw new UsageError(`--since (${options.since.toISOString()}) must not be after --at (${at.toISOString()})`);
             if (options.base && options.since) throw new UsageError("--base and --since answer different questions: use one");
             const projectDir = path.resolve(io.cwd, options.dir);
-            const input = readStackConfig(projectDir, options.stack);
-            const result = buildModel(input, at);
-            if (!result.model) throw new ConfigError(result.issues, input.source);
+            const model = loadModel(projectDir, options.stack, at);
             if (options.base) {
                 const ref = options.base;
                 const base = withProjectAt(projectDir, ref, (baseDir) => {
@@ -86,11 +84,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
                     if (!baseResult.model) io.stderr(`note: the config at ${ref} is invalid; everything is shown as added\n`);
                     return baseResult.model;
                 });
-                io.stdout(renderPlanDiff(diffModels(base, result.model, ref), options.format));
+                io.stdout(renderPlanDiff(diffModels(base, model, ref), options.format));
                 setExit(exitCodes.ok);
                 return;
             }
-            io.stdout(renderPlan(buildPlan(result.model, options.since ? { since: options.since } : {}), options.format));
+            io.stdout(renderPlan(buildPlan(model, options.since ? { since: options.since } : {}), options.format));
             setExit(exitCodes.ok);
         });
 
@@ -108,10 +106,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             const to = options.to ?? new Date(from.getTime() + 365 * 86_400_000);
             if (to.getTime() <= from.getTime()) throw new UsageError(`--to (${to.toISOString()}) must be after --from (${from.toISOString()})`);
             if (to.getTime() - from.getTime() > 100 * 365 * 86_400_000) throw new UsageError("the range is longer than 100 years: narrow --from and --to");
-            const input = readStackConfig(path.resolve(io.cwd, options.dir), options.stack);
-            const result = buildModel(input, from);
-            if (!result.model) throw new ConfigError(result.issues, input.source);
-            io.stdout(renderCalendar(buildCalendar(result.model, from, to), options.format));
+            io.stdout(renderCalendar(buildCalendar(loadModel(path.resolve(io.cwd, options.dir), options.stack, from), from, to), options.format));
             setExit(exitCodes.ok);
         });
     const live = (command: Command) =>
@@ -124,12 +119,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             .option("--dir <path>", "the Pulumi project directory", ".")
             .exitOverride();
 
-    const liveModel = (options: { stack: string; dir: string }) => {
-        const input = readStackConfig(path.resolve(io.cwd, options.dir), options.stack);
-        const result = buildModel(input, io.now());
-        if (!result.model) throw new ConfigError(result.issues, input.source);
-        return result.model;
-    };
+    const liveModel = (options: { stack: string; dir: string }) => loadModel(path.resolve(io.cwd, options.dir), options.stack, io.now());
+    // The live commands and their renderers load only when one of them runs: plan never pays for the Azure SDKs.
+    const liveModule = () => lazy(() => require("./liveCommands") as typeof import("./liveCommands"), () => import("./liveCommands"));
     const liveIo = (): LiveIo => ({ env: io.env ?? {}, ...(io.credential ? { credential: io.credential } : {}), ...(io.progress ? { progress: io.progress } : {}), ...(io.onRequest ? { onRequest: io.onRequest } : {}) });
 
     live(
@@ -141,10 +133,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             .option("--all-apps", "also report expiring credentials of every application in the tenant")
             .addOption(formatOption(["table", "markdown", "json"])),
     ).action(async (options: LiveFlags & { stack: string; dir: string; within?: number; allApps?: boolean; format: OutputFormat }) => {
-        const { runStatus } = await lazy(() => require("./liveCommands") as typeof import("./liveCommands"), () => import("./liveCommands"));
-        const report = await runStatus(liveModel(options), options, liveIo(), io.now());
-        const { renderStatus } = await lazy(() => require("./renderStatus") as typeof import("./renderStatus"), () => import("./renderStatus"));
-        io.stdout(renderStatus(report, options.format));
+        const commands = await liveModule();
+        const report = await commands.runStatus(liveModel(options), options, liveIo(), io.now());
+        io.stdout(commands.renderStatus(report, options.format));
         setExit(report.exitCode);
     });
 
@@ -160,10 +151,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         if (options.app && !model.apps.some((a) => a.name === options.app)) {
             throw new UsageError(`--app: the stack has no app "${options.app}"; its apps are ${model.apps.map((a) => a.name).join(", ")}`);
         }
-        const { runVerify } = await lazy(() => require("./liveCommands") as typeof import("./liveCommands"), () => import("./liveCommands"));
-        const report = await runVerify(model, options, liveIo(), io.now());
-        const { renderVerify } = await lazy(() => require("./renderVerify") as typeof import("./renderVerify"), () => import("./renderVerify"));
-        io.stdout(renderVerify(report, options.format));
+        const commands = await liveModule();
+        const report = await commands.runVerify(model, options, liveIo(), io.now());
+        io.stdout(commands.renderVerify(report, options.format));
         setExit(report.exitCode);
     });
 
@@ -174,10 +164,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             .requiredOption("--stack <name>", "the stack whose Pulumi.<stack>.yaml to read")
             .addOption(formatOption(["table", "markdown", "json"])),
     ).action(async (options: LiveFlags & { stack: string; dir: string; format: OutputFormat }) => {
-        const { runDoctor } = await lazy(() => require("./liveCommands") as typeof import("./liveCommands"), () => import("./liveCommands"));
-        const report = await runDoctor(liveModel(options), options, liveIo());
-        const { renderDoctor } = await lazy(() => require("./renderDoctor") as typeof import("./renderDoctor"), () => import("./renderDoctor"));
-        io.stdout(renderDoctor(report, options.format));
+        const commands = await liveModule();
+        const report = await commands.runDoctor(liveModel(options), options, liveIo());
+        io.stdout(commands.renderDoctor(report, options.format));
         setExit(report.exitCode);
     });
 
@@ -194,10 +183,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         .action(async (options: { stack: string; app: string; credential: string; revokePrevious?: boolean; yes?: boolean; dir: string }) => {
             const { planRotateNow, automationRunner } = await lazy(() => require("./rotateNow") as typeof import("./rotateNow"), () => import("./rotateNow"));
             const projectDir = path.resolve(io.cwd, options.dir);
-            const input = readStackConfig(projectDir, options.stack);
-            const result = buildModel(input, io.now());
-            if (!result.model) throw new ConfigError(result.issues, input.source);
-            const plan = planRotateNow(result.model, options.app, options.credential, options.revokePrevious ?? false, io.now());
+            const plan = planRotateNow(loadModel(projectDir, options.stack, io.now()), options.app, options.credential, options.revokePrevious ?? false, io.now());
             const text = [
                 `Emergency rotation of ${plan.app}/${plan.credential} (${plan.type}) in stack ${plan.stack}:`,
                 ...plan.consequences.map((c) => `  - ${c}`),
@@ -242,6 +228,14 @@ async function readStdin(): Promise<string> {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The stack's model at `at`, or a ConfigError with every issue. */
+function loadModel(projectDir: string, stack: string, at: Date): StackModel {
+    const input = readStackConfig(projectDir, stack);
+    const result = buildModel(input, at);
+    if (!result.model) throw new ConfigError(result.issues, input.source);
+    return result.model;
 }
 
 function parseDays(value: string): number {

@@ -38,3 +38,8 @@ export async function runDoctor(model: StackModel, flags: LiveFlags, io: LiveIo)
         : undefined;
     return assessDoctor(model, await collectDoctorFacts(model, graph, context.endpoints.graphScope, context.credential, vault));
 }
+
+// The renderers travel with the commands, so the CLI loads them together, on demand.
+export { renderDoctor } from "./renderDoctor";
+export { renderStatus } from "./renderStatus";
+export { renderVerify } from "./renderVerify";

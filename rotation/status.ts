@@ -129,22 +129,20 @@ function credentialRow(base: RowBase, fields: Omit<StatusRow, "app" | "appId" | 
     return { ...base, ...fields, daysLeft: daysLeft(fields.expires, now), status: chosen.status, message: chosen.message };
 }
 
-function passwordRows(base: RowBase, passwords: readonly GraphPasswordCredential[], owner: StatusRow["owner"], now: Date, within: number, message: string): StatusRow[] {
-    return passwords.map((p) =>
+/** Rows for credentials found on an application that no declaration claims: unmanaged ones, or another application's. */
+function foundRows(
+    base: RowBase,
+    kind: "secret" | "certificate",
+    credentials: readonly (GraphPasswordCredential | GraphKeyCredential)[],
+    owner: "unmanaged" | "tenant",
+    now: Date,
+    within: number,
+    message: string,
+): StatusRow[] {
+    return credentials.map((c) =>
         credentialRow(
             base,
-            { credential: p.displayName || p.keyId, kind: "secret", owner, keyId: p.keyId, slot: null, generation: null, served: false, expires: p.endDateTime, status: owner === "unmanaged" ? "unmanaged" : "ok", message },
-            now,
-            within,
-        ),
-    );
-}
-
-function keyRows(base: RowBase, keys: readonly GraphKeyCredential[], owner: StatusRow["owner"], now: Date, within: number, message: string): StatusRow[] {
-    return keys.map((k) =>
-        credentialRow(
-            base,
-            { credential: k.displayName || k.keyId, kind: "certificate", owner, keyId: k.keyId, slot: null, generation: null, served: false, expires: k.endDateTime, status: owner === "unmanaged" ? "unmanaged" : "ok", message },
+            { credential: c.displayName || c.keyId, kind, owner, keyId: c.keyId, slot: null, generation: null, served: false, expires: c.endDateTime, status: owner === "unmanaged" ? "unmanaged" : "ok", message },
             now,
             within,
         ),
@@ -275,8 +273,8 @@ export function assessStatus(model: StackModel, live: LiveState, now: Date, opti
         for (const other of liveFederated.values()) {
             rows.push({ ...base, credential: other.name, kind: "federated", owner: "unmanaged", keyId: other.id, slot: null, generation: null, served: false, expires: null, daysLeft: null, status: "unmanaged", message: `${unmanagedMessage} (issuer ${other.issuer}, subject ${other.subject})` });
         }
-        rows.push(...passwordRows(base, application.passwordCredentials.filter((p) => !claimedPasswords.has(p.keyId)), "unmanaged", now, within, unmanagedMessage));
-        rows.push(...keyRows(base, application.keyCredentials.filter((k) => !claimedKeys.has(k.keyId)), "unmanaged", now, within, unmanagedMessage));
+        rows.push(...foundRows(base, "secret", application.passwordCredentials.filter((p) => !claimedPasswords.has(p.keyId)), "unmanaged", now, within, unmanagedMessage));
+        rows.push(...foundRows(base, "certificate", application.keyCredentials.filter((k) => !claimedKeys.has(k.keyId)), "unmanaged", now, within, unmanagedMessage));
     }
 
     let applicationsScanned = live.apps.size;
@@ -288,8 +286,8 @@ export function assessStatus(model: StackModel, live: LiveState, now: Date, opti
             const base: RowBase = { app: application.displayName ?? application.appId, appId: application.appId };
             // The tenant inventory lists what needs attention only: thousands of healthy rows help nobody.
             const attention = (r: StatusRow) => r.status !== "ok";
-            rows.push(...passwordRows(base, application.passwordCredentials, "tenant", now, within, "").filter(attention));
-            rows.push(...keyRows(base, application.keyCredentials, "tenant", now, within, "").filter(attention));
+            rows.push(...foundRows(base, "secret", application.passwordCredentials, "tenant", now, within, "").filter(attention));
+            rows.push(...foundRows(base, "certificate", application.keyCredentials, "tenant", now, within, "").filter(attention));
         }
     }
 

@@ -15,6 +15,16 @@ export interface CollectOptions {
     readonly progress?: Progress;
 }
 
+/** The stack's applications in the tenant, by app name: one paged query for the stack's tag. */
+export async function stackApplications(model: StackModel, graph: GraphClient, onPage?: (items: readonly GraphApplication[]) => void): Promise<Map<string, GraphApplication>> {
+    const byName = new Map<string, GraphApplication>();
+    for (const application of await graph.applicationsTagged(stackTag(model.project, model.stack), onPage)) {
+        const name = appFromTags(application.tags ?? [], model.project, model.stack);
+        if (name) byName.set(name, application);
+    }
+    return byName;
+}
+
 /**
  * Reads what `rotor status` compares: the stack's applications (found by their stack tag, one paged query),
  * their federated credentials (one request each, bounded concurrency), the vault's secret properties, and
@@ -23,16 +33,11 @@ export interface CollectOptions {
  */
 export async function collectLiveState(model: StackModel, graph: GraphClient, vault: SecretClient | undefined, options: CollectOptions = {}): Promise<LiveState> {
     const progress = options.progress ?? silentProgress;
-    const tagged = graph.applicationsTagged(stackTag(model.project, model.stack), (page) => progress.tick("stack applications", page.length));
     const tenant = options.allApps ? graph.allApplications((page) => progress.tick("applications", page.length)) : Promise.resolve(undefined);
     const secrets = vault ? listSecretProperties(vault, (n) => progress.tick("Key Vault secrets", n)) : Promise.resolve(undefined);
 
     const stackApps = (async () => {
-        const byName = new Map<string, GraphApplication>();
-        for (const application of await tagged) {
-            const name = appFromTags(application.tags ?? [], model.project, model.stack);
-            if (name) byName.set(name, application);
-        }
+        const byName = await stackApplications(model, graph, (page) => progress.tick("stack applications", page.length));
         const found = model.apps.filter((app) => byName.has(app.name));
         // Every app, not only those declaring federated credentials: one added by hand is what status must see.
         const federated = await mapConcurrent(found, options.concurrency ?? 8, async (app) => {

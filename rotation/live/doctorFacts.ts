@@ -3,7 +3,7 @@ import type { SecretClient } from "@azure/keyvault-secrets";
 import type { StackModel } from "../../infra/model";
 import type { DoctorFacts, LifetimeRestriction, SignedIn } from "../doctor";
 import { durationDays } from "../doctor";
-import { appFromTags, stackTag } from "../identifiers";
+import { stackApplications } from "./collect";
 import { mapConcurrent } from "./concurrency";
 import { GraphError, type GraphClient } from "./graph";
 
@@ -94,11 +94,7 @@ export async function collectDoctorFacts(model: StackModel, graph: GraphClient, 
     let policies: Awaited<ReturnType<typeof readPolicies>> = { policyError: "not signed in" };
     let vaultFact: DoctorFacts["vault"];
     if (signedIn) {
-        const tagged = await graph.applicationsTagged(stackTag(model.project, model.stack));
-        const found = tagged.flatMap((a) => {
-            const name = appFromTags(a.tags ?? [], model.project, model.stack);
-            return name ? [{ name, id: a.id }] : [];
-        });
+        const found = [...(await stackApplications(model, graph))].map(([name, application]) => ({ name, id: application.id }));
         const details = await mapConcurrent(found, 8, async ({ name, id }) => {
             const [owners, federated] = await Promise.all([
                 graph.list<{ id: string }>(`/applications/${encodeURIComponent(id)}/owners?$select=id`).then((o) => o.map((x) => x.id), () => null),
