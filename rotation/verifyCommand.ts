@@ -53,8 +53,12 @@ async function identityOf(app: StackModel["apps"][number], tags: Readonly<Record
     const ids = app.identitySecrets;
     if (ids.json) {
         const json = await read(ids.json);
-        if (json) return JSON.parse(json.value) as { clientId?: string; tenantId?: string };
-        return {};
+        try {
+            return json ? (JSON.parse(json.value) as { clientId?: string; tenantId?: string }) : {};
+        } catch {
+            // Not JSON: reported as unavailable for this credential, like a missing secret.
+            return {};
+        }
     }
     const [clientId, tenantId] = await Promise.all([ids.clientId ? read(ids.clientId) : undefined, ids.tenantId ? read(ids.tenantId) : undefined]);
     return { ...(clientId ? { clientId: clientId.value } : {}), ...(tenantId ? { tenantId: tenantId.value } : {}) };
