@@ -75,3 +75,24 @@ describe("Entra errors", () => {
         expect(explainEntraError("ECONNRESET")).toBeUndefined();
     });
 });
+
+describe("verifyServed", () => {
+    it("reports a credential unavailable when its ids cannot be read, and goes on with the others", async () => {
+        const { buildModelOrThrow } = await import("../infra/model");
+        const { verifyServed } = await import("../rotation/verifyCommand");
+        const { sampleStack } = await import("./support/program");
+        const input = sampleStack();
+        const model = buildModelOrThrow({ ...input, values: { ...input.values, keyVault: { name: "kv-contoso-identity", resourceGroup: "rg-identity", identity: "json" } } }, new Date("2027-03-01T06:00:00Z"));
+        const secrets: Record<string, { value: string; tags: Record<string, string> }> = {
+            "mail-sender-main": { value: "s3cr3t", tags: {} },
+            "mail-sender-identity": { value: "not json", tags: {} },
+            "device-inventory-importer": { value: "s3cr3t-2", tags: { clientId: "c", tenantId: "t" } },
+        };
+        const probed: string[] = [];
+        const report = await verifyServed(model, async (name) => secrets[name], async (target) => void probed.push(target.label), { now: new Date("2027-03-01T06:00:00Z") });
+        expect(report.rows.map((r) => [r.credential, r.result])).toEqual([["main", "unavailable"], ["importer", "ok"], ["web", "unavailable"]]);
+        expect(probed).toEqual(["device-inventory/importer"]);
+        expect(report.exitCode).toBe(2);
+        expect(JSON.stringify(report)).not.toContain("s3cr3t");
+    });
+});
