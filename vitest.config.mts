@@ -7,6 +7,6 @@ export default defineConfig({
         pool: "forks",
         testTimeout: 20_000,
         // A throwaway CA for the local Azure emulator, trusted by the workers through NODE_EXTRA_CA_CERTS.
-        globalSetup: ["test/support/emulator/globalSetup.ts"],
+        globalSetup: ["test/support/emulator/globalSetup.ts", "test/support/buildCli.ts"],
     },
 });

@@ -1,8 +1,8 @@
 import { performance } from "node:perf_hooks";
 import * as pulumi from "@pulumi/pulumi";
-import { buildModelOrThrow } from "../infra/model";
+import { buildModelOrThrow } from "../infra/model/model";
 import { defineStack } from "../infra/program";
-import { readStackConfig } from "../infra/stackFiles";
+import { readStackConfig } from "../infra/model/stackFiles";
 import { ProviderMocks, settle, valueOf } from "../test/support/pulumiMocks";
 import { report } from "./measure";
 import { benchProject, benchStack } from "./stacks";

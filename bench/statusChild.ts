@@ -1,11 +1,11 @@
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { ClientSecretCredential } from "@azure/identity";
-import { buildModelOrThrow } from "../infra/model";
-import { readStackConfig } from "../infra/stackFiles";
-import { main } from "../rotation/cli";
-import { GraphClient } from "../rotation/live/graph";
-import type { StatusReport } from "../rotation/status";
+import { buildModelOrThrow } from "../infra/model/model";
+import { readStackConfig } from "../infra/model/stackFiles";
+import { main } from "../cli/main";
+import { GraphClient } from "../cli/live/graph";
+import type { StatusReport } from "../cli/live/status";
 import { deployToEmulator, emulatorIo } from "../test/support/deployedStack";
 import { type Emulator, startEmulator } from "../test/support/emulator";
 import { report } from "./measure";

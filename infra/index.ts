@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "./issues";
-import { buildModelOrThrow, type StackModel } from "./model";
-import { EndpointError, identityOptions, resolveEndpoints } from "../rotation/live/endpoints";
-import { entraProbe } from "../rotation/verify";
+import { ConfigError } from "./model/issues";
+import { buildModelOrThrow, type StackModel } from "./model/model";
+import { EndpointError, identityOptions, resolveEndpoints } from "../azure/endpoints";
+import { entraProbe } from "../azure/probe";
 import { defineStack } from "./program";
 import { readRuntimeConfig } from "./pulumiConfig";
 

@@ -7,10 +7,10 @@ import { ClientSecret } from "../components/clientSecret";
 import { FederatedCredentials } from "../components/federatedCredentials";
 import { type KeyVaultSecretSpec, KeyVaultSecrets } from "../components/keyVaultSecrets";
 import { appTag, certificateKeyId, stackTag } from "../rotation/identifiers";
-import { entraProbe, type CredentialProbe, type ProbeTarget, type VerifyOptions, verifyCredential } from "../rotation/verify";
-import type { ApiRef } from "./catalog";
-import type { AppModel, StackModel } from "./model";
-import type { PermissionModel } from "./permissions";
+import { entraProbe, type CredentialProbe, type ProbeTarget, type VerifyOptions, verifyCredential } from "../azure/probe";
+import type { ApiRef } from "./model/catalog";
+import type { AppModel, StackModel } from "./model/model";
+import type { PermissionModel } from "./model/permissions";
 
 /** What a stack exports per app: identifiers and dates only, never a credential value. */
 export interface AppExports {

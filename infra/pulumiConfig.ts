@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfigInput } from "./model";
+import type { StackConfigInput } from "./model/model";
 
 /** Keys whose values Pulumi hands to the program as JSON text (structured config). */
 const structuredKeys = new Set(["apps", "rotation", "keyVault"]);

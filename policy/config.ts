@@ -1,10 +1,10 @@
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import { z } from "zod";
-import { graphCatalog } from "../infra/catalog";
-import { formatIssue } from "../infra/issues";
-import { placeholderJustification } from "../infra/permissions";
-import { parseWith, privilegedEntrySchema } from "../infra/schema";
-import { didYouMean } from "../infra/suggest";
+import { graphCatalog } from "../infra/model/catalog";
+import { formatIssue } from "../infra/model/issues";
+import { placeholderJustification } from "../infra/model/permissions";
+import { parseWith, privilegedEntrySchema } from "../infra/model/schema";
+import { didYouMean } from "../infra/model/suggest";
 import { absoluteMaxLifetimeDays, validateMaxLifetimeDays } from "../rotation/schedule";
 import type { AllowList } from "./graphPermissions";
 import { type CredentialSecretRule, defaultCredentialContentTypes, defaultCredentialTags } from "./keyVaultSecrets";

@@ -1,4 +1,4 @@
-import { DEFAULT_AUDIENCE, issuerProblem, valueProblem } from "../infra/federated";
+import { DEFAULT_AUDIENCE, issuerProblem, valueProblem } from "../infra/model/federated";
 import { show } from "./inputs";
 
 /**

@@ -1,4 +1,4 @@
-import { graphCatalog, type Tier } from "../infra/catalog";
+import { graphCatalog, type Tier } from "../infra/model/catalog";
 import { isRecord } from "./inputs";
 import { graphPermissionsPolicy } from "./names";
 

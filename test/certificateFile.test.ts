@@ -10,7 +10,7 @@ import {
     maxCertificateFileBytes,
     parseCertificate,
     readCertificateFile,
-} from "../infra/certificateFile";
+} from "../infra/model/certificateFile";
 
 const fixtures = path.join(__dirname, "fixtures", "certificates");
 const fixture = (name: string): Buffer => fs.readFileSync(path.join(fixtures, name));

@@ -2,9 +2,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseInstant } from "../rotation/cli";
-import type { CalendarDocument } from "../rotation/calendar";
-import type { PlanDocument } from "../rotation/plan";
+import { parseInstant } from "../cli/options";
+import type { CalendarDocument } from "../cli/review/calendar";
+import type { PlanDocument } from "../cli/review/plan";
 import { projectDir, rotor } from "./support/cli";
 import { repoRoot } from "./support/program";
 
@@ -314,9 +314,9 @@ describe("rotor summarize", () => {
     it("refuses what is not a preview, and a missing file, with exit 1", async () => {
         const plan = await rotor(["summarize", fixture("plan-file.json")], { cwd: repoRoot });
         expect(plan.code).toBe(1);
-        expect(plan.stderr).toMatch(/^test\/fixtures\/preview\/plan-file\.json: not the JSON of `pulumi preview --json`/);
+        expect(plan.stderr).toMatch(/^rotor: test\/fixtures\/preview\/plan-file\.json: not the JSON of `pulumi preview --json`/);
         const missing = await rotor(["summarize", "nope.json"], { cwd: repoRoot });
         expect(missing.code).toBe(1);
-        expect(missing.stderr).toBe("error: nope.json: no such file; write it with pulumi preview --json > nope.json\n");
+        expect(missing.stderr).toBe("rotor: nope.json: no such file; write it with pulumi preview --json > nope.json\n");
     });
 });

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { buildModelOrThrow } from "../infra/model";
+import { buildModelOrThrow } from "../infra/model/model";
 import { ClientSecret } from "../components/clientSecret";
 import { defineStack } from "../infra/program";
 import { ProviderMocks, containsMockSecret, mockSecretMarker, settle, types, valueOf } from "./support/pulumiMocks";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { buildModelOrThrow } from "../infra/model";
-import { assessDoctor, directoryRoles, type DoctorFacts, durationDays, type SignedIn } from "../rotation/doctor";
-import { lifetimeRestrictions, signedInFrom } from "../rotation/live/doctorFacts";
+import { buildModelOrThrow } from "../infra/model/model";
+import { assessDoctor, directoryRoles, type DoctorFacts, durationDays, type SignedIn } from "../cli/live/doctor";
+import { lifetimeRestrictions, signedInFrom } from "../cli/live/doctorFacts";
 import { sampleStack } from "./support/program";
 
 const model = buildModelOrThrow(sampleStack(), new Date("2027-03-01T06:00:00Z"));

@@ -10,9 +10,9 @@ import {
     kubernetesSubject,
     resolveFederated,
     terraformCloudSubject,
-} from "../infra/federated";
-import type { ConfigIssue } from "../infra/issues";
-import { parseWith, toConfigIssues } from "../infra/schema";
+} from "../infra/model/federated";
+import type { ConfigIssue } from "../infra/model/issues";
+import { parseWith, toConfigIssues } from "../infra/model/schema";
 
 const appPath = "apps[0]";
 const aksIssuer = "https://eastus.oic.prod-aks.azure.com/72f988bf-86f1-41af-91ab-2d7cd011db47/5d3a3b4c-1e2f-4a5b-8c9d-0e1f2a3b4c5d/";

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type FederatedCredentialSpec, FederatedCredentials, validateFederatedCredentials } from "../components/federatedCredentials";
-import { buildModel } from "../infra/model";
+import { buildModel } from "../infra/model/model";
 import { ProviderMocks, settle, types, valueOf } from "./support/pulumiMocks";
 
 const github: FederatedCredentialSpec = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildModelOrThrow } from "../infra/model";
+import { buildModelOrThrow } from "../infra/model/model";
 import { appFromTags, appTag, certificateKeyId, parsePasswordDisplayName, passwordDisplayName, stackTag } from "../rotation/identifiers";
 import { types } from "./support/pulumiMocks";
 import { runProgram, sampleStack } from "./support/program";

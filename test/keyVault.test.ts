@@ -3,9 +3,9 @@ import * as tls from "node:tls";
 import forge from "node-forge";
 import { describe, expect, it, vi } from "vitest";
 import { epochSeconds, validateKeyVaultSecrets } from "../components/keyVaultSecrets";
-import { buildModelOrThrow } from "../infra/model";
+import { buildModelOrThrow } from "../infra/model/model";
 import { proveUnlessPreview } from "../infra/program";
-import { CredentialVerificationError, describeError, type ProbeTarget, verifyCredential } from "../rotation/verify";
+import { CredentialVerificationError, describeError, type ProbeTarget, verifyCredential } from "../azure/probe";
 import { containsMockSecret, mockSecretMarker, types } from "./support/pulumiMocks";
 import { runProgram, sampleStack } from "./support/program";
 

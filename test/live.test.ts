@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildModelOrThrow, type StackModel } from "../infra/model";
-import { main } from "../rotation/cli";
-import type { StatusReport } from "../rotation/status";
-import type { VerifyReport } from "../rotation/verifyCommand";
-import type { DoctorReport } from "../rotation/doctor";
+import { buildModelOrThrow, type StackModel } from "../infra/model/model";
+import { main } from "../cli/main";
+import type { StatusReport } from "../cli/live/status";
+import type { VerifyReport } from "../cli/live/verify";
+import type { DoctorReport } from "../cli/live/doctor";
 import { deployToEmulator, type Deployment, emulatorIo, operator } from "./support/deployedStack";
 import { type Emulator, startEmulator } from "./support/emulator";
 import { repoRoot, sampleStack } from "./support/program";
@@ -149,7 +149,7 @@ describe("rotor verify against the emulator", () => {
         expect(json<VerifyReport>(one).rows.map((r) => r.credential)).toEqual(["web"]);
         const unknown = await rotor(["verify", "--stack", "dev", "--app", "calendar"]);
         expect(unknown.code).toBe(1);
-        expect(unknown.stderr).toBe("error: --app: the stack has no app \"calendar\"; its apps are mail-sender, device-inventory, calendar-sync, ci-deployer\n");
+        expect(unknown.stderr).toBe("rotor: --app: the stack has no app \"calendar\"; its apps are mail-sender, device-inventory, calendar-sync, ci-deployer\n(run rotor verify --help for usage)\n");
     });
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
-import { mapConcurrent } from "../rotation/live/concurrency";
-import { EndpointError, resolveEndpoints, vaultUrl } from "../rotation/live/endpoints";
-import { terminalProgress } from "../rotation/live/progress";
-import { explainEntraError } from "../rotation/entraErrors";
+import { mapConcurrent } from "../cli/live/concurrency";
+import { EndpointError, resolveEndpoints, vaultUrl } from "../azure/endpoints";
+import { terminalProgress } from "../cli/live/progress";
+import { explainEntraError } from "../azure/entraErrors";
 
 describe("endpoints", () => {
     it("default to public Azure, follow --cloud, and let flags win over variables", () => {
@@ -78,8 +78,8 @@ describe("Entra errors", () => {
 
 describe("verifyServed", () => {
     it("reports a credential unavailable when its ids cannot be read, and goes on with the others", async () => {
-        const { buildModelOrThrow } = await import("../infra/model");
-        const { verifyServed } = await import("../rotation/verifyCommand");
+        const { buildModelOrThrow } = await import("../infra/model/model");
+        const { verifyServed } = await import("../cli/live/verify");
         const { sampleStack } = await import("./support/program");
         const input = sampleStack();
         const model = buildModelOrThrow({ ...input, values: { ...input.values, keyVault: { name: "kv-contoso-identity", resourceGroup: "rg-identity", identity: "json" } } }, new Date("2027-03-01T06:00:00Z"));

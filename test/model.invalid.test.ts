@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ConfigIssue } from "../infra/issues";
-import { buildModel, type ModelResult } from "../infra/model";
+import type { ConfigIssue } from "../infra/model/issues";
+import { buildModel, type ModelResult } from "../infra/model/model";
 
 /**
  * A corpus of invalid stack configs: each must be refused (no model) with an error at the exact config

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { findApi } from "../infra/catalog";
-import { buildModel, buildModelOrThrow } from "../infra/model";
-import { closest } from "../infra/suggest";
+import { findApi } from "../infra/model/catalog";
+import { buildModel, buildModelOrThrow } from "../infra/model/model";
+import { closest } from "../infra/model/suggest";
 
 const now = new Date("2026-11-23T06:07:08.999Z");
 const build = (apps: unknown[]) => buildModelOrThrow({ project: "entra-rotor", stack: "test", source: "test", values: { apps } }, now);

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { PlanDiff } from "../rotation/planDiff";
+import type { PlanDiff } from "../cli/review/planDiff";
 import { rotor } from "./support/cli";
 import { repoRoot } from "./support/program";
 
@@ -105,12 +105,12 @@ describe("rotor plan --base", () => {
     it("refuses an unknown ref and a directory outside git, with exit 1", async () => {
         const unknown = await rotor(["plan", "--stack", "dev", "--base", "origin/nope"], { cwd: repo, now: at });
         expect(unknown.code).toBe(1);
-        expect(unknown.stderr).toBe("error: --base origin/nope: no such commit, branch or tag here (in a pipeline, fetch the base branch first, e.g. git fetch origin main)\n");
+        expect(unknown.stderr).toBe("rotor: --base origin/nope: no such commit, branch or tag here (in a pipeline, fetch the base branch first, e.g. git fetch origin main)\n");
         const outside = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-nogit-"));
         for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml"]) fs.copyFileSync(path.join(repo, file), path.join(outside, file));
         fs.cpSync(path.join(repo, "certs"), path.join(outside, "certs"), { recursive: true });
         const noGit = await rotor(["plan", "--stack", "dev", "--base", "main"], { cwd: outside, now: at });
         expect(noGit.code).toBe(1);
-        expect(noGit.stderr).toMatch(/^error: --base needs a git repository/);
+        expect(noGit.stderr).toMatch(/^rotor: --base needs a git repository/);
     });
 });

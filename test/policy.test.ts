@@ -9,7 +9,7 @@ import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { graphCatalog } from "../infra/catalog";
+import { graphCatalog } from "../infra/model/catalog";
 import { PolicyConfigError, readAllowList, readKeyVaultConfig, readLifetimeConfig } from "../policy/config";
 import {
     applicationCertificateType,

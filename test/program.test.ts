@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { buildModelOrThrow } from "../infra/model";
+import { buildModelOrThrow } from "../infra/model/model";
 import { resolveLiveId } from "../infra/program";
 import { defaultApis, graphApi, types } from "./support/pulumiMocks";
 import { runProgram, sampleStack } from "./support/program";

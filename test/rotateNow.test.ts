@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { buildModelOrThrow } from "../infra/model";
-import type { CliIo } from "../rotation/cli";
-import { main } from "../rotation/cli";
-import { planRotateNow, type RotateNowPlan } from "../rotation/rotateNow";
+import { buildModelOrThrow } from "../infra/model/model";
+import type { CliIo } from "../cli/io";
+import { main } from "../cli/main";
+import { planRotateNow, type RotateNowPlan } from "../cli/rotateNow";
 import { valueOf } from "./support/pulumiMocks";
 import { repoRoot, sampleStack } from "./support/program";
 
@@ -78,7 +78,7 @@ describe("rotor rotate-now", () => {
 
     it("refuses what cannot be rotated, saying what to do instead", async () => {
         expect((await run(["rotate-now", "--stack", "dev", "--app", "mail", "--credential", "main"])).stderr).toBe(
-            'error: --app: the stack has no app "mail"; its apps are mail-sender, device-inventory, calendar-sync, ci-deployer\n',
+            'rotor: --app: the stack has no app "mail"; its apps are mail-sender, device-inventory, calendar-sync, ci-deployer\n',
         );
         const file = await run(["rotate-now", "--stack", "dev", "--app", "device-inventory", "--credential", "partner"]);
         expect(file.code).toBe(1);

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { buildModel } from "../infra/model";
+import { buildModel } from "../infra/model/model";
 import { rotor } from "./support/cli";
 import { repoRoot } from "./support/program";
 

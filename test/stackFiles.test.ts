@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../infra/issues";
-import { buildModelOrThrow } from "../infra/model";
-import { readStackConfig } from "../infra/stackFiles";
+import { ConfigError } from "../infra/model/issues";
+import { buildModelOrThrow } from "../infra/model/model";
+import { readStackConfig } from "../infra/model/stackFiles";
 import { projectDir } from "./support/cli";
 import { repoRoot } from "./support/program";
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { buildModelOrThrow, type StackModel } from "../infra/model";
+import { buildModelOrThrow, type StackModel } from "../infra/model/model";
 import { appTag, certificateKeyId, passwordDisplayName, stackTag } from "../rotation/identifiers";
-import type { GraphApplication, GraphFederatedCredential } from "../rotation/live/graph";
-import { assessStatus, type LiveApp, type StatusRow, thresholdsFor, type VaultSecretProperties } from "../rotation/status";
+import type { GraphApplication, GraphFederatedCredential } from "../cli/live/graph";
+import { assessStatus, type LiveApp, type StatusRow, thresholdsFor, type VaultSecretProperties } from "../cli/live/status";
 import { scheduleAt } from "../rotation/schedule";
 import { sampleStack } from "./support/program";
 

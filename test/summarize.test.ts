@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parsePreviewDocument, PreviewDocumentError, renderSummary, type Summary, summarizePreview } from "../rotation/summarize";
+import { parsePreviewDocument, PreviewDocumentError, renderSummary, type Summary, summarizePreview } from "../cli/review/preview/summarize";
 
 /**
  * `rotor summarize` on previews of the sample stack (Pulumi.dev.yaml), written as `pulumi preview --json`

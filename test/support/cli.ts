@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { type CliIo, main } from "../../rotation/cli";
+import type { CliIo } from "../../cli/io";
+import { main } from "../../cli/main";
 
 export interface CliRun {
     readonly code: number;

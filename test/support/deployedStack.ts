@@ -1,8 +1,8 @@
 import { ClientSecretCredential } from "@azure/identity";
-import type { StackModel } from "../../infra/model";
+import type { StackModel } from "../../infra/model/model";
 import { appTag, certificateKeyId, passwordDisplayName, stackTag } from "../../rotation/identifiers";
 import { scheduleAt } from "../../rotation/schedule";
-import type { CliIo } from "../../rotation/cli";
+import type { CliIo } from "../../cli/io";
 import type { Emulator } from "./emulator";
 import type { Application } from "./emulator/state";
 

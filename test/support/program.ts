@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { vi } from "vitest";
-import type { StackConfigInput } from "../../infra/model";
-import { readStackConfig } from "../../infra/stackFiles";
-import type { CredentialProbe, ProbeEndpoints, ProbeTarget } from "../../rotation/verify";
+import type { StackConfigInput } from "../../infra/model/model";
+import { readStackConfig } from "../../infra/model/stackFiles";
+import type { CredentialProbe, ProbeEndpoints, ProbeTarget } from "../../azure/probe";
 import { type MockApi, ProviderMocks, defaultApis, settle, valueOf } from "./pulumiMocks";
 
 export const repoRoot = path.resolve(__dirname, "../..");
@@ -47,8 +47,8 @@ export async function runProgram(
     const probeEndpoints: ProbeEndpoints[] = [];
     const probe = options.probe ?? (async () => undefined);
     // The probe is the program's one contact with Entra outside the provider: tests supply their own.
-    vi.doMock("../../rotation/verify", async (importOriginal) => ({
-        ...(await importOriginal<typeof import("../../rotation/verify")>()),
+    vi.doMock("../../azure/probe", async (importOriginal) => ({
+        ...(await importOriginal<typeof import("../../azure/probe")>()),
         entraProbe: (endpoints: ProbeEndpoints = {}) => {
             probeEndpoints.push(endpoints);
             return async (target: ProbeTarget) => {
@@ -79,6 +79,6 @@ export async function runProgram(
         process.off("unhandledRejection", capture);
         for (const listener of others) process.on("unhandledRejection", listener);
         if (options.now) vi.useRealTimers();
-        vi.doUnmock("../../rotation/verify");
+        vi.doUnmock("../../azure/probe");
     }
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import graphServicePrincipal from "../fixtures/graph-service-principal.json";
-import { graphCatalog } from "../../infra/catalog";
+import { graphCatalog } from "../../infra/model/catalog";
 import { containsMockKey, mockKey, mockSelfSignedCertificate } from "./mockCertificates";
 
 /**

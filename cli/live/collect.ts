@@ -1,0 +1,53 @@
+import type { SecretClient } from "@azure/keyvault-secrets";
+import type { StackModel } from "../../infra/model/model";
+import { appFromTags, stackTag } from "../../rotation/identifiers";
+import type { LiveApp, LiveState } from "./status";
+import { mapConcurrent } from "./concurrency";
+import type { GraphApplication, GraphClient } from "./graph";
+import { listSecretProperties } from "./keyVault";
+import { type Progress, silentProgress } from "./progress";
+
+export interface CollectOptions {
+    /** Also read every application of the tenant. */
+    readonly allApps?: boolean;
+    /** Requests in flight at once for per-app reads; default 8. */
+    readonly concurrency?: number;
+    readonly progress?: Progress;
+}
+
+/** The stack's applications in the tenant, by app name: one paged query for the stack's tag. */
+export async function stackApplications(model: StackModel, graph: GraphClient, onPage?: (items: readonly GraphApplication[]) => void): Promise<Map<string, GraphApplication>> {
+    const byName = new Map<string, GraphApplication>();
+    for (const application of await graph.applicationsTagged(stackTag(model.project, model.stack), onPage)) {
+        const name = appFromTags(application.tags ?? [], model.project, model.stack);
+        if (name) byName.set(name, application);
+    }
+    return byName;
+}
+
+/**
+ * Reads what `rotor status` compares: the stack's applications (found by their stack tag, one paged query),
+ * their federated credentials (one request each, bounded concurrency), the vault's secret properties, and
+ * with `allApps` the whole tenant. The independent page chains run side by side: the scan takes as long
+ * as the longest chain, not their sum.
+ */
+export async function collectLiveState(model: StackModel, graph: GraphClient, vault: SecretClient | undefined, options: CollectOptions = {}): Promise<LiveState> {
+    const progress = options.progress ?? silentProgress;
+    const tenant = options.allApps ? graph.allApplications((page) => progress.tick("applications", page.length)) : Promise.resolve(undefined);
+    const secrets = vault ? listSecretProperties(vault, (n) => progress.tick("Key Vault secrets", n)) : Promise.resolve(undefined);
+
+    const stackApps = (async () => {
+        const byName = await stackApplications(model, graph, (page) => progress.tick("stack applications", page.length));
+        const found = model.apps.filter((app) => byName.has(app.name));
+        // Every app, not only those declaring federated credentials: one added by hand is what status must see.
+        const federated = await mapConcurrent(found, options.concurrency ?? 8, async (app) => {
+            const list = await graph.federatedCredentials(byName.get(app.name)!.id);
+            progress.tick("federated credential lists");
+            return list;
+        });
+        return new Map<string, LiveApp>(found.map((app, i) => [app.name, { application: byName.get(app.name)!, federated: federated[i]! }]));
+    })();
+    const [apps, tenantApps, vaultSecrets] = await Promise.all([stackApps, tenant, secrets]);
+    progress.done();
+    return { apps, ...(vaultSecrets ? { vaultSecrets } : {}), ...(tenantApps ? { tenantApps } : {}) };
+}

@@ -1,0 +1,40 @@
+import type { StackModel } from "../../infra/model/model";
+import { assessDoctor, type DoctorReport } from "./doctor";
+import { collectDoctorFacts } from "./doctorFacts";
+import { collectLiveState } from "./collect";
+import { GraphClient } from "./graph";
+import { vaultClient } from "./keyVault";
+import { silentProgress } from "./progress";
+import { type LiveFlags, type LiveIo, liveContext } from "./context";
+import { assessStatus, type StatusReport } from "./status";
+import { entraProbe } from "../../azure/probe";
+import { type VerifyReport, vaultReader, verifyServed } from "./verify";
+
+/** The live commands, from a model and flags to a report; the CLI renders it and exits with its code. */
+
+export async function statusReport(model: StackModel, flags: LiveFlags & { within?: number; allApps?: boolean }, io: LiveIo, now: Date): Promise<StatusReport> {
+    const context = await liveContext(model, flags, io);
+    const graph = new GraphClient(context.endpoints.graph, context.credential, context.endpoints.graphScope, { onRequest: () => io.onRequest?.("graph") });
+    const vault = context.vaultUrl
+        ? vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined })
+        : undefined;
+    const live = await collectLiveState(model, graph, vault, { allApps: flags.allApps ?? false, progress: io.progress?.() ?? silentProgress });
+    return assessStatus(model, live, now, flags.within !== undefined ? { withinDays: flags.within } : {});
+}
+
+export async function verifyReport(model: StackModel, flags: LiveFlags & { app?: string }, io: LiveIo, now: Date): Promise<VerifyReport> {
+    const context = await liveContext(model, flags, io);
+    if (!context.vaultUrl) throw new Error("the stack has no keyVault: there is nothing served to verify");
+    const vault = vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined });
+    const probe = entraProbe({ ...context.identityOptions, scope: context.endpoints.graphScope });
+    return verifyServed(model, vaultReader(vault), probe, { ...(flags.app ? { app: flags.app } : {}), now });
+}
+
+export async function doctorReport(model: StackModel, flags: LiveFlags, io: LiveIo): Promise<DoctorReport> {
+    const context = await liveContext(model, flags, io);
+    const graph = new GraphClient(context.endpoints.graph, context.credential, context.endpoints.graphScope, { onRequest: () => io.onRequest?.("graph") });
+    const vault = context.vaultUrl
+        ? { url: context.vaultUrl, client: vaultClient(context.vaultUrl, context.credential, { maxRetries: 2, onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined }) }
+        : undefined;
+    return assessDoctor(model, await collectDoctorFacts(model, graph, context.endpoints.graphScope, context.credential, vault));
+}

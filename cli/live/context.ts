@@ -1,0 +1,53 @@
+import type { TokenCredential } from "@azure/core-auth";
+import type { StackModel } from "../../infra/model/model";
+import { type EndpointOverrides, identityOptions as identityOptionsFor, type ResolvedEndpoints, resolveEndpoints, vaultUrl } from "../../azure/endpoints";
+import type { Progress } from "./progress";
+
+/**
+ * What the live commands (status, verify, doctor) need from their surroundings: the environment, how to
+ * sign in, and where progress goes. The CLI builds it from the process; tests point it at the emulator.
+ */
+export interface LiveIo {
+    readonly env: Readonly<Record<string, string | undefined>>;
+    /** The identity the commands read the tenant and the vault as; by default DefaultAzureCredential. */
+    readonly credential?: (endpoints: ResolvedEndpoints) => TokenCredential;
+    readonly progress?: () => Progress;
+    /** Called once per HTTP request to Graph or Key Vault; tests and benchmarks count them. */
+    readonly onRequest?: (service: "graph" | "keyVault") => void;
+}
+
+export interface LiveFlags extends EndpointOverrides {
+    readonly tenant?: string;
+}
+
+export interface LiveContext {
+    readonly endpoints: ResolvedEndpoints;
+    readonly credential: TokenCredential;
+    /** Options for @azure/identity credentials made by the commands: the authority, and no instance discovery off the public cloud. */
+    readonly identityOptions: ReturnType<typeof identityOptionsFor>;
+    readonly vaultUrl?: string;
+}
+
+/** Endpoints, then the signed-in credential (created lazily: plan and calendar never load @azure/identity). */
+export async function liveContext(model: StackModel, flags: LiveFlags, io: LiveIo): Promise<LiveContext> {
+    const endpoints = resolveEndpoints(flags, io.env);
+    const identityOptions = identityOptionsFor(endpoints);
+    let credential: TokenCredential;
+    if (io.credential) credential = io.credential(endpoints);
+    else {
+        const { DefaultAzureCredential } = await import("@azure/identity");
+        const tenantId = flags.tenant ?? io.env["AZURE_TENANT_ID"];
+        credential = new DefaultAzureCredential({ ...identityOptions, ...(tenantId ? { tenantId } : {}) });
+    }
+    return { endpoints, credential, identityOptions, ...(model.keyVault ? { vaultUrl: vaultUrl(endpoints, model.keyVault.name) } : {}) };
+}
+
+/** The live part of the CLI's surroundings; the environment is empty unless given. */
+export function liveIo(io: Partial<LiveIo>): LiveIo {
+    return {
+        env: io.env ?? {},
+        ...(io.credential ? { credential: io.credential } : {}),
+        ...(io.progress ? { progress: io.progress } : {}),
+        ...(io.onRequest ? { onRequest: io.onRequest } : {}),
+    };
+}

@@ -1,0 +1,181 @@
+import type { StackModel } from "../../infra/model/model";
+
+/**
+ * `rotor doctor`: the preflight before the first `pulumi up`. The live part collects facts (who is signed
+ * in, what they may do, the tenant's app management policy, the vault); this module judges them, so each
+ * rule is tested on plain data.
+ */
+
+/** The signed-in identity, from its access token's claims. */
+export interface SignedIn {
+    /** `app` for a service principal or managed identity, `user` for a person. */
+    readonly kind: "app" | "user";
+    readonly tenantId: string;
+    readonly objectId: string;
+    /** The user's name, or the application's client id. */
+    readonly name: string;
+    /** Microsoft Graph application permissions granted to an app identity (`roles`). */
+    readonly roles: readonly string[];
+    /** Delegated scopes of a user token (`scp`). */
+    readonly scopes: readonly string[];
+    /** Directory role template ids of a user (`wids`). */
+    readonly directoryRoles: readonly string[];
+}
+
+/** One lifetime restriction of an app management policy, in days (from its ISO-8601 duration). */
+export interface LifetimeRestriction {
+    readonly policy: string;
+    readonly kind: "passwordLifetime" | "asymmetricKeyLifetime" | "passwordAddition";
+    readonly maxLifetimeDays: number | null;
+    /** Whether it applies to every application (the tenant default) or to named ones. */
+    readonly appliesTo: "all" | readonly string[];
+}
+
+export interface DoctorFacts {
+    readonly signedIn?: SignedIn;
+    readonly signInError?: string;
+    /** The stack's applications already in the tenant, by app name: their object ids and owners' object ids. */
+    readonly existingApps: ReadonlyMap<string, { objectId: string; owners: readonly string[] | null; federatedNames: readonly string[] }>;
+    /** Lifetime restrictions of the tenant's policies; undefined when they cannot be read. */
+    readonly restrictions?: readonly LifetimeRestriction[];
+    readonly policyError?: string;
+    /** `ok`: secrets listed; otherwise why not. Undefined when the stack has no vault. */
+    readonly vault?: { readonly url: string; readonly result: "ok" | "forbidden" | "not-found" | "error"; readonly detail?: string };
+}
+
+export type CheckResult = "ok" | "warn" | "fail" | "skipped";
+
+export interface DoctorCheck {
+    readonly check: string;
+    readonly result: CheckResult;
+    readonly detail: string;
+}
+
+export interface DoctorReport {
+    readonly schemaVersion: 1;
+    readonly project: string;
+    readonly stack: string;
+    readonly checks: readonly DoctorCheck[];
+    /** 0 when nothing fails, 2 otherwise. */
+    readonly exitCode: 0 | 2;
+}
+
+/** Directory role template ids (stable across tenants). */
+export const directoryRoles = {
+    globalAdministrator: "62e90394-69f5-4237-9190-012177145e10",
+    applicationAdministrator: "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+    cloudApplicationAdministrator: "158c047a-c907-4556-b7ef-446551a6b5f7",
+    applicationDeveloper: "cf1c38e5-3621-4004-a7cb-879624dced7c",
+    privilegedRoleAdministrator: "e8611ab8-c189-46e8-94e1-60213ab1f814",
+} as const;
+
+/** Days in an ISO-8601 duration such as `P90D`, `P1Y`, `P2Y6M`, `PT720H`; undefined when it is not one. */
+export function durationDays(iso: string): number | undefined {
+    const match = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(iso);
+    if (!match || iso === "P" || iso.endsWith("T")) return undefined;
+    const [years, months, weeks, days, hours, minutes, seconds] = match.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number, number];
+    // Entra counts a year as 365 days and a month as 30 for these policies.
+    return years * 365 + months * 30 + weeks * 7 + days + (hours + minutes / 60 + seconds / 3600) / 24;
+}
+
+function identityChecks(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
+    const me = facts.signedIn;
+    if (!me) return [{ check: "signed-in identity", result: "fail", detail: `cannot sign in: ${facts.signInError ?? "unknown error"}; az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID with a federated token or secret` }];
+    const checks: DoctorCheck[] = [{ check: "signed-in identity", result: "ok", detail: `${me.kind} ${me.name} (object ${me.objectId}) in tenant ${me.tenantId}` }];
+    const has = (role: string) => me.roles.includes(role) || me.scopes.includes(role);
+    const inRole = (...ids: string[]) => ids.some((id) => me.directoryRoles.includes(id));
+    const r = directoryRoles;
+
+    // Managing the registrations.
+    const all = has("Application.ReadWrite.All") || inRole(r.globalAdministrator, r.applicationAdministrator, r.cloudApplicationAdministrator);
+    const ownedBy = has("Application.ReadWrite.OwnedBy") || inRole(r.applicationDeveloper) || (me.kind === "user" && me.scopes.includes("Application.ReadWrite.All"));
+    const notOwned = [...facts.existingApps].filter(([, app]) => app.owners !== null && !app.owners.includes(me.objectId)).map(([name]) => name);
+    const unknownOwners = [...facts.existingApps].filter(([, app]) => app.owners === null).map(([name]) => name);
+    if (all) checks.push({ check: "manage app registrations", result: "ok", detail: "may create and update any application" });
+    else if (ownedBy && notOwned.length === 0 && unknownOwners.length > 0)
+        checks.push({ check: "manage app registrations", result: "warn", detail: `may only update applications it owns, and the owners of ${unknownOwners.join(", ")} cannot be read: make sure it owns them` });
+    else if (ownedBy && notOwned.length === 0) checks.push({ check: "manage app registrations", result: "ok", detail: "may create applications and update those it owns (it owns every one of the stack's that exists)" });
+    else if (ownedBy) checks.push({ check: "manage app registrations", result: "fail", detail: `may only update applications it owns, and does not own ${notOwned.join(", ")}: add it as an owner (owners in config), or use an identity with Application.ReadWrite.All` });
+    else checks.push({ check: "manage app registrations", result: "fail", detail: "cannot create or update applications: grant Application.ReadWrite.OwnedBy (apps) or the Application Developer role (people)" });
+
+    // Admin consent.
+    const applicationPermissions = model.apps.some((app) => app.permissions.some((p) => p.kind === "application"));
+    const delegatedPermissions = model.apps.some((app) => app.permissions.some((p) => p.kind === "delegated"));
+    if (applicationPermissions) {
+        const can = has("AppRoleAssignment.ReadWrite.All") || inRole(r.globalAdministrator, r.privilegedRoleAdministrator);
+        checks.push({ check: "grant application permissions", result: can ? "ok" : "warn", detail: can ? "may create app role assignments" : "cannot create app role assignments: a run that adds an application permission fails; have a Privileged Role Administrator run it, or grant AppRoleAssignment.ReadWrite.All" });
+    }
+    if (delegatedPermissions) {
+        const can = has("DelegatedPermissionGrant.ReadWrite.All") || inRole(r.globalAdministrator, r.cloudApplicationAdministrator, r.applicationAdministrator);
+        checks.push({ check: "grant delegated permissions", result: can ? "ok" : "warn", detail: can ? "may create delegated permission grants" : "cannot grant delegated permissions: a run that adds one fails; grant DelegatedPermissionGrant.ReadWrite.All or use a Cloud Application Administrator" });
+    }
+    return checks;
+}
+
+function policyChecks(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
+    if (!facts.restrictions) return [{ check: "app management policy", result: "skipped", detail: `cannot read the tenant's policies (${facts.policyError ?? "no access"}): grant Policy.Read.All to check lifetimes before they are refused` }];
+    const checks: DoctorCheck[] = [];
+    const objectIdOf = (app: string) => facts.existingApps.get(app)?.objectId;
+    for (const app of model.apps) {
+        const applies = (r: LifetimeRestriction) => r.appliesTo === "all" || (objectIdOf(app.name) !== undefined && r.appliesTo.includes(objectIdOf(app.name)!));
+        for (const credential of app.credentials) {
+            const kind = credential.type === "secret" ? "passwordLifetime" : "asymmetricKeyLifetime";
+            if (credential.type === "secret") {
+                const blocked = facts.restrictions.find((r) => r.kind === "passwordAddition" && applies(r));
+                if (blocked) checks.push({ check: `${app.name}/${credential.name}`, result: "fail", detail: `policy "${blocked.policy}" forbids adding client secrets: use a certificate or a federated credential` });
+            }
+            for (const restriction of facts.restrictions.filter((r) => r.kind === kind && applies(r) && r.maxLifetimeDays !== null)) {
+                if (credential.policy.lifetimeDays > restriction.maxLifetimeDays!) {
+                    checks.push({
+                        check: `${app.name}/${credential.name}`,
+                        result: "fail",
+                        detail: `lifetime ${credential.policy.lifetimeDays} days exceeds policy "${restriction.policy}" (${kind} ${Math.floor(restriction.maxLifetimeDays!)} days): Entra refuses the credential; set rotation.maxLifetimeDays to ${Math.floor(restriction.maxLifetimeDays!)} and lower lifetimeDays`,
+                    });
+                }
+            }
+        }
+    }
+    if (checks.length === 0) {
+        const summary = facts.restrictions.filter((r) => r.maxLifetimeDays !== null).map((r) => `${r.kind} ${Math.floor(r.maxLifetimeDays!)}d (${r.policy})`);
+        checks.push({ check: "app management policy", result: "ok", detail: summary.length ? `every lifetime fits: ${summary.join(", ")}` : "no lifetime restriction" });
+    }
+    return checks;
+}
+
+function limitChecks(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
+    const checks: DoctorCheck[] = [];
+    let most = 0;
+    for (const app of model.apps) {
+        const declared = new Set(app.federatedCredentials.map((f) => f.name));
+        // Federated credentials added by hand stay, and count against Entra's limit of 20 too.
+        const unmanaged = (facts.existingApps.get(app.name)?.federatedNames ?? []).filter((name) => !declared.has(name));
+        const after = declared.size + unmanaged.length;
+        most = Math.max(most, after);
+        if (after > 20) {
+            checks.push({ check: `${app.name} federated credentials`, result: "fail", detail: `${declared.size} declared and ${unmanaged.length} added by hand (${unmanaged.join(", ")}) make ${after}, over Entra's limit of 20: remove unmanaged ones` });
+        }
+    }
+    if (checks.length === 0) checks.push({ check: "limits", result: "ok", detail: `federated credentials per app: at most ${most} of 20` });
+    return checks;
+}
+
+function vaultChecks(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
+    if (!model.keyVault || !facts.vault) return [];
+    const { url, result, detail } = facts.vault;
+    const create = model.keyVault.create !== undefined;
+    switch (result) {
+        case "ok":
+            return [{ check: "Key Vault", result: "ok", detail: `${url}: secrets readable (writing needs Key Vault Secrets Officer; not tested, to change nothing)` }];
+        case "not-found":
+            return [{ check: "Key Vault", result: create ? "ok" : "fail", detail: create ? `${url} does not exist yet: the stack creates it` : `${url} does not exist: create it, or set keyVault.create: true` }];
+        case "forbidden":
+            return [{ check: "Key Vault", result: "fail", detail: `${url}: access denied${detail ? ` (${detail})` : ""}: assign Key Vault Secrets Officer on the vault to the deploying identity` }];
+        default:
+            return [{ check: "Key Vault", result: "fail", detail: `${url}: ${detail ?? "unreachable"}` }];
+    }
+}
+
+export function assessDoctor(model: StackModel, facts: DoctorFacts): DoctorReport {
+    const checks = [...identityChecks(model, facts), ...policyChecks(model, facts), ...limitChecks(model, facts), ...vaultChecks(model, facts)];
+    return { schemaVersion: 1, project: model.project, stack: model.stack, checks, exitCode: checks.some((c) => c.result === "fail") ? 2 : 0 };
+}

@@ -1,0 +1,306 @@
+import type { StackModel } from "../../infra/model/model";
+import { certificateKeyId, parsePasswordDisplayName } from "../../rotation/identifiers";
+import type { GraphApplication, GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential } from "./graph";
+import { generationAt, scheduleAt } from "../../rotation/schedule";
+
+/**
+ * `rotor status`: the live tenant and vault held against the stack's model at `now`. Pure: the live
+ * commands collect the data (live/collect.ts), this decides what is wrong, so every rule is tested on plain
+ * data and the same report comes out of the emulator and of a real tenant.
+ */
+
+/** Key Vault's view of one secret: properties and tags, never the value. */
+export interface VaultSecretProperties {
+    readonly name: string;
+    readonly enabled: boolean;
+    readonly expires: string | null;
+    readonly contentType: string | null;
+    readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface LiveApp {
+    readonly application: GraphApplication;
+    readonly federated: readonly GraphFederatedCredential[];
+}
+
+export interface LiveState {
+    /** The stack's applications found in the tenant, by app name (from their tags). */
+    readonly apps: ReadonlyMap<string, LiveApp>;
+    /** The vault's secrets by lower-case name; undefined when the stack has no vault. */
+    readonly vaultSecrets?: ReadonlyMap<string, VaultSecretProperties>;
+    /** Every application of the tenant, with `--all-apps`. */
+    readonly tenantApps?: readonly GraphApplication[];
+}
+
+/**
+ * - `ok`;
+ * - `expiring`: inside the threshold;
+ * - `expired`;
+ * - `overdue`: Key Vault still serves a generation the schedule has replaced: the pipeline has not run;
+ * - `stale`: Key Vault serves a key id the app no longer has, or its secret is missing or disabled;
+ * - `missing`: declared in the stack but absent from the tenant;
+ * - `unmanaged`: on a stack's app but not the stack's (added in the portal), still valid beyond the threshold.
+ */
+export type RowStatus = "ok" | "expiring" | "expired" | "overdue" | "stale" | "missing" | "unmanaged";
+
+/** Statuses that make `rotor status` exit 2, so a scheduled pipeline alerts. */
+export const alertingStatuses: readonly RowStatus[] = ["expiring", "expired", "overdue", "stale", "missing"];
+
+export interface StatusRow {
+    /** The stack's app name; for other applications of the tenant (`--all-apps`), their display name. */
+    readonly app: string;
+    readonly appId: string | null;
+    /** The credential's name in the stack, or its display name in Entra (or key id) for others. */
+    readonly credential: string;
+    readonly kind: "secret" | "certificate" | "federated";
+    /** `stack`: rotated by the stack; `file`: a certificate brought as a file; `unmanaged`: on a stack's app, not the stack's; `tenant`: on another application. */
+    readonly owner: "stack" | "file" | "unmanaged" | "tenant";
+    readonly keyId: string | null;
+    readonly slot: 0 | 1 | null;
+    readonly generation: number | null;
+    /** Whether Key Vault serves this value. */
+    readonly served: boolean;
+    readonly expires: string | null;
+    readonly daysLeft: number | null;
+    readonly status: RowStatus;
+    /** What is wrong and what to do; empty when ok. */
+    readonly message: string;
+}
+
+export interface StatusOptions {
+    /** Days before expiry from which a credential is reported; default 30. */
+    readonly withinDays?: number;
+    /** How long after a rotation was due the pipeline may still run before it is overdue; default 1 day. */
+    readonly graceHours?: number;
+}
+
+export interface StatusReport {
+    readonly schemaVersion: 1;
+    readonly project: string;
+    readonly stack: string;
+    readonly at: string;
+    /** Expiry thresholds in days, widest first: inside the first, a credential is `expiring`; the others grade urgency. */
+    readonly thresholds: readonly number[];
+    readonly rows: readonly StatusRow[];
+    readonly counts: Readonly<Record<RowStatus, number>>;
+    /** Applications read, with `--all-apps` every one in the tenant. */
+    readonly applicationsScanned: number;
+    /** 0 when nothing alerts, 2 otherwise. */
+    readonly exitCode: 0 | 2;
+}
+
+const dayMs = 86_400_000;
+
+export function daysLeft(end: string | null, now: Date): number | null {
+    if (!end) return null;
+    return Math.floor((Date.parse(end) - now.getTime()) / dayMs);
+}
+
+/** The thresholds: 30/14/7 by default; `--within N` replaces the widest. */
+export function thresholdsFor(withinDays = 30): number[] {
+    return [withinDays, ...[14, 7].filter((d) => d < withinDays)];
+}
+
+function expiryStatus(expires: string | null, now: Date, within: number): { status: RowStatus; message: string } | undefined {
+    if (!expires) return undefined;
+    const left = Date.parse(expires) - now.getTime();
+    if (left <= 0) return { status: "expired", message: `expired on ${expires.slice(0, 10)}` };
+    if (left < within * dayMs) return { status: "expiring", message: `expires in ${Math.floor(left / dayMs)} days (${expires.slice(0, 10)})` };
+    return undefined;
+}
+
+/** Hex SHA-1 thumbprint of a key credential, from its customKeyIdentifier (base64 of the thumbprint bytes). */
+export function thumbprintOf(key: GraphKeyCredential): string | undefined {
+    if (!key.customKeyIdentifier) return undefined;
+    const bytes = Buffer.from(key.customKeyIdentifier, "base64");
+    return bytes.length === 20 ? bytes.toString("hex").toUpperCase() : undefined;
+}
+
+interface RowBase {
+    app: string;
+    appId: string | null;
+}
+
+function credentialRow(base: RowBase, fields: Omit<StatusRow, "app" | "appId" | "daysLeft" | "status" | "message"> & Partial<Pick<StatusRow, "status" | "message">>, now: Date, within: number): StatusRow {
+    const expiry = expiryStatus(fields.expires, now, within);
+    // An explicit problem (stale, overdue, missing) outranks the expiry, except an expiry that has happened.
+    const explicit = fields.status && fields.status !== "ok" && fields.status !== "unmanaged" ? { status: fields.status, message: fields.message ?? "" } : undefined;
+    const chosen = expiry?.status === "expired" ? expiry : explicit ?? expiry ?? { status: fields.status ?? "ok", message: fields.message ?? "" };
+    return { ...base, ...fields, daysLeft: daysLeft(fields.expires, now), status: chosen.status, message: chosen.message };
+}
+
+/** Rows for credentials found on an application that no declaration claims: unmanaged ones, or another application's. */
+function foundRows(
+    base: RowBase,
+    kind: "secret" | "certificate",
+    credentials: readonly (GraphPasswordCredential | GraphKeyCredential)[],
+    owner: "unmanaged" | "tenant",
+    now: Date,
+    within: number,
+    message: string,
+): StatusRow[] {
+    return credentials.map((c) =>
+        credentialRow(
+            base,
+            { credential: c.displayName || c.keyId, kind, owner, keyId: c.keyId, slot: null, generation: null, served: false, expires: c.endDateTime, status: owner === "unmanaged" ? "unmanaged" : "ok", message },
+            now,
+            within,
+        ),
+    );
+}
+
+/** Holds the live state against the model: one row per credential, declared or found. */
+export function assessStatus(model: StackModel, live: LiveState, now: Date, options: StatusOptions = {}): StatusReport {
+    const within = options.withinDays ?? 30;
+    const graceMs = (options.graceHours ?? 24) * 3_600_000;
+    const rows: StatusRow[] = [];
+    const unmanagedMessage = "not the stack's: added outside it (e.g. in the portal); remove it once nothing uses it";
+
+    for (const app of model.apps) {
+        const found = live.apps.get(app.name);
+        const base: RowBase = { app: app.name, appId: found?.application.appId ?? null };
+        if (!found) {
+            rows.push({ ...base, credential: "(application)", kind: "secret", owner: "stack", keyId: null, slot: null, generation: null, served: false, expires: null, daysLeft: null, status: "missing", message: `no application tagged for this stack: run pulumi up (or check --stack)` });
+            continue;
+        }
+        const application = found.application;
+        const claimedPasswords = new Set<string>();
+        const claimedKeys = new Set<string>();
+
+        for (const credential of app.credentials) {
+            const expected = generationAt(now, credential.policy, credential.phase);
+            const schedule = scheduleAt(now, credential.policy, credential.phase);
+            const vault = live.vaultSecrets?.get(credential.keyVaultSecretName.toLowerCase());
+            const servedKeyId = vault?.tags["keyId"];
+            const servedGeneration = vault?.tags["generation"] !== undefined ? Number(vault.tags["generation"]) : undefined;
+            const present: { keyId: string; slot: 0 | 1; generation: number; expires: string | null }[] = [];
+            if (credential.type === "secret") {
+                for (const p of application.passwordCredentials) {
+                    const parsed = parsePasswordDisplayName(p.displayName);
+                    if (parsed?.credential !== credential.name) continue;
+                    claimedPasswords.add(p.keyId);
+                    present.push({ keyId: p.keyId, slot: parsed.slot, generation: parsed.generation, expires: p.endDateTime });
+                }
+            } else {
+                // Key ids are derived from the generation: look a few generations back, far enough for any outage that still leaves a valid slot.
+                const byKeyId = new Map(application.keyCredentials.map((k) => [k.keyId.toLowerCase(), k]));
+                for (let g = expected + 1; g >= expected - 12; g--) {
+                    const key = byKeyId.get(certificateKeyId(model.project, model.stack, app.name, credential.name, g));
+                    if (!key) continue;
+                    claimedKeys.add(key.keyId);
+                    present.push({ keyId: key.keyId, slot: (((g % 2) + 2) % 2) as 0 | 1, generation: g, expires: key.endDateTime });
+                }
+            }
+            present.sort((a, b) => b.generation - a.generation);
+
+            const newestDue = Date.parse(schedule.served.start);
+            const overdue = servedGeneration !== undefined && servedGeneration < expected && now.getTime() - newestDue > graceMs;
+            for (const p of present) {
+                const served = servedKeyId !== undefined && p.keyId.toLowerCase() === servedKeyId.toLowerCase();
+                let status: RowStatus = "ok";
+                let message = "";
+                if (served && overdue) {
+                    status = "overdue";
+                    message = `generation ${expected} was due ${schedule.served.start.slice(0, 10)} and Key Vault still serves ${p.generation}: the pipeline has not run since; run pulumi up`;
+                }
+                rows.push(credentialRow(base, { credential: credential.name, kind: credential.type, owner: "stack", keyId: p.keyId, slot: p.slot, generation: p.generation, served, expires: p.expires, status, message }, now, within));
+            }
+            if (present.length === 0) {
+                rows.push(credentialRow(base, { credential: credential.name, kind: credential.type, owner: "stack", keyId: null, slot: null, generation: null, served: false, expires: null, status: "missing", message: "not on the application: run pulumi up" }, now, within));
+            }
+            if (live.vaultSecrets) {
+                const problem = !vault
+                    ? `Key Vault has no secret ${credential.keyVaultSecretName}: run pulumi up`
+                    : !vault.enabled
+                      ? `Key Vault secret ${credential.keyVaultSecretName} is disabled: consumers cannot read it`
+                      : servedKeyId === undefined
+                        ? `Key Vault secret ${credential.keyVaultSecretName} has no keyId tag: it was not written by entra-rotor`
+                        : !present.some((p) => p.keyId.toLowerCase() === servedKeyId.toLowerCase())
+                          ? `Key Vault serves key ${servedKeyId}, which the application no longer has: consumers fail to sign in; run pulumi up`
+                          : undefined;
+                if (problem) {
+                    rows.push({ ...base, credential: credential.name, kind: credential.type, owner: "stack", keyId: servedKeyId ?? null, slot: null, generation: servedGeneration ?? null, served: true, expires: vault?.expires ?? null, daysLeft: daysLeft(vault?.expires ?? null, now), status: "stale", message: problem });
+                }
+            }
+        }
+
+        for (const file of app.certificateFiles) {
+            const key = application.keyCredentials.find((k) => thumbprintOf(k) === file.info.thumbprint || (!claimedKeys.has(k.keyId) && k.endDateTime !== null && Date.parse(k.endDateTime) === Date.parse(file.info.notAfter)));
+            if (key) claimedKeys.add(key.keyId);
+            rows.push(
+                credentialRow(
+                    base,
+                    {
+                        credential: file.name,
+                        kind: "certificate",
+                        owner: "file",
+                        keyId: key?.keyId ?? null,
+                        slot: null,
+                        generation: null,
+                        served: false,
+                        expires: key?.endDateTime ?? file.info.notAfter,
+                        status: key ? "ok" : "missing",
+                        message: key ? "" : `${file.file} is not on the application: run pulumi up`,
+                    },
+                    now,
+                    within,
+                ),
+            );
+            const last = rows[rows.length - 1]!;
+            if (last.status === "expiring" || last.status === "expired") rows[rows.length - 1] = { ...last, message: `${last.message}: replace ${file.file} and run pulumi up` };
+        }
+
+        const liveFederated = new Map(found.federated.map((f) => [f.name, f]));
+        for (const declared of app.federatedCredentials) {
+            const match = liveFederated.get(declared.name);
+            liveFederated.delete(declared.name);
+            const differs = match && (match.issuer !== declared.issuer || match.subject !== declared.subject || match.audiences.join(",") !== declared.audience);
+            rows.push({
+                ...base,
+                credential: declared.name,
+                kind: "federated",
+                owner: "stack",
+                keyId: match?.id ?? null,
+                slot: null,
+                generation: null,
+                served: false,
+                expires: null,
+                daysLeft: null,
+                status: !match || differs ? "missing" : "ok",
+                message: !match ? "not on the application: run pulumi up" : differs ? `on the application with other issuer, subject or audience than declared: run pulumi up` : "",
+            });
+        }
+        for (const other of liveFederated.values()) {
+            rows.push({ ...base, credential: other.name, kind: "federated", owner: "unmanaged", keyId: other.id, slot: null, generation: null, served: false, expires: null, daysLeft: null, status: "unmanaged", message: `${unmanagedMessage} (issuer ${other.issuer}, subject ${other.subject})` });
+        }
+        rows.push(...foundRows(base, "secret", application.passwordCredentials.filter((p) => !claimedPasswords.has(p.keyId)), "unmanaged", now, within, unmanagedMessage));
+        rows.push(...foundRows(base, "certificate", application.keyCredentials.filter((k) => !claimedKeys.has(k.keyId)), "unmanaged", now, within, unmanagedMessage));
+    }
+
+    let applicationsScanned = live.apps.size;
+    if (live.tenantApps) {
+        const stackAppIds = new Set([...live.apps.values()].map((a) => a.application.appId));
+        const others = live.tenantApps.filter((a) => !stackAppIds.has(a.appId));
+        applicationsScanned = live.apps.size + others.length;
+        for (const application of others) {
+            const base: RowBase = { app: application.displayName ?? application.appId, appId: application.appId };
+            // The tenant inventory lists what needs attention only: thousands of healthy rows help nobody.
+            const attention = (r: StatusRow) => r.status !== "ok";
+            rows.push(...foundRows(base, "secret", application.passwordCredentials, "tenant", now, within, "").filter(attention));
+            rows.push(...foundRows(base, "certificate", application.keyCredentials, "tenant", now, within, "").filter(attention));
+        }
+    }
+
+    const counts = Object.fromEntries((["ok", "expiring", "expired", "overdue", "stale", "missing", "unmanaged"] as const).map((s) => [s, rows.filter((r) => r.status === s).length])) as Record<RowStatus, number>;
+    return {
+        schemaVersion: 1,
+        project: model.project,
+        stack: model.stack,
+        at: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        thresholds: thresholdsFor(within),
+        rows,
+        counts,
+        applicationsScanned,
+        exitCode: rows.some((r) => alertingStatuses.includes(r.status)) ? 2 : 0,
+    };
+}

@@ -1,0 +1,142 @@
+import { Command, CommanderError, Option } from "commander";
+import { ConfigError, formatIssue } from "../infra/model/issues";
+import { version } from "../package.json";
+import { type CliIo, exitCodes, UsageError } from "./io";
+import { parseDays, parseInstant } from "./options";
+import type { OutputFormat } from "./output/table";
+
+/**
+ * The `rotor` command line. This module loads commander and nothing else: each command's module (and with
+ * it the model, zod, yaml or the Azure SDKs) is imported only when that command runs, so `rotor --version`
+ * and `rotor plan` pay only for what they use.
+ */
+
+const formats: readonly OutputFormat[] = ["table", "markdown", "json"];
+
+function formatOption(): Option {
+    return new Option("--format <format>", "output format").choices(formats).default("table", "table");
+}
+
+function stackOption(): Option {
+    return new Option("--stack <name>", "the stack: reads Pulumi.<name>.yaml (required)").makeOptionMandatory();
+}
+
+function dirOption(): Option {
+    return new Option("--dir <path>", "the Pulumi project directory").default(".", "the current directory");
+}
+
+/** Options of the commands that read the tenant: where to sign in and what to read. */
+function liveOptions(command: Command): Command {
+    return command
+        .option("--cloud <name>", "AzureCloud, AzureUSGovernment or AzureChinaCloud (default: AzureCloud; env ROTOR_CLOUD)")
+        .option("--authority-host <url>", "the sign-in authority (default: the cloud's; env AZURE_AUTHORITY_HOST)")
+        .option("--graph-endpoint <url>", "Microsoft Graph's root URL (default: the cloud's; env ROTOR_GRAPH_ENDPOINT)")
+        .option("--key-vault-url <url>", "the vault's URL (default: https://<name>.<cloud's vault suffix>; env ROTOR_KEY_VAULT_URL)")
+        .option("--tenant <id>", "the tenant to sign in to (default: the signed-in one; env AZURE_TENANT_ID)");
+}
+
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+    const program = new Command("rotor")
+        .description("Entra ID app registrations as code, with credentials that rotate themselves")
+        .version(version)
+        .exitOverride()
+        .configureOutput({
+            writeOut: io.stdout,
+            writeErr: io.stderr,
+            // One prefix for every error, commander's usage errors included.
+            outputError: (text, write) => write(text.replace(/^error: /, "rotor: ")),
+        })
+        .showHelpAfterError("(run rotor --help for usage)");
+
+    /** A subcommand with its own pointer to its help; settings above are inherited. */
+    const command = (name: string, description: string) => program.command(name).description(description).showHelpAfterError(`(run rotor ${name} --help for usage)`);
+    const run = (promise: Promise<number>) => promise.then(setExit);
+
+    command("plan", "print what a stack declares, offline: per app its permissions (type, API, tier, consent), credentials and their slots, warnings and refusals")
+        .addOption(stackOption())
+        .option("--at <date>", "plan for this instant: YYYY-MM-DD (midnight UTC) or ISO-8601 (default: now)", parseInstant)
+        .option("--since <date>", "the last successful run, which statuses are relative to (default: a day before --at)", parseInstant)
+        .option("--base <git-ref>", "show what changed since this git ref (e.g. origin/main) instead: apps, permissions (escalations first), credentials, breaking rotation changes")
+        .addOption(formatOption())
+        .addOption(dirOption())
+        .action((options) => run(import("./plan").then((m) => m.runPlan(options, io))));
+
+    command("calendar", "list every scheduled rotation in a date range, offline: date, app, credential, slot, generation retired and created")
+        .addOption(stackOption())
+        .option("--from <date>", "start of the range, inclusive: YYYY-MM-DD or ISO-8601 (default: now)", parseInstant)
+        .option("--to <date>", "end of the range, exclusive (default: a year after --from)", parseInstant)
+        .addOption(formatOption())
+        .addOption(dirOption())
+        .action((options) => run(import("./calendar").then((m) => m.runCalendar(options, io))));
+
+    liveOptions(
+        command("status", "read the live tenant and Key Vault: what expires, what is stale or overdue, what was added by hand; exit 2 when something needs attention")
+            .addOption(stackOption())
+            .option("--within <days>", "report credentials expiring within this many days, 1 to 730 (default: 30; also 14 and 7)", parseDays)
+            .option("--all-apps", "also report expiring credentials of every application in the tenant")
+            .addOption(formatOption())
+            .addOption(dirOption()),
+    ).action((options) => run(import("./status").then((m) => m.runStatus(options, io))));
+
+    liveOptions(
+        command("verify", "sign in with what Key Vault serves for every rotating credential, as a consumer would; exit 2 when one fails")
+            .addOption(stackOption())
+            .option("--app <name>", "only this app's credentials (default: every app)")
+            .addOption(formatOption())
+            .addOption(dirOption()),
+    ).action((options) => run(import("./verify").then((m) => m.runVerify(options, io))));
+
+    liveOptions(
+        command("doctor", "preflight before the first pulumi up: who is signed in and what it may do, the tenant's app management policy against the lifetimes, limits, the vault; exit 2 when a check fails")
+            .addOption(stackOption())
+            .addOption(formatOption())
+            .addOption(dirOption()),
+    ).action((options) => run(import("./doctor").then((m) => m.runDoctor(options, io))));
+
+    command("rotate-now", "emergency rotation of a leaked credential: prints (or with --yes runs) the pulumi up --replace that replaces the served slot at once")
+        .addOption(stackOption())
+        .addOption(new Option("--app <name>", "the app (required)").makeOptionMandatory())
+        .addOption(new Option("--credential <name>", "the rotating credential: a secret or generated certificate (required)").makeOptionMandatory())
+        .option("--revoke-previous", "also replace the other slot (the previous value): BREAKING for consumers that still use it")
+        .option("--yes", "run it now through the Pulumi Automation API (needs the Pulumi CLI, and cloud credentials)")
+        .addOption(dirOption())
+        .action((options) => run(import("./rotateNow").then((m) => m.runRotateNow(options, io))));
+
+    command("summarize", "turn pulumi preview --json into a value-free review of identity changes: credentials created, rotated, retired; permissions; breaking changes")
+        .argument("<preview.json>", "the output of pulumi preview --json (- for standard input)")
+        .addOption(new Option("--format <format>", "output format").choices(formats).default("markdown", "markdown"))
+        .action((file: string, options) => run(import("./summarize").then((m) => m.runSummarize(file, options, io))));
+
+    return program;
+}
+
+/** Runs the CLI and returns its exit code: 0 when fine, 1 on invalid config or usage, 2 when a live check needs attention. */
+export async function main(args: readonly string[], io: CliIo): Promise<number> {
+    let code: number = exitCodes.ok;
+    const program = buildProgram(io, (c) => (code = c));
+    try {
+        await program.parseAsync([...args], { from: "user" });
+        return code;
+    } catch (error) {
+        if (error instanceof CommanderError) {
+            // 0 for --help and --version, 1 for usage errors (including no command at all).
+            return error.exitCode === 0 ? exitCodes.ok : exitCodes.error;
+        }
+        io.stderr(`rotor: ${describe(error, args)}\n`);
+        if (error instanceof ConfigError) {
+            const warnings = error.issues.filter((issue) => issue.severity === "warning");
+            if (warnings.length) io.stderr(`warnings:\n${warnings.map((w) => `  ${formatIssue(w)}`).join("\n")}\n`);
+        }
+        if (io.env?.["ROTOR_DEBUG"] && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+        return exitCodes.error;
+    }
+}
+
+function describe(error: unknown, args: readonly string[]): string {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof UsageError) {
+        const name = args.find((arg) => !arg.startsWith("-"));
+        return `${message}\n(run rotor ${name ? `${name} ` : ""}--help for usage)`;
+    }
+    return message;
+}

@@ -1,0 +1,29 @@
+/** The output formats every command accepts; `json` is the stable, documented one. */
+export type OutputFormat = "table" | "markdown" | "json";
+
+/** Plain-text columns, padded to the widest cell. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[], indent = "  "): string {
+    const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? "").length)));
+    const line = (cells: readonly string[]) => indent + cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ");
+    return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** A GitHub-flavoured markdown table; pipes in cells are escaped. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+    const escape = (cell: string) => cell.replace(/\|/g, "\\|");
+    return [
+        `| ${header.map(escape).join(" | ")} |`,
+        `| ${header.map(() => "---").join(" | ")} |`,
+        ...rows.map((row) => `| ${row.map(escape).join(" | ")} |`),
+    ].join("\n");
+}
+
+/** `TYPE` -> `Type`: table headers in markdown. */
+export function capitalize(word: string): string {
+    return word.charAt(0) + word.slice(1).toLowerCase();
+}
+
+/** `1 app`, `2 apps`. */
+export function plural(n: number, word: string): string {
+    return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

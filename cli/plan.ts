@@ -1,0 +1,49 @@
+import * as path from "node:path";
+import { buildModel, type StackModel } from "../infra/model/model";
+import { readStackConfig } from "../infra/model/stackFiles";
+import { type CliIo, exitCodes, UsageError } from "./io";
+import type { OutputFormat } from "./output/table";
+import { withProjectAt } from "./review/gitBase";
+import { buildPlan } from "./review/plan";
+import { diffModels } from "./review/planDiff";
+import { renderPlan } from "./review/renderPlan";
+import { renderPlanDiff } from "./review/renderPlanDiff";
+import { loadStackModel } from "./stackModel";
+
+export interface PlanOptions {
+    readonly stack: string;
+    readonly at?: Date;
+    readonly since?: Date;
+    readonly base?: string;
+    readonly format: OutputFormat;
+    readonly dir: string;
+}
+
+/** `rotor plan`: what the stack declares at an instant, or with `--base` what changed since a git ref. Offline. */
+export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> {
+    const at = options.at ?? io.now();
+    if (options.since && options.since.getTime() > at.getTime()) throw new UsageError(`--since (${options.since.toISOString()}) must not be after --at (${at.toISOString()})`);
+    if (options.base && options.since) throw new UsageError("--base and --since answer different questions: use one");
+    const projectDir = path.resolve(io.cwd, options.dir);
+    const model = loadStackModel(projectDir, options.stack, at, io.cwd);
+    if (options.base) {
+        const ref = options.base;
+        const base = withProjectAt(projectDir, ref, (baseDir) => baseModel(baseDir, options.stack, at, ref, io));
+        io.stdout(renderPlanDiff(diffModels(base, model, ref), options.format));
+        return exitCodes.ok;
+    }
+    io.stdout(renderPlan(buildPlan(model, options.since ? { since: options.since } : {}), options.format));
+    return exitCodes.ok;
+}
+
+function baseModel(baseDir: string, stack: string, at: Date, ref: string, io: CliIo): StackModel | undefined {
+    let input;
+    try {
+        input = readStackConfig(baseDir, stack, { cwd: io.cwd });
+    } catch {
+        return undefined; // The stack is new in this change.
+    }
+    const result = buildModel(input, at);
+    if (!result.model) io.stderr(`rotor: note: the config at ${ref} is invalid; everything is shown as added\n`);
+    return result.model;
+}

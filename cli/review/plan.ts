@@ -1,0 +1,256 @@
+import type { Tier } from "../../infra/model/catalog";
+import { daysUntil } from "../../infra/model/certificateFile";
+import type { CredentialModel, FileCertificateModel } from "../../infra/model/credentials";
+import type { StackModel } from "../../infra/model/model";
+import type { PermissionKind } from "../../infra/model/permissions";
+import { scheduleAt, slotsReplacedBetween } from "../../rotation/schedule";
+
+/**
+ * The offline plan: what a stack declares, value-free. The JSON form is a stable interface (README,
+ * "Plan JSON"): fields are only ever added, and `schemaVersion` changes if one is removed or changes meaning.
+ */
+export interface PlanDocument {
+    readonly schemaVersion: 1;
+    readonly project: string;
+    readonly stack: string;
+    /** The instant the plan is computed for (`--at`), ISO-8601 UTC to the second. */
+    readonly at: string;
+    /** The last successful run the statuses are relative to (`--since`; by default a day before `at`, as with a daily pipeline). */
+    readonly since: string;
+    readonly apps: readonly PlanApp[];
+    readonly warnings: readonly PlanWarning[];
+    readonly totals: PlanTotals;
+}
+
+export interface PlanApp {
+    readonly name: string;
+    readonly displayName: string;
+    readonly signInAudience: string;
+    readonly redirectUris: readonly string[];
+    readonly owners: readonly string[];
+    readonly permissions: readonly PlanPermission[];
+    readonly credentials: readonly PlanCredential[];
+    readonly federatedCredentials: readonly PlanFederatedCredential[];
+    readonly certificateFiles: readonly PlanCertificateFile[];
+}
+
+/** Days before a brought certificate expires from which the plan asks its owner to act. */
+export const certificateFileWarningDays = 30;
+
+/** A certificate brought as a file: it cannot rotate by itself, so the plan says when the owner must act. */
+export interface PlanCertificateFile {
+    readonly name: string;
+    readonly file: string;
+    readonly subject: string;
+    /** SHA-1, as the Entra admin center shows it. */
+    readonly thumbprint: string;
+    readonly notBefore: string;
+    readonly notAfter: string;
+    readonly daysLeft: number;
+    /** `expiring`: fewer than 30 days left, replace the file. (An expired file is a config error.) */
+    readonly status: "ok" | "expiring";
+    readonly path: string;
+}
+
+/** A federated identity credential: nothing rotates, nothing expires; what matters is exactly who may sign in. */
+export interface PlanFederatedCredential {
+    readonly name: string;
+    readonly preset: string;
+    readonly issuer: string;
+    readonly subject: string;
+    readonly audience: string;
+    readonly path: string;
+}
+
+/**
+ * What a run at `at` does to a credential last deployed at `since`:
+ * - `ok`: nothing;
+ * - `rotates`: replaces one slot (the scheduled rotation: the new value is served, the one served until now
+ *   stays valid for its pickup window, the one before it is deleted);
+ * - `breaking`: replaces both slots, so a consumer still holding the value served until now loses it at
+ *   once (the pipeline did not run for more than rotateEveryDays);
+ * - `expired`: the value served since the last run has already expired: consumers are failing until this
+ *   run serves a new one.
+ */
+export type CredentialStatus = "ok" | "rotates" | "breaking" | "expired";
+
+export interface PlanSlot {
+    readonly slot: 0 | 1;
+    readonly generation: number;
+    readonly start: string;
+    readonly end: string;
+    /** Whether Key Vault serves this slot. */
+    readonly served: boolean;
+}
+
+export interface PlanCredential {
+    readonly name: string;
+    readonly type: "secret" | "certificate";
+    readonly path: string;
+    /** The Key Vault secret that serves it. */
+    readonly keyVaultSecretName: string;
+    /** With `pfx: true`: the secrets of the PKCS#12 file and its password; otherwise null. */
+    readonly pfx: { readonly secretName: string; readonly passwordSecretName: string } | null;
+    readonly rotateEveryDays: number;
+    readonly lifetimeDays: number;
+    /** Days after the epoch this credential's cycle is offset by, so credentials do not all rotate together. */
+    readonly phaseDays: number;
+    /** Slot 0, then slot 1. */
+    readonly slots: readonly PlanSlot[];
+    readonly servedSlot: 0 | 1;
+    /** When the served value expires. */
+    readonly expires: string;
+    /** When the next generation starts (the run at or after it replaces the other slot). */
+    readonly nextRotation: string;
+    /** Whole days until the served value expires. */
+    readonly daysLeft: number;
+    /** Slots a run at `at` replaces, counted from the last run at `since`. */
+    readonly slotsReplaced: 0 | 1 | 2;
+    readonly status: CredentialStatus;
+}
+
+export type ConsentResource = "appRoleAssignment" | "delegatedPermissionGrant";
+
+export interface PlanPermission {
+    readonly api: string;
+    readonly apiAppId: string;
+    readonly type: PermissionKind;
+    readonly name: string;
+    /** The id from the offline catalog; null for APIs resolved only at deploy time. */
+    readonly id: string | null;
+    readonly tier: Tier;
+    readonly adminConsentRequired: boolean;
+    /** The resource that grants admin consent for it. */
+    readonly consent: ConsentResource;
+    readonly justification: string | null;
+    readonly path: string;
+}
+
+export interface PlanWarning {
+    readonly path: string;
+    readonly message: string;
+}
+
+export interface PlanTotals {
+    readonly apps: number;
+    readonly permissions: number;
+    readonly application: number;
+    readonly delegated: number;
+    readonly tier0: number;
+    readonly tier1: number;
+    readonly credentials: number;
+    readonly federatedCredentials: number;
+    /** Credentials whose status is `rotates`. */
+    readonly rotating: number;
+    /** Credentials whose status is `breaking`. */
+    readonly breaking: number;
+    /** Credentials whose status is `expired`. */
+    readonly expired: number;
+}
+
+const dayMs = 86_400_000;
+
+/** The status of a credential at `at`, last deployed at `since`. */
+export function credentialStatus(c: CredentialModel, since: Date, at: Date): { slotsReplaced: 0 | 1 | 2; status: CredentialStatus } {
+    const slotsReplaced = slotsReplacedBetween(since, at, c.policy, c.phase);
+    const servedUntilNow = scheduleAt(since, c.policy, c.phase).served;
+    if (slotsReplaced > 0 && Date.parse(servedUntilNow.end) <= at.getTime()) return { slotsReplaced, status: "expired" };
+    return { slotsReplaced, status: (["ok", "rotates", "breaking"] as const)[slotsReplaced] };
+}
+
+/** A day before `at`: what a daily pipeline has last done. */
+export function defaultSince(at: Date): Date {
+    return new Date(at.getTime() - dayMs);
+}
+
+function planCertificateFile(c: FileCertificateModel, at: string): PlanCertificateFile {
+    const daysLeft = daysUntil(c.info.notAfter, new Date(at));
+    return {
+        name: c.name,
+        file: c.file,
+        subject: c.info.subject,
+        thumbprint: c.info.thumbprint,
+        notBefore: c.info.notBefore,
+        notAfter: c.info.notAfter,
+        daysLeft,
+        status: daysLeft < certificateFileWarningDays ? "expiring" : "ok",
+        path: c.path,
+    };
+}
+
+function planCredential(c: CredentialModel, since: Date, at: Date): PlanCredential {
+    const { served, previous, nextRotation, daysLeftServed } = c.schedule;
+    const slots = [served, previous].sort((a, b) => a.slot - b.slot).map((s) => ({ ...s, served: s.slot === served.slot }));
+    return {
+        name: c.name,
+        type: c.type,
+        path: c.path,
+        keyVaultSecretName: c.keyVaultSecretName,
+        pfx: c.type === "certificate" && c.pfx ? { ...c.pfx } : null,
+        rotateEveryDays: c.policy.rotateEveryDays,
+        lifetimeDays: c.policy.lifetimeDays,
+        phaseDays: c.phase,
+        slots,
+        servedSlot: served.slot,
+        expires: served.end,
+        nextRotation,
+        daysLeft: daysLeftServed,
+        ...credentialStatus(c, since, at),
+    };
+}
+
+/** The plan of a model; `since` is the last successful run (default: a day before the model's instant). */
+export function buildPlan(model: StackModel, options: { since?: Date } = {}): PlanDocument {
+    const at = new Date(model.at);
+    const since = options.since ?? defaultSince(at);
+    if (since.getTime() > at.getTime()) throw new RangeError(`the last run (${since.toISOString()}) is after the plan's instant (${model.at})`);
+    const apps: PlanApp[] = model.apps.map((app) => ({
+        name: app.name,
+        displayName: app.displayName,
+        signInAudience: app.signInAudience,
+        redirectUris: [...app.redirectUris],
+        owners: [...app.owners],
+        permissions: app.permissions.map((p) => ({
+            api: p.api.displayName,
+            apiAppId: p.api.appId,
+            type: p.kind,
+            name: p.name,
+            id: p.catalogId ?? null,
+            tier: p.tier,
+            adminConsentRequired: p.adminConsentRequired,
+            consent: p.kind === "application" ? "appRoleAssignment" : "delegatedPermissionGrant",
+            justification: p.justification ?? null,
+            path: p.path,
+        })),
+        credentials: app.credentials.map((c) => planCredential(c, since, at)),
+        certificateFiles: app.certificateFiles.map((c) => planCertificateFile(c, model.at)),
+        federatedCredentials: app.federatedCredentials.map(({ name, preset, issuer, subject, audience, path }) => ({ name, preset, issuer, subject, audience, path })),
+    }));
+    const all = apps.flatMap((app) => app.permissions);
+    return {
+        schemaVersion: 1,
+        project: model.project,
+        stack: model.stack,
+        at: model.at,
+        since: since.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        apps,
+        warnings: model.warnings.map(({ path, message }) => ({ path, message })),
+        totals: {
+            apps: apps.length,
+            permissions: all.length,
+            application: all.filter((p) => p.type === "application").length,
+            delegated: all.filter((p) => p.type === "delegated").length,
+            tier0: all.filter((p) => p.type === "application" && p.tier === 0).length,
+            tier1: all.filter((p) => p.type === "application" && p.tier === 1).length,
+            credentials: apps.reduce((n, app) => n + app.credentials.length, 0),
+            federatedCredentials: apps.reduce((n, app) => n + app.federatedCredentials.length, 0),
+            rotating: countStatus(apps, "rotates"),
+            breaking: countStatus(apps, "breaking"),
+            expired: countStatus(apps, "expired"),
+        },
+    };
+}
+
+function countStatus(apps: readonly PlanApp[], status: CredentialStatus): number {
+    return apps.reduce((n, app) => n + app.credentials.filter((c) => c.status === status).length, 0);
+}

@@ -1,0 +1,188 @@
+import type { CredentialModel } from "../../infra/model/credentials";
+import type { AppModel, StackModel } from "../../infra/model/model";
+import type { PermissionModel } from "../../infra/model/permissions";
+import { slotsReplacedByPolicyChange } from "../../rotation/schedule";
+
+/**
+ * `rotor plan --base <ref>`: what a pull request changes in a stack's identity, computed offline from two
+ * configs (the base branch's and the working tree's) at the same instant. Value-free, in the terms of
+ * `rotor summarize`, so it works for forks that have no cloud access.
+ */
+
+export interface PermissionChange {
+    readonly app: string;
+    readonly change: "added" | "removed";
+    readonly api: string;
+    readonly type: PermissionModel["kind"];
+    readonly name: string;
+    readonly tier: PermissionModel["tier"];
+    /** An added tier-0 or tier-1 application permission. */
+    readonly escalation: boolean;
+    readonly justification: string | null;
+}
+
+export interface CredentialChangeEntry {
+    readonly app: string;
+    readonly credential: string;
+    readonly type: "secret" | "certificate" | "certificate file" | "federated";
+    readonly change: "added" | "removed" | "changed";
+    /** What changed, in words: the policy, the subject, the file. */
+    readonly detail: string;
+    /** Slots replaced when this is applied: 2 is breaking for consumers. */
+    readonly slotsReplaced: 0 | 1 | 2;
+    readonly breaking: boolean;
+}
+
+export interface PlanDiff {
+    readonly schemaVersion: 1;
+    readonly project: string;
+    readonly stack: string;
+    readonly at: string;
+    /** The git ref the working tree is compared with. */
+    readonly base: string;
+    readonly appsAdded: readonly string[];
+    readonly appsRemoved: readonly string[];
+    /** Escalations first (tier 0, then tier 1), then other additions, then removals. */
+    readonly permissions: readonly PermissionChange[];
+    readonly credentials: readonly CredentialChangeEntry[];
+    /** Messages about what breaks consumers, for the top of the comment. */
+    readonly breaking: readonly string[];
+    readonly hasChanges: boolean;
+}
+
+const permissionKey = (p: PermissionModel) => `${p.api.appId}/${p.kind}/${p.name}`;
+
+function permissionChanges(app: string, base: readonly PermissionModel[], head: readonly PermissionModel[]): PermissionChange[] {
+    const before = new Map(base.map((p) => [permissionKey(p), p]));
+    const after = new Map(head.map((p) => [permissionKey(p), p]));
+    const entry = (p: PermissionModel, change: PermissionChange["change"]): PermissionChange => ({
+        app,
+        change,
+        api: p.api.displayName,
+        type: p.kind,
+        name: p.name,
+        tier: p.tier,
+        escalation: change === "added" && p.kind === "application" && (p.tier === 0 || p.tier === 1),
+        justification: p.justification ?? null,
+    });
+    return [...[...after].filter(([k]) => !before.has(k)).map(([, p]) => entry(p, "added")), ...[...before].filter(([k]) => !after.has(k)).map(([, p]) => entry(p, "removed"))];
+}
+
+function rank(p: PermissionChange): number {
+    if (p.change === "removed") return 4;
+    if (p.escalation) return p.tier === 0 ? 0 : 1;
+    return 2;
+}
+
+function describePolicy(c: CredentialModel): string {
+    return `every ${c.policy.rotateEveryDays} days, valid ${c.policy.lifetimeDays}`;
+}
+
+function credentialChanges(app: string, base: AppModel, head: AppModel, at: Date): CredentialChangeEntry[] {
+    const out: CredentialChangeEntry[] = [];
+    const before = new Map(base.credentials.map((c) => [c.name, c]));
+    for (const c of head.credentials) {
+        const old = before.get(c.name);
+        before.delete(c.name);
+        if (!old) {
+            out.push({ app, credential: c.name, type: c.type, change: "added", detail: `${c.type}, ${describePolicy(c)}, served as ${c.keyVaultSecretName}`, slotsReplaced: 0, breaking: false });
+            continue;
+        }
+        if (old.type !== c.type) {
+            out.push({ app, credential: c.name, type: c.type, change: "changed", detail: `${old.type} becomes ${c.type}: both slots are replaced and consumers must read the new kind of value`, slotsReplaced: 2, breaking: true });
+            continue;
+        }
+        const details: string[] = [];
+        const policyChanged = old.policy.rotateEveryDays !== c.policy.rotateEveryDays || old.policy.lifetimeDays !== c.policy.lifetimeDays || old.policy.epoch !== c.policy.epoch || old.phase !== c.phase;
+        const replaced = policyChanged ? slotsReplacedByPolicyChange(old.policy, c.policy, at, old.phase, c.phase) : 0;
+        if (policyChanged) details.push(`rotation ${describePolicy(old)} becomes ${describePolicy(c)}${old.policy.epoch !== c.policy.epoch ? `, epoch ${old.policy.epoch} becomes ${c.policy.epoch}` : ""}`);
+        if (old.keyVaultSecretName !== c.keyVaultSecretName) details.push(`served from ${c.keyVaultSecretName} instead of ${old.keyVaultSecretName}: consumers must read the new secret`);
+        if (c.type === "certificate" && old.type === "certificate") {
+            if (old.keySize !== c.keySize) details.push(`RSA ${old.keySize} becomes ${c.keySize}`);
+            if (Boolean(old.pfx) !== Boolean(c.pfx)) details.push(c.pfx ? "also served as PKCS#12" : "no longer served as PKCS#12");
+        }
+        // A new key size replaces both generated keys at once.
+        const keySizeChanged = c.type === "certificate" && old.type === "certificate" && old.keySize !== c.keySize;
+        const slotsReplaced = keySizeChanged ? 2 : replaced;
+        if (details.length) {
+            out.push({
+                app,
+                credential: c.name,
+                type: c.type,
+                change: "changed",
+                detail: details.join("; "),
+                slotsReplaced,
+                breaking: slotsReplaced === 2 || old.keyVaultSecretName !== c.keyVaultSecretName,
+            });
+        }
+    }
+    for (const old of before.values()) {
+        out.push({ app, credential: old.name, type: old.type, change: "removed", detail: `both slots deleted and ${old.keyVaultSecretName} removed from Key Vault`, slotsReplaced: 2, breaking: true });
+    }
+
+    const files = new Map(base.certificateFiles.map((f) => [f.name, f]));
+    for (const f of head.certificateFiles) {
+        const old = files.get(f.name);
+        files.delete(f.name);
+        if (!old) out.push({ app, credential: f.name, type: "certificate file", change: "added", detail: `${f.file} (${f.info.thumbprint}, expires ${f.info.notAfter.slice(0, 10)})`, slotsReplaced: 0, breaking: false });
+        else if (old.info.thumbprint !== f.info.thumbprint) {
+            out.push({ app, credential: f.name, type: "certificate file", change: "changed", detail: `${old.info.thumbprint} replaced by ${f.info.thumbprint} (expires ${f.info.notAfter.slice(0, 10)}): the owner must sign with the new key`, slotsReplaced: 0, breaking: false });
+        }
+    }
+    for (const old of files.values()) out.push({ app, credential: old.name, type: "certificate file", change: "removed", detail: `${old.file} (${old.info.thumbprint}) no longer accepted`, slotsReplaced: 0, breaking: true });
+
+    const federated = new Map(base.federatedCredentials.map((f) => [f.name, f]));
+    for (const f of head.federatedCredentials) {
+        const old = federated.get(f.name);
+        federated.delete(f.name);
+        if (!old) out.push({ app, credential: f.name, type: "federated", change: "added", detail: `${f.issuer} ${f.subject}`, slotsReplaced: 0, breaking: false });
+        else if (old.issuer !== f.issuer || old.subject !== f.subject || old.audience !== f.audience) {
+            out.push({ app, credential: f.name, type: "federated", change: "changed", detail: `${old.issuer} ${old.subject} becomes ${f.issuer} ${f.subject}${old.audience !== f.audience ? ` (audience ${f.audience})` : ""}`, slotsReplaced: 0, breaking: true });
+        }
+    }
+    for (const old of federated.values()) out.push({ app, credential: old.name, type: "federated", change: "removed", detail: `${old.issuer} ${old.subject} may no longer sign in`, slotsReplaced: 0, breaking: true });
+    return out;
+}
+
+const emptyApp = (app: AppModel): AppModel => ({ ...app, permissions: [], credentials: [], certificateFiles: [], federatedCredentials: [] });
+
+/** The differences between the base config's model and the working tree's, both at `at`. `base` undefined: the stack is new. */
+export function diffModels(base: StackModel | undefined, head: StackModel, baseRef: string): PlanDiff {
+    const at = new Date(head.at);
+    const baseApps = new Map((base?.apps ?? []).map((a) => [a.name, a]));
+    const headApps = new Map(head.apps.map((a) => [a.name, a]));
+    const permissions: PermissionChange[] = [];
+    const credentials: CredentialChangeEntry[] = [];
+    for (const app of head.apps) {
+        const old = baseApps.get(app.name) ?? emptyApp(app);
+        permissions.push(...permissionChanges(app.name, old.permissions, app.permissions));
+        credentials.push(...credentialChanges(app.name, old, app, at));
+    }
+    for (const old of baseApps.values()) {
+        if (headApps.has(old.name)) continue;
+        permissions.push(...permissionChanges(old.name, old.permissions, []));
+        credentials.push(...credentialChanges(old.name, old, emptyApp(old), at));
+    }
+    permissions.sort((a, b) => rank(a) - rank(b) || a.app.localeCompare(b.app) || a.name.localeCompare(b.name));
+    const appsAdded = head.apps.filter((a) => !baseApps.has(a.name)).map((a) => a.name);
+    const appsRemoved = [...baseApps.keys()].filter((name) => !headApps.has(name));
+    const breaking = [
+        ...appsRemoved.map((name) => `${name}: the application is deleted; everything that signs in as it stops working`),
+        ...credentials
+            .filter((c) => c.breaking && !appsRemoved.includes(c.app))
+            .map((c) => `${c.app}/${c.credential}: ${c.change === "removed" ? "removed" : c.slotsReplaced === 2 ? "both slots are replaced at once" : "changed"}: ${c.detail}`),
+    ];
+    return {
+        schemaVersion: 1,
+        project: head.project,
+        stack: head.stack,
+        at: head.at,
+        base: baseRef,
+        appsAdded,
+        appsRemoved,
+        permissions,
+        credentials,
+        breaking,
+        hasChanges: appsAdded.length + appsRemoved.length + permissions.length + credentials.length > 0,
+    };
+}
