@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     const model = buildModelOrThrow(input, new Date(at));
     const modelMs = performance.now() - started;
-    const { exports } = defineStack(model, { probe: async () => undefined });
+    const { exports } = await defineStack(model, { probe: async () => undefined });
     await valueOf(pulumi.output(exports));
     await settle();
     const evaluationMs = performance.now() - started;

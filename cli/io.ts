@@ -28,8 +28,14 @@ export function displayPath(cwd: string, file: string): string {
 
 /** The real process: its streams, directory, clock and environment. */
 export function processIo(): CliIo {
+    // A reader that stops early (`rotor plan | head`) closes the pipe: the rest of the output has nowhere to go.
+    let stdoutClosed = false;
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EPIPE") throw error;
+        stdoutClosed = true;
+    });
     return {
-        stdout: (text) => process.stdout.write(text),
+        stdout: (text) => void (stdoutClosed || process.stdout.write(text)),
         stderr: (text) => process.stderr.write(text),
         cwd: process.cwd(),
         now: () => new Date(),

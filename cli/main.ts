@@ -1,7 +1,9 @@
 import { Command, CommanderError, Option } from "commander";
-import { ConfigError, formatIssue } from "../infra/model/issues";
+import { type ConfigError, formatIssue } from "../infra/model/issues";
 import { version } from "../package.json";
-import { type CliIo, exitCodes, UsageError } from "./io";
+import { type CliIo, exitCodes } from "./io";
+
+export { processIo } from "./io";
 import { parseDays, parseInstant } from "./options";
 import type { OutputFormat } from "./output/table";
 
@@ -123,8 +125,9 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
             return error.exitCode === 0 ? exitCodes.ok : exitCodes.error;
         }
         io.stderr(`rotor: ${describe(error, args)}\n`);
-        if (error instanceof ConfigError) {
-            const warnings = error.issues.filter((issue) => issue.severity === "warning");
+        // By name, not instanceof: each command is a bundle of its own, with its own copy of the classes.
+        if (error instanceof Error && error.name === "ConfigError") {
+            const warnings = (error as ConfigError).issues.filter((issue) => issue.severity === "warning");
             if (warnings.length) io.stderr(`warnings:\n${warnings.map((w) => `  ${formatIssue(w)}`).join("\n")}\n`);
         }
         if (io.env?.["ROTOR_DEBUG"] && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
@@ -134,7 +137,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
 
 function describe(error: unknown, args: readonly string[]): string {
     const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof UsageError) {
+    if (error instanceof Error && error.name === "UsageError") {
         const name = args.find((arg) => !arg.startsWith("-"));
         return `${message}\n(run rotor ${name ? `${name} ` : ""}--help for usage)`;
     }

@@ -4,7 +4,7 @@ import { readStackConfig } from "../infra/model/stackFiles";
 import { type CliIo, exitCodes, UsageError } from "./io";
 import type { OutputFormat } from "./output/table";
 import { withProjectAt } from "./review/gitBase";
-import { buildPlan } from "./review/plan";
+import { streamPlan } from "./review/plan";
 import { diffModels } from "./review/planDiff";
 import { renderPlan } from "./review/renderPlan";
 import { renderPlanDiff } from "./review/renderPlanDiff";
@@ -32,7 +32,7 @@ export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> 
         io.stdout(renderPlanDiff(diffModels(base, model, ref), options.format));
         return exitCodes.ok;
     }
-    io.stdout(renderPlan(buildPlan(model, options.since ? { since: options.since } : {}), options.format));
+    for (const chunk of renderPlan(streamPlan(model, options.since ? { since: options.since } : {}), options.format)) io.stdout(chunk);
     return exitCodes.ok;
 }
 

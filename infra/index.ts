@@ -37,4 +37,4 @@ function probe() {
 }
 
 /** Per app: clientId, objectId, servicePrincipalObjectId, tenantId. Identifiers only, never a credential. */
-export const apps = defineStack(model, { probe: probe() }).exports;
+export const apps = defineStack(model, { probe: probe() }).then((stack) => stack.exports);

@@ -38,117 +38,201 @@ interface ApiServicePrincipal {
     readonly scopeIds: pulumi.Output<Record<string, string>>;
 }
 
-/** How the program proves a new credential before Key Vault serves it; injectable so tests drive it. */
+/** How the program proves a new credential before Key Vault serves it, and how much it registers at once. */
 export interface StackOptions {
+    /** Signs in with a new credential; the real one by default, tests inject their own. */
     readonly probe?: CredentialProbe;
+    /** Attempts and delays of the proof. */
     readonly verify?: VerifyOptions;
+    /** How many apps' registrations are in flight at once (default 32). */
+    readonly appsInFlight?: number;
+}
+
+/**
+ * Apps whose registrations are in flight at once. The Node SDK holds every pending registration's outputs
+ * (and a captured stack trace per output promise), so registering a 1,000-app stack in one go held several
+ * gigabytes; a window bounds the program's memory by the window, not the stack. The engine runs operations
+ * with unbounded parallelism by default (`pulumi up --parallel`), so 32 apps (about 700 operations) keep it
+ * busy, and spread the calls Microsoft Graph throttles per app and tenant.
+ */
+export const defaultAppsInFlight = 32;
+
+/** What the program registered: the components by app and credential, and what the stack exports. */
+export interface DefinedStack {
+    readonly apps: Record<string, AppRegistration>;
+    readonly secrets: Record<string, ClientSecret | ClientCertificate>;
+    readonly exports: Record<string, AppExports>;
+}
+
+/** Everything the program shares between apps: the vault and each API's service principal. */
+interface StackContext {
+    readonly model: StackModel;
+    readonly probe: CredentialProbe;
+    readonly verify: VerifyOptions | undefined;
+    readonly vault: { resourceGroupName: string; vaultName: pulumi.Input<string>; dependsOn: pulumi.Resource[] } | undefined;
+    readonly servicePrincipals: ReadonlyMap<string, ApiServicePrincipal>;
 }
 
 /**
  * Registers the model's resources: one AppRegistration per app, with permission ids resolved from each
  * API's live service principal (one lookup per API per stack, however many apps use it), its credentials,
- * and the Key Vault secrets that serve them.
+ * and the Key Vault secrets that serve them. Apps are registered in model order, at most `appsInFlight`
+ * at a time; the promise resolves once every app's resources are registered, and rejects (so the
+ * deployment fails, and deletes nothing it did not reach) when one fails.
  */
-export function defineStack(
-    model: StackModel,
-    options: StackOptions = {},
-): {
-    apps: Record<string, AppRegistration>;
-    secrets: Record<string, ClientSecret | ClientCertificate>;
-    exports: Record<string, AppExports>;
-} {
-    const probe = options.probe ?? entraProbe();
-    const vault = model.keyVault ? defineVault(model) : undefined;
+export async function defineStack(model: StackModel, options: StackOptions = {}): Promise<DefinedStack> {
+    const inFlight = options.appsInFlight ?? defaultAppsInFlight;
+    if (!Number.isInteger(inFlight) || inFlight < 1) throw new RangeError(`appsInFlight must be a whole number of at least 1, got ${inFlight}`);
     const servicePrincipals = new Map<string, ApiServicePrincipal>();
     for (const api of model.apis) servicePrincipals.set(api.appId, lookupServicePrincipal(api));
-
-    const apps: Record<string, AppRegistration> = {};
-    const secrets: Record<string, ClientSecret | ClientCertificate> = {};
-    const exports: Record<string, AppExports> = {};
+    const context: StackContext = {
+        model,
+        probe: options.probe ?? entraProbe(),
+        verify: options.verify,
+        vault: model.keyVault ? defineVault(model) : undefined,
+        servicePrincipals,
+    };
+    const stack: DefinedStack = { apps: {}, secrets: {}, exports: {} };
+    const pending = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
     for (const app of model.apps) {
-        const registration = new AppRegistration(app.name, {
-            displayName: app.displayName,
-            description: app.description,
-            notes: app.notes,
-            signInAudience: app.signInAudience,
-            redirectUris: app.redirectUris,
-            owners: app.owners,
-            apiAccess: apiAccessFor(app, servicePrincipals),
-            tags: [stackTag(model.project, model.stack), appTag(model.project, model.stack, app.name)],
-            ...(app.adopt ? { adopt: app.adopt } : {}),
-        });
-        apps[app.name] = registration;
-        const credentials: Record<string, CredentialExports> = {};
-        const vaultSecrets: KeyVaultSecretSpec[] = [];
-        for (const credential of app.credentials) {
-            const { served, previous, nextRotation } = credential.schedule;
-            const slots = [served, previous];
-            const label = `${app.name}/${credential.name}`;
-            const componentOptions = { parent: registration };
-            let secret: ClientSecret | ClientCertificate;
-            let value: pulumi.Output<string>;
-            let pkcs12: KeyVaultSecretSpec[] = [];
-            if (credential.type === "certificate") {
-                const certificate = new ClientCertificate(
-                    `${app.name}-${credential.name}`,
-                    {
-                        applicationId: registration.applicationId,
-                        slots,
-                        credentialName: credential.name,
-                        keySize: credential.keySize,
-                        pfx: credential.pfx !== undefined,
-                        keyIdOf: (generation) => certificateKeyId(model.project, model.stack, app.name, credential.name, generation),
-                    },
-                    componentOptions,
-                );
-                secret = certificate;
-                value = proven(certificate.served.pemBundle, registration, label, "certificate", probe, options.verify);
-                const pfx = certificate.served.pkcs12;
-                if (credential.pfx && pfx) {
-                    // The same key as the PEM bundle: served only once the bundle has been proven.
-                    const dates = { expires: served.end, notBefore: served.start };
-                    pkcs12 = [
-                        { secretName: credential.pfx.secretName, value: after(value, pfx.value), contentType: "application/x-pkcs12", ...dates },
-                        { secretName: credential.pfx.passwordSecretName, value: after(value, pfx.password), contentType: "text/plain", ...dates },
-                    ];
-                }
-            } else {
-                const password = new ClientSecret(`${app.name}-${credential.name}`, { applicationId: registration.applicationId, slots, credentialName: credential.name }, componentOptions);
-                secret = password;
-                value = proven(password.served.value, registration, label, "secret", probe, options.verify);
-            }
-            secrets[label] = secret;
-            vaultSecrets.push({
-                secretName: credential.keyVaultSecretName,
-                value,
-                contentType: credential.type === "certificate" ? "application/x-pem-file" : "text/plain",
-                expires: served.end,
-                notBefore: served.start,
-                tags: {
-                    "managed-by": "entra-rotor",
-                    app: app.name,
-                    credential: credential.name,
-                    clientId: registration.clientId,
-                    tenantId: registration.tenantId,
-                    keyId: secret.served.keyId,
-                    slot: String(secret.served.slot),
-                    generation: String(secret.served.generation),
-                    nextRotation: credential.schedule.nextRotation,
+        while (pending.size >= inFlight) await Promise.race(pending);
+        if (failure) break;
+        const defined = defineApp(app, context);
+        stack.apps[app.name] = defined.registration;
+        Object.assign(stack.secrets, defined.secrets);
+        stack.exports[app.name] = defined.exports;
+        const done: Promise<void> = registered(defined.resources, defined.gates).then(
+            () => void pending.delete(done),
+            (error: unknown) => {
+                failure ??= { error };
+                pending.delete(done);
+            },
+        );
+        pending.add(done);
+    }
+    await Promise.all(pending);
+    if (failure) throw failure.error;
+    return stack;
+}
+
+/**
+ * Resolves when every resource's registration has been answered (its URN is known); rejects when one failed,
+ * or when a value the app's resources wait on failed (a proof, a permission id): the SDK then never sends
+ * those registrations, and their URNs never resolve. `Output.promise()` is how the SDK itself awaits an
+ * output; it is not in the SDK's typings, and `apply` never calls back for a failure.
+ */
+export function registered(resources: readonly pulumi.Resource[], gates: readonly pulumi.Output<unknown>[] = []): Promise<void> {
+    const urns = Promise.all(resources.map((resource) => promiseOf(resource.urn))).then(() => undefined);
+    const failed = new Promise<never>((_, reject) => {
+        for (const gate of gates) promiseOf(gate).catch(reject);
+    });
+    return Promise.race([urns, failed]);
+}
+
+function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return (output as unknown as { promise(): Promise<T> }).promise();
+}
+
+/** One app: its registration, credentials, certificate files, federated credentials and Key Vault secrets. */
+function defineApp(
+    app: AppModel,
+    { model, probe, verify, vault, servicePrincipals }: StackContext,
+): { registration: AppRegistration; secrets: Record<string, ClientSecret | ClientCertificate>; exports: AppExports; resources: pulumi.Resource[]; gates: pulumi.Output<unknown>[] } {
+    const resources: pulumi.Resource[] = [];
+    /** The values computed by the program that resources wait on: when one fails, its resources are never registered. */
+    const gates: pulumi.Output<unknown>[] = [];
+    const apiAccess = apiAccessFor(app, servicePrincipals);
+    for (const access of apiAccess) for (const permission of [...access.appRoles, ...access.scopes]) gates.push(pulumi.output(permission.id));
+    const registration = new AppRegistration(app.name, {
+        displayName: app.displayName,
+        description: app.description,
+        notes: app.notes,
+        signInAudience: app.signInAudience,
+        redirectUris: app.redirectUris,
+        owners: app.owners,
+        apiAccess,
+        tags: [stackTag(model.project, model.stack), appTag(model.project, model.stack, app.name)],
+        ...(app.adopt ? { adopt: app.adopt } : {}),
+    });
+    resources.push(registration.application, registration.servicePrincipal, ...Object.values(registration.appRoleAssignments), ...Object.values(registration.delegatedGrants));
+    const secrets: Record<string, ClientSecret | ClientCertificate> = {};
+    const credentials: Record<string, CredentialExports> = {};
+    const vaultSecrets: KeyVaultSecretSpec[] = [];
+    for (const credential of app.credentials) {
+        const { served, previous, nextRotation } = credential.schedule;
+        const slots = [served, previous];
+        const label = `${app.name}/${credential.name}`;
+        const componentOptions = { parent: registration };
+        let secret: ClientSecret | ClientCertificate;
+        let value: pulumi.Output<string>;
+        let pkcs12: KeyVaultSecretSpec[] = [];
+        if (credential.type === "certificate") {
+            const certificate = new ClientCertificate(
+                `${app.name}-${credential.name}`,
+                {
+                    applicationId: registration.applicationId,
+                    slots,
+                    credentialName: credential.name,
+                    keySize: credential.keySize,
+                    pfx: credential.pfx !== undefined,
+                    keyIdOf: (generation) => certificateKeyId(model.project, model.stack, app.name, credential.name, generation),
                 },
-            });
-            const tags = vaultSecrets[vaultSecrets.length - 1]!.tags;
-            vaultSecrets.push(...pkcs12.map((spec) => ({ ...spec, tags })));
-            credentials[credential.name] = {
-                type: credential.type,
-                servedSlot: served.slot,
-                servedGeneration: served.generation,
-                servedKeyId: secret.served.keyId,
-                expires: served.end,
-                nextRotation,
-            };
+                componentOptions,
+            );
+            resources.push(...certificate.keys, ...certificate.certificates, ...certificate.credentials);
+            secret = certificate;
+            value = proven(certificate.served.pemBundle, registration, label, "certificate", probe, verify);
+            gates.push(value);
+            const pfx = certificate.served.pkcs12;
+            if (credential.pfx && pfx) {
+                // The same key as the PEM bundle: served only once the bundle has been proven.
+                const dates = { expires: served.end, notBefore: served.start };
+                pkcs12 = [
+                    { secretName: credential.pfx.secretName, value: after(value, pfx.value), contentType: "application/x-pkcs12", ...dates },
+                    { secretName: credential.pfx.passwordSecretName, value: after(value, pfx.password), contentType: "text/plain", ...dates },
+                ];
+            }
+        } else {
+            const password = new ClientSecret(`${app.name}-${credential.name}`, { applicationId: registration.applicationId, slots, credentialName: credential.name }, componentOptions);
+            resources.push(...password.passwords);
+            secret = password;
+            value = proven(password.served.value, registration, label, "secret", probe, verify);
+            gates.push(value);
         }
-        for (const certificate of app.certificateFiles) {
-            // The owner's certificate, public part only, exactly as given: dates come from the certificate.
+        secrets[label] = secret;
+        const tags = {
+            "managed-by": "entra-rotor",
+            app: app.name,
+            credential: credential.name,
+            clientId: registration.clientId,
+            tenantId: registration.tenantId,
+            keyId: secret.served.keyId,
+            slot: String(secret.served.slot),
+            generation: String(secret.served.generation),
+            nextRotation: credential.schedule.nextRotation,
+        };
+        vaultSecrets.push({
+            secretName: credential.keyVaultSecretName,
+            value,
+            contentType: credential.type === "certificate" ? "application/x-pem-file" : "text/plain",
+            expires: served.end,
+            notBefore: served.start,
+            tags,
+        });
+        vaultSecrets.push(...pkcs12.map((spec) => ({ ...spec, tags })));
+        credentials[credential.name] = {
+            type: credential.type,
+            servedSlot: served.slot,
+            servedGeneration: served.generation,
+            servedKeyId: secret.served.keyId,
+            expires: served.end,
+            nextRotation,
+        };
+    }
+    for (const certificate of app.certificateFiles) {
+        // The owner's certificate, public part only, exactly as given: dates come from the certificate.
+        resources.push(
             new azuread.ApplicationCertificate(
                 `${app.name}-${certificate.name}`,
                 {
@@ -160,54 +244,50 @@ export function defineStack(
                     endDate: certificate.info.notAfter,
                 },
                 { parent: registration },
-            );
-        }
-        if (vault && vaultSecrets.length > 0) {
-            const ids = app.identitySecrets;
-            const identity: KeyVaultSecretSpec[] = ids.json
-                ? [
-                      {
-                          secretName: ids.json,
-                          value: pulumi.jsonStringify({ clientId: registration.clientId, tenantId: registration.tenantId }),
-                          contentType: "application/json",
-                          tags: { "managed-by": "entra-rotor", app: app.name },
-                      },
-                  ]
-                : [
-                      { secretName: ids.clientId!, value: registration.clientId, contentType: "text/plain", tags: { "managed-by": "entra-rotor", app: app.name } },
-                      { secretName: ids.tenantId!, value: registration.tenantId, contentType: "text/plain", tags: { "managed-by": "entra-rotor", app: app.name } },
-                  ];
-            new KeyVaultSecrets(
-                `${app.name}-keyvault`,
-                { resourceGroupName: vault.resourceGroupName, vaultName: vault.vaultName, secrets: [...vaultSecrets, ...identity] },
-                { parent: registration, dependsOn: vault.dependsOn },
-            );
-        }
-        if (app.federatedCredentials.length > 0) {
-            new FederatedCredentials(
-                `${app.name}-federated`,
-                {
-                    applicationId: registration.applicationId,
-                    credentials: app.federatedCredentials.map(({ name, issuer, subject, audience, description }) => ({
-                        name,
-                        issuer,
-                        subject,
-                        audience,
-                        ...(description !== undefined ? { description } : {}),
-                    })),
-                },
-                { parent: registration },
-            );
-        }
-        exports[app.name] = {
-            clientId: registration.clientId,
-            objectId: registration.objectId,
-            servicePrincipalObjectId: registration.servicePrincipalObjectId,
-            tenantId: registration.tenantId,
-            credentials,
-        };
+            ),
+        );
     }
-    return { apps, secrets, exports };
+    if (vault && vaultSecrets.length > 0) {
+        const ids = app.identitySecrets;
+        const identityTags = { "managed-by": "entra-rotor", app: app.name };
+        const identity: KeyVaultSecretSpec[] = ids.json
+            ? [{ secretName: ids.json, value: pulumi.jsonStringify({ clientId: registration.clientId, tenantId: registration.tenantId }), contentType: "application/json", tags: identityTags }]
+            : [
+                  { secretName: ids.clientId!, value: registration.clientId, contentType: "text/plain", tags: identityTags },
+                  { secretName: ids.tenantId!, value: registration.tenantId, contentType: "text/plain", tags: identityTags },
+              ];
+        const served = new KeyVaultSecrets(
+            `${app.name}-keyvault`,
+            { resourceGroupName: vault.resourceGroupName, vaultName: vault.vaultName, secrets: [...vaultSecrets, ...identity] },
+            { parent: registration, dependsOn: vault.dependsOn },
+        );
+        resources.push(...Object.values(served.secrets));
+    }
+    if (app.federatedCredentials.length > 0) {
+        const federated = new FederatedCredentials(
+            `${app.name}-federated`,
+            {
+                applicationId: registration.applicationId,
+                credentials: app.federatedCredentials.map(({ name, issuer, subject, audience, description }) => ({
+                    name,
+                    issuer,
+                    subject,
+                    audience,
+                    ...(description !== undefined ? { description } : {}),
+                })),
+            },
+            { parent: registration },
+        );
+        resources.push(...Object.values(federated.credentials));
+    }
+    const exports: AppExports = {
+        clientId: registration.clientId,
+        objectId: registration.objectId,
+        servicePrincipalObjectId: registration.servicePrincipalObjectId,
+        tenantId: registration.tenantId,
+        credentials,
+    };
+    return { registration, secrets, exports, resources, gates };
 }
 
 /**
@@ -242,7 +322,7 @@ export async function proveUnlessPreview(preview: boolean, probe: CredentialProb
 }
 
 /** The vault that serves the stack's credentials: an existing one, or one created with RBAC and purge protection. */
-function defineVault(model: StackModel): { resourceGroupName: string; vaultName: pulumi.Input<string>; dependsOn: pulumi.Resource[] } {
+function defineVault(model: StackModel): NonNullable<StackContext["vault"]> {
     const kv = model.keyVault!;
     if (!kv.create) return { resourceGroupName: kv.resourceGroup, vaultName: kv.name, dependsOn: [] };
     const vault = new keyvault.Vault("key-vault", {

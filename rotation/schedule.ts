@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isoSeconds } from "./instants";
 
 /**
  * The rotation schedule: two slots per credential, and generations cut from time alone, so that a run is a
@@ -221,14 +222,22 @@ function slotState(generation: number, policy: RotationPolicy, phase: number): S
     return { slot: slotOf(generation), generation, ...generationWindow(generation, policy, phase) };
 }
 
-/** Both slots at an instant, indexed by slot number, so states can be compared slot by slot. */
-function slotsAt(at: Date, policy: RotationPolicy, phase: number): [SlotState, SlotState] {
-    const { served, previous } = scheduleAt(at, policy, phase);
-    return served.slot === 0 ? [served, previous] : [previous, served];
+interface SlotWindow {
+    readonly generation: number;
+    readonly start: number;
+    readonly end: number;
+}
+
+/** Both slots at an instant, indexed by slot number, as numbers: compared, never printed. */
+function slotsAt(at: Date, policy: RotationPolicy, phase: number): [SlotWindow, SlotWindow] {
+    const generation = generationAt(at, policy, phase);
+    const served = { generation, ...windowMs(generation, policy, phase) };
+    const previous = { generation: generation - 1, ...windowMs(generation - 1, policy, phase) };
+    return slotOf(generation) === 0 ? [served, previous] : [previous, served];
 }
 
 /** A slot is replaced when its generation (the trigger) or its window (ForceNew on the credential) differs. */
-function changedSlots(before: [SlotState, SlotState], after: [SlotState, SlotState]): 0 | 1 | 2 {
+function changedSlots(before: [SlotWindow, SlotWindow], after: [SlotWindow, SlotWindow]): 0 | 1 | 2 {
     let changed = 0;
     for (const slot of [0, 1] as const) {
         const a = before[slot];
@@ -245,10 +254,18 @@ function windowMs(generation: number, policy: RotationPolicy, phase: number): { 
     return { start, end: start + policy.lifetimeDays * dayMs };
 }
 
+/** Parsed epochs: a stack has one or a few, and every schedule computation needs its own. */
+const epochs = new Map<string, number>();
+
 function originMs(policy: RotationPolicy, phase: number): number {
     if (!Number.isInteger(phase) || phase < 0) throw new RangeError(`phase must be a whole number of days >= 0, got ${describeValue(phase)}`);
-    const epoch = Date.parse(policy.epoch);
-    if (Number.isNaN(epoch)) throw new RangeError(`epoch must be an ISO-8601 instant, got ${describeValue(policy.epoch)}`);
+    let epoch = epochs.get(policy.epoch);
+    if (epoch === undefined) {
+        epoch = Date.parse(policy.epoch);
+        if (Number.isNaN(epoch)) throw new RangeError(`epoch must be an ISO-8601 instant, got ${describeValue(policy.epoch)}`);
+        if (epochs.size >= 64) epochs.clear();
+        epochs.set(policy.epoch, epoch);
+    }
     return epoch + phase * dayMs;
 }
 
@@ -277,10 +294,6 @@ function floorDiv(a: number, b: number): number {
     if (q * b > a) q--;
     else if ((q + 1) * b <= a) q++;
     return q;
-}
-
-function isoSeconds(ms: number): string {
-    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /** A whole number of days, the default when absent; pushes a problem and returns undefined otherwise. */

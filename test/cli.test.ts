@@ -297,6 +297,27 @@ describe("the rotor executable", () => {
         expect(failed.status).toBe(1);
         expect(failed.stderr).toContain('no config for stack "missing"');
     });
+
+    it("is built so that the command line loads commander alone, and each command only what it uses", () => {
+        const main = fs.readFileSync(path.join(repoRoot, "dist", "cli", "main.js"), "utf8");
+        // No zod, yaml, model or Azure SDK in what --version and --help load.
+        for (const heavy of ["node_modules/zod/", "node_modules/yaml/", "infra/model/model.ts", "@azure/identity"]) expect(main).not.toContain(heavy);
+        const source = fs.readFileSync(path.join(repoRoot, "cli", "main.ts"), "utf8");
+        const lazy = [...source.matchAll(/import\("\.\/(\w+)"\)/g)].map((m) => m[1]!);
+        expect(lazy.length).toBeGreaterThanOrEqual(7);
+        // Every command the command line imports on demand is a bundle of its own, required, not inlined.
+        for (const command of lazy) {
+            expect(fs.existsSync(path.join(repoRoot, "dist", "cli", `${command}.js`))).toBe(true);
+            expect(main).toContain(`require("./${command}.js")`);
+        }
+    });
+
+    it("stops quietly when its reader closes the pipe early", () => {
+        const bin = path.join(repoRoot, "bin", "rotor.js");
+        const run = spawnSync("bash", ["-o", "pipefail", "-c", `"${process.execPath}" "${bin}" calendar --stack dev --from 2027-01-01 --to 2126-01-01 | head -c 100 > /dev/null`], { cwd: repoRoot, encoding: "utf8" });
+        expect(run.stderr).toBe("");
+        expect(run.status).toBe(0);
+    });
 });
 
 describe("rotor summarize", () => {

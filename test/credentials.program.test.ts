@@ -19,7 +19,7 @@ describe("client secrets in the program", () => {
         const mocks = new ProviderMocks();
         await pulumi.runtime.setMocks(mocks, "entra-rotor", "dev", false);
         const model = buildModelOrThrow(sampleStack(), new Date("2027-03-01T06:00:00Z"));
-        const stack = defineStack(model, { probe: async () => undefined });
+        const stack = await defineStack(model, { probe: async () => undefined });
         const secrets = Object.values(stack.secrets);
         expect(secrets).toHaveLength(3);
         for (const secret of secrets) {

@@ -2,6 +2,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { createDefaultHttpClient, type HttpClient } from "@azure/core-rest-pipeline";
 import { SecretClient } from "@azure/keyvault-secrets";
 import type { VaultSecretProperties } from "./status";
+import { dateToIsoSeconds } from "../../rotation/instants";
 
 /**
  * The stack's vault as the live commands read it: secret properties and tags for `status` (never a value),
@@ -41,7 +42,7 @@ export async function listSecretProperties(client: SecretClient, onPage?: (count
             secrets.set(p.name.toLowerCase(), {
                 name: p.name,
                 enabled: p.enabled !== false,
-                expires: p.expiresOn ? p.expiresOn.toISOString().replace(/\.\d{3}Z$/, "Z") : null,
+                expires: p.expiresOn ? dateToIsoSeconds(p.expiresOn) : null,
                 contentType: p.contentType ?? null,
                 tags: { ...(p.tags ?? {}) },
             });

@@ -2,6 +2,7 @@ import type { StackModel } from "../../infra/model/model";
 import { certificateKeyId, parsePasswordDisplayName } from "../../rotation/identifiers";
 import type { GraphApplication, GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential } from "./graph";
 import { generationAt, scheduleAt } from "../../rotation/schedule";
+import { dateToIsoSeconds } from "../../rotation/instants";
 
 /**
  * `rotor status`: the live tenant and vault held against the stack's model at `now`. Pure: the live
@@ -296,7 +297,7 @@ export function assessStatus(model: StackModel, live: LiveState, now: Date, opti
         schemaVersion: 1,
         project: model.project,
         stack: model.stack,
-        at: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        at: dateToIsoSeconds(now),
         thresholds: thresholdsFor(within),
         rows,
         counts,

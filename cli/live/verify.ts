@@ -3,6 +3,7 @@ import type { StackModel } from "../../infra/model/model";
 import { type EntraErrorExplanation, explainEntraError } from "../../azure/entraErrors";
 import { mapConcurrent } from "./concurrency";
 import { type CredentialProbe, describeError } from "../../azure/probe";
+import { dateToIsoSeconds } from "../../rotation/instants";
 
 /**
  * `rotor verify`: for every rotating credential, what Key Vault serves is fetched and a client-credentials
@@ -86,7 +87,7 @@ export async function verifyServed(model: StackModel, read: SecretReader, probe:
         schemaVersion: 1,
         project: model.project,
         stack: model.stack,
-        at: options.now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        at: dateToIsoSeconds(options.now),
         rows,
         exitCode: rows.every((r) => r.result === "ok") ? 0 : 2,
     };

@@ -3,9 +3,16 @@ export type OutputFormat = "table" | "markdown" | "json";
 
 /** Plain-text columns, padded to the widest cell. */
 export function textTable(header: readonly string[], rows: readonly (readonly string[])[], indent = "  "): string {
-    const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? "").length)));
+    return textTableLines(header, rows, indent).join("\n");
+}
+
+/** The lines of a text table, header first. */
+export function textTableLines(header: readonly string[], rows: readonly (readonly string[])[], indent = "  "): string[] {
+    const widths = header.map((cell) => cell.length);
+    // A loop, not Math.max(...spread): tens of thousands of rows would overflow the call's arguments.
+    for (const row of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (row[i] ?? "").length);
     const line = (cells: readonly string[]) => indent + cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ");
-    return [line(header), ...rows.map(line)].join("\n");
+    return [line(header), ...rows.map(line)];
 }
 
 /** A GitHub-flavoured markdown table; pipes in cells are escaped. */

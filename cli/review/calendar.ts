@@ -1,5 +1,6 @@
 import type { StackModel } from "../../infra/model/model";
 import { rotationEvents } from "../../rotation/schedule";
+import { dateToIsoSeconds } from "../../rotation/instants";
 
 /** One scheduled replacement: on `date`, the run replaces `slot` of a credential, retiring one generation for the next. */
 export interface CalendarEvent {
@@ -33,9 +34,5 @@ export function buildCalendar(model: StackModel, from: Date, to: Date): Calendar
         }
     }
     events.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.app < b.app ? -1 : a.app > b.app ? 1 : a.credential < b.credential ? -1 : a.credential > b.credential ? 1 : 0));
-    return { schemaVersion: 1, project: model.project, stack: model.stack, from: iso(from), to: iso(to), events };
-}
-
-function iso(date: Date): string {
-    return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+    return { schemaVersion: 1, project: model.project, stack: model.stack, from: dateToIsoSeconds(from), to: dateToIsoSeconds(to), events };
 }

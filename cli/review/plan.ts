@@ -1,9 +1,11 @@
 import type { Tier } from "../../infra/model/catalog";
 import { daysUntil } from "../../infra/model/certificateFile";
 import type { CredentialModel, FileCertificateModel } from "../../infra/model/credentials";
-import type { StackModel } from "../../infra/model/model";
+import type { AppModel, StackModel } from "../../infra/model/model";
 import type { PermissionKind } from "../../infra/model/permissions";
 import { scheduleAt, slotsReplacedBetween } from "../../rotation/schedule";
+import { dateToIsoSeconds } from "../../rotation/instants";
+import { LazyList } from "../output/chunks";
 
 /**
  * The offline plan: what a stack declares, value-free. The JSON form is a stable interface (README,
@@ -178,7 +180,7 @@ function planCertificateFile(c: FileCertificateModel, at: string): PlanCertifica
     };
 }
 
-function planCredential(c: CredentialModel, since: Date, at: Date): PlanCredential {
+function planCredential(c: CredentialModel, status: ReturnType<typeof credentialStatus>): PlanCredential {
     const { served, previous, nextRotation, daysLeftServed } = c.schedule;
     const slots = [served, previous].sort((a, b) => a.slot - b.slot).map((s) => ({ ...s, served: s.slot === served.slot }));
     return {
@@ -195,16 +197,64 @@ function planCredential(c: CredentialModel, since: Date, at: Date): PlanCredenti
         expires: served.end,
         nextRotation,
         daysLeft: daysLeftServed,
-        ...credentialStatus(c, since, at),
+        ...status,
     };
 }
 
 /** The plan of a model; `since` is the last successful run (default: a day before the model's instant). */
 export function buildPlan(model: StackModel, options: { since?: Date } = {}): PlanDocument {
+    const stream = streamPlan(model, options);
+    return { ...stream, apps: [...stream.apps] };
+}
+
+/**
+ * The plan with its apps computed one at a time, as they are rendered: the plan of a large stack is never
+ * held whole (the JSON is tens of megabytes at thousands of apps). The statuses and totals are computed
+ * first, since the headline comes before the apps.
+ */
+export function streamPlan(model: StackModel, options: { since?: Date } = {}): PlanStream {
     const at = new Date(model.at);
     const since = options.since ?? defaultSince(at);
-    if (since.getTime() > at.getTime()) throw new RangeError(`the last run (${since.toISOString()}) is after the plan's instant (${model.at})`);
-    const apps: PlanApp[] = model.apps.map((app) => ({
+    if (since.getTime() > at.getTime()) throw new RangeError(`the last run (${dateToIsoSeconds(since)}) is after the plan's instant (${model.at})`);
+    const statuses = model.apps.map((app) => app.credentials.map((c) => credentialStatus(c, since, at)));
+    const totals = { apps: model.apps.length, permissions: 0, application: 0, delegated: 0, tier0: 0, tier1: 0, credentials: 0, federatedCredentials: 0, rotating: 0, breaking: 0, expired: 0 };
+    model.apps.forEach((app, i) => {
+        for (const p of app.permissions) {
+            totals.permissions++;
+            if (p.kind === "delegated") totals.delegated++;
+            else {
+                totals.application++;
+                if (p.tier === 0) totals.tier0++;
+                if (p.tier === 1) totals.tier1++;
+            }
+        }
+        totals.credentials += app.credentials.length;
+        totals.federatedCredentials += app.federatedCredentials.length;
+        for (const { status } of statuses[i]!) {
+            if (status === "rotates") totals.rotating++;
+            else if (status === "breaking") totals.breaking++;
+            else if (status === "expired") totals.expired++;
+        }
+    });
+    return {
+        schemaVersion: 1,
+        project: model.project,
+        stack: model.stack,
+        at: model.at,
+        since: dateToIsoSeconds(since),
+        apps: new LazyList(model.apps.length, (i) => planApp(model.apps[i]!, statuses[i]!, model.at)),
+        warnings: model.warnings.map(({ path, message }) => ({ path, message })),
+        totals,
+    };
+}
+
+/** A plan whose apps are made as they are read. */
+export interface PlanStream extends Omit<PlanDocument, "apps"> {
+    readonly apps: LazyList<PlanApp>;
+}
+
+function planApp(app: AppModel, statuses: readonly ReturnType<typeof credentialStatus>[], at: string): PlanApp {
+    return {
         name: app.name,
         displayName: app.displayName,
         signInAudience: app.signInAudience,
@@ -222,35 +272,8 @@ export function buildPlan(model: StackModel, options: { since?: Date } = {}): Pl
             justification: p.justification ?? null,
             path: p.path,
         })),
-        credentials: app.credentials.map((c) => planCredential(c, since, at)),
-        certificateFiles: app.certificateFiles.map((c) => planCertificateFile(c, model.at)),
+        credentials: app.credentials.map((c, j) => planCredential(c, statuses[j]!)),
+        certificateFiles: app.certificateFiles.map((c) => planCertificateFile(c, at)),
         federatedCredentials: app.federatedCredentials.map(({ name, preset, issuer, subject, audience, path }) => ({ name, preset, issuer, subject, audience, path })),
-    }));
-    const all = apps.flatMap((app) => app.permissions);
-    return {
-        schemaVersion: 1,
-        project: model.project,
-        stack: model.stack,
-        at: model.at,
-        since: since.toISOString().replace(/\.\d{3}Z$/, "Z"),
-        apps,
-        warnings: model.warnings.map(({ path, message }) => ({ path, message })),
-        totals: {
-            apps: apps.length,
-            permissions: all.length,
-            application: all.filter((p) => p.type === "application").length,
-            delegated: all.filter((p) => p.type === "delegated").length,
-            tier0: all.filter((p) => p.type === "application" && p.tier === 0).length,
-            tier1: all.filter((p) => p.type === "application" && p.tier === 1).length,
-            credentials: apps.reduce((n, app) => n + app.credentials.length, 0),
-            federatedCredentials: apps.reduce((n, app) => n + app.federatedCredentials.length, 0),
-            rotating: countStatus(apps, "rotates"),
-            breaking: countStatus(apps, "breaking"),
-            expired: countStatus(apps, "expired"),
-        },
     };
-}
-
-function countStatus(apps: readonly PlanApp[], status: CredentialStatus): number {
-    return apps.reduce((n, app) => n + app.credentials.filter((c) => c.status === status).length, 0);
 }

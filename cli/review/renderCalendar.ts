@@ -1,11 +1,30 @@
-import { capitalize, markdownTable, type OutputFormat, plural, textTable } from "../output/table";
+import { type Chunks, joinedLines, jsonChunks } from "../output/chunks";
+import { capitalize, markdownTable, type OutputFormat, plural, textTableLines } from "../output/table";
 import type { CalendarDocument } from "./calendar";
 
-export function renderCalendar(calendar: CalendarDocument, format: OutputFormat): string {
-    if (format === "json") return JSON.stringify(calendar, null, 2) + "\n";
-    const header = ["DATE", "APP", "CREDENTIAL", "SLOT", "RETIRES", "CREATES"];
+const header = ["DATE", "APP", "CREDENTIAL", "SLOT", "RETIRES", "CREATES"];
+/** Lines per chunk of a long calendar. */
+const linesPerChunk = 1_000;
+
+/** The calendar as text, markdown or the documented JSON, in chunks. */
+export function renderCalendar(calendar: CalendarDocument, format: OutputFormat): Chunks {
+    if (format === "json") return jsonChunks(calendar);
+    return joinedLines(calendarBlocks(calendar, format));
+}
+
+function* calendarBlocks(calendar: CalendarDocument, format: "table" | "markdown"): Generator<string[]> {
     const rows = calendar.events.map((e) => [e.date, e.app, e.credential, String(e.slot), `g${e.retiredGeneration}`, `g${e.createdGeneration}`]);
     const title = `${calendar.project} / ${calendar.stack}: ${plural(calendar.events.length, "rotation")} from ${calendar.from} to ${calendar.to}`;
-    if (format === "markdown") return [`## Rotation calendar: ${calendar.project} / ${calendar.stack}`, "", title, "", rows.length ? markdownTable(header.map(capitalize), rows) : "_No rotation in this range._", ""].join("\n");
-    return [title, "", rows.length ? textTable(header, rows) : "  no rotation in this range", ""].join("\n");
+    if (format === "markdown") {
+        yield [`## Rotation calendar: ${calendar.project} / ${calendar.stack}`, "", title, "", rows.length ? markdownTable(header.map(capitalize), rows) : "_No rotation in this range._", ""];
+        return;
+    }
+    yield [title, ""];
+    if (rows.length === 0) {
+        yield ["  no rotation in this range", ""];
+        return;
+    }
+    const lines = textTableLines(header, rows);
+    for (let i = 0; i < lines.length; i += linesPerChunk) yield lines.slice(i, i + linesPerChunk);
+    yield [""];
 }

@@ -1,5 +1,9 @@
+import { type Chunks, joinedLines, jsonChunks } from "../output/chunks";
 import { capitalize, markdownTable, type OutputFormat, plural, textTable } from "../output/table";
-import type { PlanCredential, PlanDocument, PlanFederatedCredential, PlanPermission } from "./plan";
+import type { PlanApp, PlanCertificateFile, PlanCredential, PlanDocument, PlanFederatedCredential, PlanPermission, PlanStream } from "./plan";
+
+/** A plan held whole, or made app by app as it is written. */
+type Plan = PlanDocument | PlanStream;
 
 function tierLabel(p: PlanPermission): string {
     if (p.type === "delegated") return "-";
@@ -42,9 +46,10 @@ function credentialRows(credentials: readonly PlanCredential[]): string[][] {
 }
 
 /** The credentials a run would break for consumers, loudly, before anything else. */
-function alarms(plan: PlanDocument): string[] {
+function alarms(plan: Plan): string[] {
     const lastRun = plan.since.slice(0, 10);
-    return plan.apps.flatMap((app) =>
+    if (plan.totals.breaking + plan.totals.expired === 0) return [];
+    return [...plan.apps].flatMap((app: PlanApp) =>
         app.credentials.flatMap((c) => {
             if (c.status === "expired") return [`${app.name}/${c.name}: the value served since the last run (${lastRun}) has expired; consumers fail until this run serves a new one.`];
             if (c.status === "breaking") return [`${app.name}/${c.name}: both slots are replaced because the last run was ${lastRun}, more than ${c.rotateEveryDays} days ago; consumers holding the value served until now lose it at once.`];
@@ -55,7 +60,7 @@ function alarms(plan: PlanDocument): string[] {
 
 const certificateFileHeader = ["CERTIFICATE FILE", "FILE", "THUMBPRINT", "EXPIRES", "DAYS LEFT", "STATUS"];
 
-function certificateFileRows(files: PlanDocument["apps"][number]["certificateFiles"]): string[][] {
+function certificateFileRows(files: readonly PlanCertificateFile[]): string[][] {
     return files.map((c) => [c.name, c.file, c.thumbprint, c.notAfter.slice(0, 10), String(c.daysLeft), c.status === "expiring" ? "expiring: replace the file" : "ok"]);
 }
 
@@ -65,7 +70,7 @@ function federatedRows(credentials: readonly PlanFederatedCredential[]): string[
     return credentials.map((c) => [c.name, c.preset, c.issuer, c.subject, c.audience]);
 }
 
-function headline(plan: PlanDocument): string {
+function headline(plan: Plan): string {
     const t = plan.totals;
     return (
         `${plan.project} / ${plan.stack} at ${plan.at}: ${plural(t.apps, "app")}, ` +
@@ -75,38 +80,39 @@ function headline(plan: PlanDocument): string {
     );
 }
 
-export function renderPlan(plan: PlanDocument, format: OutputFormat): string {
-    if (format === "json") return JSON.stringify(plan, null, 2) + "\n";
-    const out: string[] = [];
-    if (format === "markdown") {
-        out.push(`## Credential plan: ${plan.project} / ${plan.stack}`, "", headline(plan), "");
-        const alarm = alarms(plan);
-        if (alarm.length) out.push("> [!CAUTION]", "> Breaking for consumers:", ...alarm.map((a) => `> - ${a}`), "");
-        for (const app of plan.apps) {
-            out.push(`### ${app.name} (${app.displayName})`, "");
-            out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions)) : "_No API permissions._", "");
-            if (app.credentials.length) out.push(markdownTable(credentialHeader.map(capitalize), credentialRows(app.credentials)), "");
-            if (app.certificateFiles.length) out.push(markdownTable(certificateFileHeader.map(capitalize), certificateFileRows(app.certificateFiles)), "");
-            if (app.federatedCredentials.length) out.push(markdownTable(federatedHeader.map(capitalize), federatedRows(app.federatedCredentials)), "");
-        }
-        if (plan.warnings.length) {
-            out.push("### Warnings", "", ...plan.warnings.map((w) => `- \`${w.path}\`: ${w.message}`), "");
-        }
-        return out.join("\n");
-    }
-    out.push(headline(plan), "");
+/** The plan as text, markdown or the documented JSON, in chunks: one per app. */
+export function renderPlan(plan: Plan, format: OutputFormat): Chunks {
+    if (format === "json") return jsonChunks(plan);
+    return joinedLines(format === "markdown" ? markdownBlocks(plan) : textBlocks(plan));
+}
+
+function* markdownBlocks(plan: Plan): Generator<string[]> {
     const alarm = alarms(plan);
-    if (alarm.length) out.push("BREAKING FOR CONSUMERS:", ...alarm.map((a) => `  ${a}`), "");
+    yield [`## Credential plan: ${plan.project} / ${plan.stack}`, "", headline(plan), ""];
+    if (alarm.length) yield ["> [!CAUTION]", "> Breaking for consumers:", ...alarm.map((a) => `> - ${a}`), ""];
     for (const app of plan.apps) {
-        out.push(`${app.name}  ${app.displayName}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`);
+        const out: string[] = [`### ${app.name} (${app.displayName})`, ""];
+        out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions)) : "_No API permissions._", "");
+        if (app.credentials.length) out.push(markdownTable(credentialHeader.map(capitalize), credentialRows(app.credentials)), "");
+        if (app.certificateFiles.length) out.push(markdownTable(certificateFileHeader.map(capitalize), certificateFileRows(app.certificateFiles)), "");
+        if (app.federatedCredentials.length) out.push(markdownTable(federatedHeader.map(capitalize), federatedRows(app.federatedCredentials)), "");
+        yield out;
+    }
+    if (plan.warnings.length) yield ["### Warnings", "", ...plan.warnings.map((w) => `- \`${w.path}\`: ${w.message}`), ""];
+}
+
+function* textBlocks(plan: Plan): Generator<string[]> {
+    const alarm = alarms(plan);
+    yield [headline(plan), ""];
+    if (alarm.length) yield ["BREAKING FOR CONSUMERS:", ...alarm.map((a) => `  ${a}`), ""];
+    for (const app of plan.apps) {
+        const out: string[] = [`${app.name}  ${app.displayName}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`];
         out.push(app.permissions.length ? textTable(permissionHeader, permissionRows(app.permissions)) : "  no API permissions");
         if (app.credentials.length) out.push("", textTable(credentialHeader, credentialRows(app.credentials)));
         if (app.certificateFiles.length) out.push("", textTable(certificateFileHeader, certificateFileRows(app.certificateFiles)));
         if (app.federatedCredentials.length) out.push("", textTable(federatedHeader, federatedRows(app.federatedCredentials)));
         out.push("");
+        yield out;
     }
-    if (plan.warnings.length) {
-        out.push("Warnings:", ...plan.warnings.map((w) => `  ${w.path}: ${w.message}`), "");
-    }
-    return out.join("\n");
+    if (plan.warnings.length) yield ["Warnings:", ...plan.warnings.map((w) => `  ${w.path}: ${w.message}`), ""];
 }

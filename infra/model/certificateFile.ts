@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { isoSeconds } from "../../rotation/instants";
 
 /**
  * Bring-your-own certificates: config points at a public certificate file (`.cer`, `.pem`, `.crt`; PEM or DER)
@@ -289,11 +290,7 @@ function opensslTimeToIso(value: string): string {
     if (!match || month < 0) throw new CertificateProblem(`the certificate has a validity date that cannot be read (${value}); export the certificate again`);
     const [, , day, hours, minutes, seconds, year] = match;
     const instant = Date.UTC(Number(year), month, Number(day), Number(hours), Number(minutes), Number(seconds));
-    return isoSeconds(new Date(instant));
-}
-
-function isoSeconds(date: Date): string {
-    return `${date.toISOString().slice(0, 19)}Z`;
+    return isoSeconds(instant);
 }
 
 function startsWith(bytes: Buffer, prefix: readonly number[]): boolean {

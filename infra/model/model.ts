@@ -17,6 +17,7 @@ import { identitySecretNames, keyVaultSecretNameProblem, type KeyVaultModel, res
 import { type PermissionModel, resolvePermissions } from "./permissions";
 import { appSchema, describe, parseEntries, parseWith, permissionEntrySchema, privilegedEntrySchema } from "./schema";
 import { didYouMean } from "./suggest";
+import { dateToIsoSeconds } from "../../rotation/instants";
 
 export type SignInAudience = "AzureADMyOrg" | "AzureADMultipleOrgs";
 
@@ -176,9 +177,9 @@ export function buildModelOrThrow(input: StackConfigInput, now: Date): StackMode
     return result.model;
 }
 
+/** An instant as the model writes it: ISO-8601 UTC to the second. */
 export function toIsoSeconds(date: Date): string {
-    if (Number.isNaN(date.getTime())) throw new RangeError("invalid date");
-    return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+    return dateToIsoSeconds(date);
 }
 
 /** Parses each credential by its type and resolves it; names are unique among an app's credentials. */

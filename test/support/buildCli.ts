@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -7,7 +6,7 @@ import * as path from "node:path";
  * builds it; this rebuilds it when a source it is compiled from is newer, so an edit is never tested stale.
  */
 const root = path.resolve(__dirname, "../..");
-const sources = ["cli", "infra/model", "rotation", "azure", "data", "package.json", "tsconfig.json", "tsconfig.build.json"];
+const sources = ["cli", "infra/model", "rotation", "azure", "data", "package.json", "tsconfig.json", "esbuild.config.mjs"];
 
 function newestMtime(entry: string): number {
     const stat = fs.statSync(entry);
@@ -17,13 +16,11 @@ function newestMtime(entry: string): number {
     return newest;
 }
 
-export default function setup(): void {
+export default async function setup(): Promise<void> {
     const built = path.join(root, "dist/cli/main.js");
     const builtAt = fs.existsSync(built) ? fs.statSync(built).mtimeMs : 0;
     const changedAt = Math.max(...sources.map((s) => newestMtime(path.join(root, s))));
     if (changedAt <= builtAt) return;
-    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
-    // tsc leaves an unchanged output's time alone; the marker says the build is as new as its sources.
-    const now = new Date();
-    fs.utimesSync(built, now, now);
+    const { build } = (await import(path.join(root, "esbuild.config.mjs"))) as { build: () => Promise<void> };
+    await build();
 }

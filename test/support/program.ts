@@ -70,7 +70,14 @@ export async function runProgram(
     try {
         const program = (await import("../../infra/index")) as Record<string, unknown>;
         const exports: Record<string, unknown> = {};
-        for (const [name, value] of Object.entries(program)) exports[name] = await valueOf(pulumi.output(value));
+        for (const [name, value] of Object.entries(program)) {
+            // An export the program computes (the stack's, once every app is registered) fails as the deployment would.
+            try {
+                exports[name] = await valueOf(pulumi.output(await value));
+            } catch (error) {
+                registrationErrors.push(error instanceof Error ? error : new Error(String(error)));
+            }
+        }
         await settle();
         // Rejections are reported on the next turns of the event loop.
         await new Promise((resolve) => setTimeout(resolve, 20));
