@@ -36,8 +36,11 @@ export function writePreload(dir: string): string {
     return file;
 }
 
-/** `--require` of tsx's CommonJS hook, for children whose entry point is TypeScript (bench/*Child.ts). */
-export const tsxRequire = require.resolve("tsx/cjs");
+/**
+ * `--import` of tsx's loader, for children whose entry point is TypeScript (bench/*Child.ts): both hooks, so
+ * the CLI's `import()` of a command module loads TypeScript as it does under vitest.
+ */
+export const tsxLoader = ["--import", require.resolve("tsx")] as const;
 
 export interface ChildRun {
     readonly code: number | null;

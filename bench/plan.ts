@@ -4,10 +4,10 @@ import { type ChildRun, expectExit, median, note, repoRoot, runNode } from "./me
 import { benchStack, type GeneratedProject } from "./stacks";
 
 /**
- * The offline commands as a user runs them: `node bin/rotor.js ...` in a fresh process, transpiling the
- * TypeScript sources through tsx on the way. The peer is a bare Node process that reads and parses the same
- * YAML files with the same `yaml` package: the floor for any tool that reads this config, so the ratio says
- * what rotor adds on top (tsx, commander, validation, the schedule, rendering).
+ * The offline commands as a user runs them: `node bin/rotor.js ...` in a fresh process, running the bundles
+ * `npm ci` built. The peer is a bare Node process that reads and parses the same YAML files with the same
+ * `yaml` package: the floor for any tool that reads this config, so the ratio says what rotor adds on top
+ * (commander, validation, the schedule, rendering).
  */
 
 const rotorBin = path.join(repoRoot, "bin", "rotor.js");
@@ -36,8 +36,6 @@ function calendarArgs(project: GeneratedProject): string[] {
 export interface OfflineFigures {
     readonly apps: number;
     readonly yamlBytes: number;
-    /** bin/rotor.js plan with an empty tsx cache: everything transpiled on the way. */
-    readonly planColdMs: number;
     readonly planMs: number;
     readonly planRssBytes: number;
     readonly yamlOnlyMs: number;
@@ -61,17 +59,11 @@ function checkPlan(run: ChildRun, apps: number): void {
 }
 
 /**
- * The full comparison on one stack: a cold plan first (its own TMPDIR, so tsx finds no cached transpile),
- * then `runs` rounds of YAML-only, plan and calendar, interleaved so that drift on a shared machine hits all
- * three alike; medians of each.
+ * The full comparison on one stack: `runs` rounds of YAML-only, plan and calendar, interleaved so that
+ * drift on a shared machine hits all three alike; medians of each.
  */
-export async function measureOffline(project: GeneratedProject, preload: string, scratch: string, runs: number): Promise<OfflineFigures> {
-    const coldTmp = fs.mkdtempSync(path.join(scratch, "tsx-cold-"));
-    note(`plan: ${project.apps} apps, cold (empty tsx cache)`);
-    const cold = expectExit(await runNode(planArgs(project), { preload, env: { ...process.env, TMPDIR: coldTmp } }), [0], "rotor plan (cold)");
-    checkPlan(cold, project.apps);
-    // Warm the shared tsx cache the following runs use, whatever state it was in.
-    expectExit(await runNode(calendarArgs(project), { preload, keepStdout: false }), [0], "rotor calendar");
+export async function measureOffline(project: GeneratedProject, preload: string, runs: number): Promise<OfflineFigures> {
+    checkPlan(expectExit(await runNode(planArgs(project), { preload }), [0], "rotor plan"), project.apps);
 
     const yamlOnly: ChildRun[] = [];
     const plan: ChildRun[] = [];
@@ -90,7 +82,6 @@ export async function measureOffline(project: GeneratedProject, preload: string,
     return {
         apps: project.apps,
         yamlBytes: project.bytes,
-        planColdMs: cold.wallMs,
         planMs: ms(plan),
         planRssBytes: rss(plan),
         yamlOnlyMs: ms(yamlOnly),
@@ -110,4 +101,43 @@ export async function measurePlan(project: GeneratedProject, preload: string, ru
     const times: number[] = [];
     for (let i = 0; i < runs; i++) times.push(expectExit(await runNode(planArgs(project), { preload, keepStdout: false }), [0], "rotor plan").wallMs);
     return { apps: project.apps, planMs: median(times), runs };
+}
+
+export interface MemoryFigures {
+    readonly apps: number;
+    readonly planRssBytes: number;
+    readonly yamlOnlyRssBytes: number;
+    readonly runs: number;
+}
+
+/** Peak memory of plan against the YAML-only peer, interleaved; medians. */
+export async function measurePlanMemory(project: GeneratedProject, preload: string, runs: number): Promise<MemoryFigures> {
+    const plan: number[] = [];
+    const yamlOnly: number[] = [];
+    for (let i = 0; i < runs; i++) {
+        note(`plan memory: ${project.apps} apps, round ${i + 1} of ${runs}`);
+        yamlOnly.push(expectExit(await runNode(["-e", yamlOnlySource, ...project.files], { preload }), [0], "the YAML-only peer").maxRssBytes ?? Number.NaN);
+        plan.push(expectExit(await runNode(planArgs(project), { preload, keepStdout: false }), [0], "rotor plan").maxRssBytes ?? Number.NaN);
+    }
+    return { apps: project.apps, planRssBytes: median(plan), yamlOnlyRssBytes: median(yamlOnly), runs };
+}
+
+export interface StartupFigures {
+    readonly versionMs: number;
+    readonly nodeMs: number;
+    readonly runs: number;
+}
+
+/** `node bin/rotor.js --version` against `node -e 0`, alternated; medians. */
+export async function measureStartup(preload: string, runs: number): Promise<StartupFigures> {
+    note(`start-up: ${runs} rounds`);
+    const version: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < runs; i++) {
+        bare.push(expectExit(await runNode(["-e", "0"], { preload }), [0], "node -e 0").wallMs);
+        const run = expectExit(await runNode([rotorBin, "--version"], { preload }), [0], "rotor --version");
+        if (!/^\d+\.\d+\.\d+/.test(run.stdout)) throw new Error(`rotor --version printed ${JSON.stringify(run.stdout)}`);
+        version.push(run.wallMs);
+    }
+    return { versionMs: median(version), nodeMs: median(bare), runs };
 }

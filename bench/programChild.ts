@@ -39,6 +39,8 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
 
     const stackLevel = mocks.resources.filter((r) => r.type === "azure-native:keyvault:Vault").length;
+    const resourcesByType: Record<string, number> = {};
+    for (const resource of mocks.resources) resourcesByType[resource.type] = (resourcesByType[resource.type] ?? 0) + 1;
     const invokes: Record<string, number> = {};
     for (const invoke of mocks.invokes) invokes[invoke.token] = (invokes[invoke.token] ?? 0) + 1;
     report({
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
         stackLevelResources: stackLevel,
         invokes: mocks.invokes.length,
         invokesByToken: invokes,
+        resourcesByType,
         rejections,
     });
 }

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createTlsMaterial, writeTlsMaterial } from "../test/support/emulator/certificates";
 import { tlsDirVariable } from "../test/support/emulator/tls";
-import { expectExit, median, note, repoRoot, runNode, tsxRequire } from "./measure";
+import { expectExit, median, note, repoRoot, runNode, tsxLoader } from "./measure";
 
 /**
  * `rotor status --all-apps` over a tenant of thousands of applications and a vault of thousands of secrets,
@@ -71,7 +71,7 @@ export function emulatorTrust(dir: string): NodeJS.ProcessEnv {
 export async function measureStatus(dir: string, preload: string, options: StatusChildOptions): Promise<StatusFigures> {
     note(`status: seeding ${options.applications} applications and ${options.secrets} secrets, ${options.runs} runs at ${options.latencyMs} ms per request${options.naive ? ", then the naive peer (about two minutes)" : ""}`);
     const child = expectExit(
-        await runNode(["--require", tsxRequire, path.join(repoRoot, "bench", "statusChild.ts"), JSON.stringify(options)], { preload, env: emulatorTrust(dir) }),
+        await runNode([...tsxLoader, path.join(repoRoot, "bench", "statusChild.ts"), JSON.stringify(options)], { preload, env: emulatorTrust(dir) }),
         [0],
         "the status benchmark",
     );

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { type CliIo, exitCodes, UsageError } from "./io";
+import { type CliIo, exitCodes, UsageError, writeChunks } from "./io";
 import type { OutputFormat } from "./output/table";
 import { buildCalendar } from "./review/calendar";
 import { renderCalendar } from "./review/renderCalendar";
@@ -22,6 +22,6 @@ export async function runCalendar(options: CalendarOptions, io: CliIo): Promise<
     if (to.getTime() <= from.getTime()) throw new UsageError(`--to (${to.toISOString()}) must be after --from (${from.toISOString()})`);
     if (to.getTime() - from.getTime() > 100 * 365 * dayMs) throw new UsageError("the range is longer than 100 years: narrow --from and --to");
     const model = loadStackModel(path.resolve(io.cwd, options.dir), options.stack, from, io.cwd);
-    for (const chunk of renderCalendar(buildCalendar(model, from, to), options.format)) io.stdout(chunk);
+    await writeChunks(io, renderCalendar(buildCalendar(model, from, to), options.format));
     return exitCodes.ok;
 }

@@ -7,6 +7,11 @@ export interface CliIo extends Partial<LiveIo> {
     /** How `rotate-now --yes` runs Pulumi; the Automation API unless a test injects another. */
     readonly rotateNowRunner?: RotateNowRunner;
     readonly stdout: (text: string) => void;
+    /**
+     * Resolves when what was written to stdout has been taken by the reader. A pipe's writes are queued in
+     * memory once the reader falls behind, so a long output waits here between chunks instead of piling up.
+     */
+    readonly stdoutDrained?: () => Promise<void>;
     readonly stderr: (text: string) => void;
     readonly cwd: string;
     readonly now: () => Date;
@@ -18,6 +23,14 @@ export const exitCodes = { ok: 0, error: 1, attention: 2 } as const;
 /** A mistake in how rotor was called: reported with a pointer to the command's help, exit 1. */
 export class UsageError extends Error {
     override readonly name = "UsageError";
+}
+
+/** Writes output chunk by chunk, letting the reader catch up between chunks. */
+export async function writeChunks(io: CliIo, chunks: Iterable<string>): Promise<void> {
+    for (const chunk of chunks) {
+        io.stdout(chunk);
+        await io.stdoutDrained?.();
+    }
 }
 
 /** Relative to the working directory when inside it, else absolute: the shortest unambiguous name. */
@@ -36,6 +49,7 @@ export function processIo(): CliIo {
     });
     return {
         stdout: (text) => void (stdoutClosed || process.stdout.write(text)),
+        stdoutDrained: () => (stdoutClosed || !process.stdout.writableNeedDrain ? Promise.resolve() : new Promise((resolve) => process.stdout.once("drain", resolve))),
         stderr: (text) => process.stderr.write(text),
         cwd: process.cwd(),
         now: () => new Date(),

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { buildModel, type StackModel } from "../infra/model/model";
 import { readStackConfig } from "../infra/model/stackFiles";
-import { type CliIo, exitCodes, UsageError } from "./io";
+import { type CliIo, exitCodes, UsageError, writeChunks } from "./io";
 import type { OutputFormat } from "./output/table";
 import { withProjectAt } from "./review/gitBase";
 import { streamPlan } from "./review/plan";
@@ -32,7 +32,7 @@ export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> 
         io.stdout(renderPlanDiff(diffModels(base, model, ref), options.format));
         return exitCodes.ok;
     }
-    for (const chunk of renderPlan(streamPlan(model, options.since ? { since: options.since } : {}), options.format)) io.stdout(chunk);
+    await writeChunks(io, renderPlan(streamPlan(model, options.since ? { since: options.since } : {}), options.format));
     return exitCodes.ok;
 }
 

@@ -21,10 +21,11 @@ describe("rotor plan on the sample stack", () => {
         expect(run.stdout).toMatch(/delegated\s+Microsoft Graph\s+Calendars\.ReadWrite\s+-\s+admin, all users: delegated grant/);
     });
 
-    it("prints what the README shows, for every example with output", async () => {
-        const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    it("prints what the README and docs/ show, for every example with output", async () => {
+        const docs = ["README.md", ...fs.readdirSync(path.join(repoRoot, "docs")).map((name) => path.join("docs", name))];
+        const text = docs.map((file) => fs.readFileSync(path.join(repoRoot, file), "utf8")).join("\n");
         // A ```sh block holding one `npx rotor ...` command, followed by a block with its output.
-        const examples = [...readme.matchAll(/```sh\nnpx rotor ([^\n]+)\n```\n\n```\n([\s\S]*?)```/g)];
+        const examples = [...text.matchAll(/```sh\nnpx rotor ([^\n]+)\n```\n\n```\n([\s\S]*?)```/g)];
         expect(examples.length).toBeGreaterThanOrEqual(2);
         for (const [, command, shown] of examples) {
             const args = command!.split(" ");
@@ -339,5 +340,52 @@ describe("rotor summarize", () => {
         const missing = await rotor(["summarize", "nope.json"], { cwd: repoRoot });
         expect(missing.code).toBe(1);
         expect(missing.stderr).toBe("rotor: nope.json: no such file; write it with pulumi preview --json > nope.json\n");
+    });
+});
+
+describe("one convention for every command", () => {
+    const commands = ["plan", "calendar", "status", "verify", "doctor", "rotate-now", "summarize"];
+
+    it.each(commands)("rotor %s --help marks required options and writes defaults one way", async (command) => {
+        const help = await rotor([command, "--help"], { cwd: repoRoot });
+        expect(help.code).toBe(0);
+        // Options are listed with two spaces of indent, wrapped descriptions below; a required one says so.
+        const options = help.stdout.split(/\n(?=\s{2}-)/).map((entry) => entry.replace(/\s+/g, " "));
+        const required = command === "summarize" ? [] : command === "rotate-now" ? ["stack", "app", "credential"] : ["stack"];
+        for (const name of required) expect(options.find((o) => o.startsWith(` --${name} `))).toContain("(required)");
+        for (const entry of options.filter((o) => o.includes("(required)"))) expect(entry).toMatch(/^ --(stack|app|credential) /);
+        expect(help.stdout).not.toMatch(/default now|, default /);
+        expect(help.stdout).not.toMatch(/default: "/);
+        for (const match of help.stdout.matchAll(/\(default: ([^)]+)\)/g)) expect(match[1]).not.toMatch(/^"/);
+    });
+
+    it("describes itself without a stray project name, and points usage errors at the command's help", async () => {
+        const help = await rotor(["--help"], { cwd: repoRoot });
+        expect(help.stdout).toContain("Entra ID app registrations as code, with credentials that rotate themselves\n");
+        expect(help.stdout).not.toContain("(entra-rotor)");
+        const missing = await rotor(["calendar"], { cwd: repoRoot });
+        expect(missing.code).toBe(1);
+        expect(missing.stderr).toBe("rotor: required option '--stack <name>' not specified\n(run rotor calendar --help for usage)\n");
+        const badFormat = await rotor(["status", "--stack", "dev", "--format", "yaml"], { cwd: repoRoot });
+        expect(badFormat.code).toBe(1);
+        expect(badFormat.stderr).toMatch(/^rotor: option '--format <format>' argument 'yaml' is invalid/);
+        expect(badFormat.stderr).toContain("(run rotor status --help for usage)");
+        const ours = await rotor(["plan", "--stack", "dev", "--since", "2027-04-01", "--at", "2027-03-01"], { cwd: repoRoot });
+        expect(ours.stderr).toMatch(/^rotor: --since .* must not be after --at .*\n\(run rotor plan --help for usage\)\n$/);
+    });
+
+    it("names files relative to the working directory", async () => {
+        const run = await rotor(["plan", "--stack", "nope", "--dir", "examples/invalid"], { cwd: repoRoot });
+        expect(run.stderr).toMatch(/^rotor: examples\/invalid\/Pulumi\.nope\.yaml: 1 config error:\n {2}no config for stack "nope"; stacks here: bad\n$/);
+        const elsewhere = await rotor(["plan", "--stack", "bad", "--dir", "."], { cwd: path.join(repoRoot, "examples", "invalid") });
+        expect(elsewhere.stderr).toMatch(/^rotor: Pulumi\.bad\.yaml: 3 config errors:/);
+    });
+
+    it("summarizes a preview as a table too", async () => {
+        const run = await rotor(["summarize", "test/fixtures/preview/permission-escalation.json", "--format", "table"], { cwd: repoRoot });
+        expect(run.code).toBe(0);
+        expect(run.stdout).toMatch(/^Identity changes: /);
+        expect(run.stdout).toContain("PRIVILEGED PERMISSIONS ADDED");
+        expect(run.stdout).not.toMatch(/\*\*|`|\| --- \|/);
     });
 });
