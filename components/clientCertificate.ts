@@ -98,7 +98,8 @@ export class ClientCertificate extends pulumi.ComponentResource {
                         type: "AsymmetricX509Cert",
                         encoding: "pem",
                         value: certificate.certPem,
-                        startDate: certificate.validityStartTime,
+                        // No start date: Entra takes the certificate's own, set when it was generated. Sending
+                        // it would put a past date on a key credential replaced without its certificate.
                         endDate: s.end,
                     },
                     // The key id is a function of the generation, so a replacement within one generation (an

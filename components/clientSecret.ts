@@ -46,7 +46,10 @@ export class ClientSecret extends pulumi.ComponentResource {
                     {
                         applicationId: args.applicationId,
                         displayName: passwordDisplayName(args.credentialName, s.slot, s.generation),
-                        startDate: s.start,
+                        // No start date: Entra starts the password when it is created. The slot's window may
+                        // have begun before this run (a first deployment, a late pipeline), and Entra has
+                        // refused start dates in the past (KeyCredentialsInvalidStartDate,
+                        // hashicorp/terraform-provider-azuread#1582). The end date is the schedule's.
                         endDate: s.end,
                         rotateWhenChanged: { generation: String(s.generation) },
                     },

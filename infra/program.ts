@@ -231,7 +231,7 @@ function defineApp(
         };
     }
     for (const certificate of app.certificateFiles) {
-        // The owner's certificate, public part only, exactly as given: dates come from the certificate.
+        // The owner's certificate, public part only, exactly as given; its end is the certificate's.
         resources.push(
             new azuread.ApplicationCertificate(
                 `${app.name}-${certificate.name}`,
@@ -240,7 +240,7 @@ function defineApp(
                     type: "AsymmetricX509Cert",
                     encoding: "pem",
                     value: certificate.info.pem,
-                    startDate: certificate.info.notBefore,
+                    // Entra takes the start from the certificate; the program never sends a start date.
                     endDate: certificate.info.notAfter,
                 },
                 { parent: registration },

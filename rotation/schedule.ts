@@ -187,6 +187,13 @@ export function slotsReplacedBetween(lastRun: Date, now: Date, policy: RotationP
     return changedSlots(slotsAt(lastRun, policy, phase), slotsAt(now, policy, phase));
 }
 
+/** The slots a run at `now` replaces after a run at `lastRun`: their credentials are created by that run. */
+export function slotsReplacedAt(lastRun: Date, now: Date, policy: RotationPolicy, phase: number): (0 | 1)[] {
+    const before = slotsAt(lastRun, policy, phase);
+    const after = slotsAt(now, policy, phase);
+    return ([0, 1] as const).filter((slot) => changedSlots([before[slot], before[slot]], [after[slot], after[slot]]) > 0);
+}
+
 /** How many slots a policy change replaces at `at`; a changed R, L or epoch usually replaces both (breaking). */
 export function slotsReplacedByPolicyChange(oldPolicy: RotationPolicy, newPolicy: RotationPolicy, at: Date, phaseOld: number, phaseNew: number): 0 | 1 | 2 {
     return changedSlots(slotsAt(at, oldPolicy, phaseOld), slotsAt(at, newPolicy, phaseNew));

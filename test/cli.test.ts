@@ -113,8 +113,8 @@ describe("rotor plan on the sample stack", () => {
             lifetimeDays: 90,
             phaseDays: importer.phaseDays,
             slots: [
-                { slot: 0, generation: 36, start: "2027-01-05T00:00:00Z", end: "2027-04-05T00:00:00Z", served: false },
-                { slot: 1, generation: 37, start: "2027-02-04T00:00:00Z", end: "2027-05-05T00:00:00Z", served: true },
+                { slot: 0, generation: 36, start: "2027-01-05T00:00:00Z", end: "2027-04-05T00:00:00Z", served: false, credentialStart: null },
+                { slot: 1, generation: 37, start: "2027-02-04T00:00:00Z", end: "2027-05-05T00:00:00Z", served: true, credentialStart: null },
             ],
             servedSlot: 1,
             expires: "2027-05-05T00:00:00Z",
@@ -125,6 +125,21 @@ describe("rotor plan on the sample stack", () => {
         });
         // Value-free: nothing in the plan could be a credential.
         expect(run.stdout).not.toMatch(/"(value|password|secret)"\s*:/i);
+    });
+
+    it("shows when the credentials a run makes start: at the run, not at their window's start", async () => {
+        // The importer's generation 38 starts 2027-03-06: a run that morning makes slot 0's credential.
+        const run = await rotor(["plan", "--stack", "dev", "--format", "json", "--at", "2027-03-06T06:00:00Z"], { cwd: repoRoot });
+        const importer = (JSON.parse(run.stdout) as PlanDocument).apps.find((app) => app.name === "device-inventory")!.credentials[0]!;
+        expect(importer.slots[0]).toEqual({ slot: 0, generation: 38, start: "2027-03-06T00:00:00Z", end: "2027-06-04T00:00:00Z", served: true, credentialStart: "2027-03-06T06:00:00Z" });
+        expect(importer.slots[1]!.credentialStart).toBeNull();
+        // A first deployment, or a pipeline down for long, makes both; each starts at the run.
+        const late = await rotor(["plan", "--stack", "dev", "--format", "json", "--at", "2027-06-01", "--since", "2027-03-01"], { cwd: repoRoot });
+        const both = (JSON.parse(late.stdout) as PlanDocument).apps.find((app) => app.name === "device-inventory")!.credentials[0]!;
+        expect(both.slots.map((s) => s.credentialStart)).toEqual(["2027-06-01T00:00:00Z", "2027-06-01T00:00:00Z"]);
+        expect(both.slots.some((s) => s.start < "2027-06-01")).toBe(true);
+        const table = await rotor(["plan", "--stack", "dev", "--at", "2027-03-06T06:00:00Z"], { cwd: repoRoot });
+        expect(table.stdout).toContain("g38 2027-03-06 -> 2027-06-04 (new, from 2027-03-06)");
     });
 
     it("gives the same output for the same date (a pure function of config and date)", async () => {

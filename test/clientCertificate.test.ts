@@ -47,8 +47,8 @@ describe("ClientCertificate", () => {
         const credentials = mocks.ofType(types.applicationCertificate);
         const certs = mocks.ofType(types.selfSignedCert);
         expect(credentials.map((r) => ({ name: r.name, ...r.inputs }))).toEqual([
-            { name: "calendar-sync-web-slot0", applicationId, type: "AsymmetricX509Cert", encoding: "pem", value: expect.objectContaining({ value: certs[0]!.state["certPem"] }), startDate: certs[0]!.state["validityStartTime"], endDate: "2027-04-29T00:00:00Z" },
-            { name: "calendar-sync-web-slot1", applicationId, type: "AsymmetricX509Cert", encoding: "pem", value: expect.objectContaining({ value: certs[1]!.state["certPem"] }), startDate: certs[1]!.state["validityStartTime"], endDate: "2027-01-29T00:00:00Z" },
+            { name: "calendar-sync-web-slot0", applicationId, type: "AsymmetricX509Cert", encoding: "pem", value: expect.objectContaining({ value: certs[0]!.state["certPem"] }), endDate: "2027-04-29T00:00:00Z" },
+            { name: "calendar-sync-web-slot1", applicationId, type: "AsymmetricX509Cert", encoding: "pem", value: expect.objectContaining({ value: certs[1]!.state["certPem"] }), endDate: "2027-01-29T00:00:00Z" },
         ]);
         // The certificate is created at or after the slot's start and lives its whole lifetime, so it outlives the credential.
         for (const [i, cert] of certs.entries()) {

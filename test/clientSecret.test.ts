@@ -37,7 +37,7 @@ describe("validateSlots", () => {
 });
 
 describe("ClientSecret", () => {
-    it("registers one password per slot, replaced by its generation, with the schedule's dates", async () => {
+    it("registers one password per slot, replaced by its generation, ending when the schedule says and starting when created", async () => {
         const secret = new ClientSecret("mail-sender-main", { applicationId, slots, credentialName: "main" });
         await valueOf(secret.served.keyId);
         await settle();
@@ -47,7 +47,6 @@ describe("ClientSecret", () => {
                 name: "mail-sender-main-slot0",
                 applicationId,
                 displayName: "main slot 0 generation 12",
-                startDate: "2026-10-01T00:00:00Z",
                 endDate: "2027-04-29T00:00:00Z",
                 rotateWhenChanged: { generation: "12" },
             },
@@ -55,7 +54,6 @@ describe("ClientSecret", () => {
                 name: "mail-sender-main-slot1",
                 applicationId,
                 displayName: "main slot 1 generation 11",
-                startDate: "2026-07-03T00:00:00Z",
                 endDate: "2027-01-29T00:00:00Z",
                 rotateWhenChanged: { generation: "11" },
             },

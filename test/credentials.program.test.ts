@@ -55,8 +55,25 @@ describe("client secrets in the program", () => {
         expect(before["device-inventory-importer-slot0"]!["rotateWhenChanged"]).toEqual({ generation: "36" });
         expect(after["device-inventory-importer-slot0"]).toMatchObject({
             rotateWhenChanged: { generation: "38" },
-            startDate: "2027-03-06T00:00:00Z",
             endDate: "2027-06-04T00:00:00Z",
         });
+    });
+
+    it("sends no start date in the past at a late first deployment: Entra starts each credential when it is made", async () => {
+        // Both slots of every credential are created now, although the previous generation's window began
+        // up to two rotation periods ago; Entra has refused past start dates (KeyCredentialsInvalidStartDate).
+        const now = new Date("2027-03-05T06:00:00Z");
+        const run = await runProgram(values(), { now });
+        const credentials = [...run.mocks.ofType(types.applicationPassword), ...run.mocks.ofType(types.applicationCertificate)];
+        expect(credentials.length).toBeGreaterThanOrEqual(7);
+        for (const credential of credentials) {
+            const start = credential.inputs["startDate"];
+            if (start !== undefined) expect(Date.parse(String(start)), credential.name).toBeGreaterThanOrEqual(now.getTime());
+            // The end date is still the schedule's, whatever the start.
+            expect(credential.inputs["endDate"], credential.name).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+        }
+        // The previous slot's window did begin in the past: this is the case the rule is for.
+        const previous = run.mocks.ofType(types.applicationPassword).find((p) => p.name === "mail-sender-main-slot1")!;
+        expect(previous.inputs["rotateWhenChanged"]).toEqual({ generation: "11" });
     });
 });

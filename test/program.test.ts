@@ -79,7 +79,6 @@ describe("the Pulumi program", () => {
                     expect(password.inputs).toEqual({
                         applicationId: `/applications/${String(application.state["objectId"])}`,
                         displayName: `${credential.name} slot ${slot.slot} generation ${slot.generation}`,
-                        startDate: slot.start,
                         endDate: slot.end,
                         rotateWhenChanged: { generation: String(slot.generation) },
                     });

@@ -3,7 +3,7 @@ import { daysUntil } from "../../infra/model/certificateFile";
 import type { CredentialModel, FileCertificateModel } from "../../infra/model/credentials";
 import type { AppModel, StackModel } from "../../infra/model/model";
 import type { PermissionKind } from "../../infra/model/permissions";
-import { scheduleAt, slotsReplacedBetween } from "../../rotation/schedule";
+import { scheduleAt, slotsReplacedAt, slotsReplacedBetween } from "../../rotation/schedule";
 import { dateToIsoSeconds } from "../../rotation/instants";
 import { LazyList } from "../output/chunks";
 
@@ -83,6 +83,12 @@ export interface PlanSlot {
     readonly end: string;
     /** Whether Key Vault serves this slot. */
     readonly served: boolean;
+    /**
+     * When the slot's credential starts, if a run at `at` (after one at `since`) creates it: Entra starts a
+     * credential when it is made, never earlier (the program sends no start date), and it ends at `end`.
+     * Null for a credential an earlier run made.
+     */
+    readonly credentialStart: string | null;
 }
 
 export interface PlanCredential {
@@ -180,9 +186,10 @@ function planCertificateFile(c: FileCertificateModel, at: string): PlanCertifica
     };
 }
 
-function planCredential(c: CredentialModel, status: ReturnType<typeof credentialStatus>): PlanCredential {
+function planCredential(c: CredentialModel, status: ReturnType<typeof credentialStatus>, since: Date, at: string): PlanCredential {
     const { served, previous, nextRotation, daysLeftServed } = c.schedule;
-    const slots = [served, previous].sort((a, b) => a.slot - b.slot).map((s) => ({ ...s, served: s.slot === served.slot }));
+    const created = status.slotsReplaced === 0 ? [] : slotsReplacedAt(since, new Date(at), c.policy, c.phase);
+    const slots = [served, previous].sort((a, b) => a.slot - b.slot).map((s) => ({ ...s, served: s.slot === served.slot, credentialStart: created.includes(s.slot) ? at : null }));
     return {
         name: c.name,
         type: c.type,
@@ -242,7 +249,7 @@ export function streamPlan(model: StackModel, options: { since?: Date } = {}): P
         stack: model.stack,
         at: model.at,
         since: dateToIsoSeconds(since),
-        apps: new LazyList(model.apps.length, (i) => planApp(model.apps[i]!, statuses[i]!, model.at)),
+        apps: new LazyList(model.apps.length, (i) => planApp(model.apps[i]!, statuses[i]!, since, model.at)),
         warnings: model.warnings.map(({ path, message }) => ({ path, message })),
         totals,
     };
@@ -253,7 +260,7 @@ export interface PlanStream extends Omit<PlanDocument, "apps"> {
     readonly apps: LazyList<PlanApp>;
 }
 
-function planApp(app: AppModel, statuses: readonly ReturnType<typeof credentialStatus>[], at: string): PlanApp {
+function planApp(app: AppModel, statuses: readonly ReturnType<typeof credentialStatus>[], since: Date, at: string): PlanApp {
     return {
         name: app.name,
         displayName: app.displayName,
@@ -272,7 +279,7 @@ function planApp(app: AppModel, statuses: readonly ReturnType<typeof credentialS
             justification: p.justification ?? null,
             path: p.path,
         })),
-        credentials: app.credentials.map((c, j) => planCredential(c, statuses[j]!)),
+        credentials: app.credentials.map((c, j) => planCredential(c, statuses[j]!, since, at)),
         certificateFiles: app.certificateFiles.map((c) => planCertificateFile(c, at)),
         federatedCredentials: app.federatedCredentials.map(({ name, preset, issuer, subject, audience, path }) => ({ name, preset, issuer, subject, audience, path })),
     };

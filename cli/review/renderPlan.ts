@@ -24,10 +24,11 @@ function permissionRows(permissions: readonly PlanPermission[]): string[][] {
 
 const credentialHeader = ["CREDENTIAL", "TYPE", "SLOT 0", "SLOT 1", "SERVED", "NEXT ROTATION", "DAYS LEFT", "STATUS", "KEY VAULT SECRET"];
 
-/** `g12 2026-10-01 -> 2027-04-29`: dates only, the times are in the JSON. */
+/** `g12 2026-10-01 -> 2027-04-29`: dates only, the times are in the JSON; a slot this run creates says so. */
 function slotLabel(c: PlanCredential, slot: 0 | 1): string {
     const s = c.slots.find((x) => x.slot === slot)!;
-    return `g${s.generation} ${s.start.slice(0, 10)} -> ${s.end.slice(0, 10)}`;
+    const label = `g${s.generation} ${s.start.slice(0, 10)} -> ${s.end.slice(0, 10)}`;
+    return s.credentialStart ? `${label} (new, from ${s.credentialStart.slice(0, 10)})` : label;
 }
 
 const statusLabels: Record<PlanCredential["status"], string> = {
