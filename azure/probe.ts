@@ -79,9 +79,14 @@ export async function verifyCredential(probe: CredentialProbe, target: ProbeTarg
     }
 }
 
+/**
+ * The first line of an error, with the secret taken out. Entra's error descriptions break lines with CRLF
+ * ("AADSTS7000215: ...\r\nTrace ID: ...\r\nCorrelation ID: ..."): the first line is the message, and no
+ * carriage return may reach a table or a log.
+ */
 export function describeError(error: unknown, secret: string): string {
     const text = error instanceof Error ? error.message : String(error);
-    const firstLine = text.split("\n").find((line) => line.trim() !== "") ?? "unknown error";
+    const firstLine = (text.split(/\r?\n|\r/).find((line) => line.trim() !== "") ?? "unknown error").trim();
     return secret ? firstLine.split(secret).join("[secret]") : firstLine;
 }
 

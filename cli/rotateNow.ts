@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StackModel } from "../infra/model/model";
 import { scheduleAt } from "../rotation/schedule";
@@ -110,11 +111,32 @@ export interface RotateNowOptions {
     readonly dir: string;
 }
 
+/** The file `name` would run as from PATH, if any (PATHEXT's extensions on Windows). */
+export function findOnPath(name: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+    const extensions = process.platform === "win32" ? (env["PATHEXT"] ?? ".EXE;.CMD;.BAT").split(";") : [""];
+    for (const dir of (env["PATH"] ?? env["Path"] ?? "").split(path.delimiter)) {
+        if (!dir) continue;
+        for (const extension of extensions) {
+            const candidate = path.join(dir, `${name}${extension}`);
+            try {
+                if (fs.statSync(candidate).isFile()) return candidate;
+            } catch {
+                // Not here.
+            }
+        }
+    }
+    return undefined;
+}
+
 /** `rotor rotate-now`: prints the replacement of the served slot, or with `--yes` runs it. */
 export async function runRotateNow(options: RotateNowOptions, io: CliIo): Promise<number> {
     const projectDir = path.resolve(io.cwd, options.dir);
     const now = io.now();
     const plan = planRotateNow(loadStackModel(projectDir, options.stack, now, io.cwd), options.app, options.credential, options.revokePrevious ?? false, now);
+    // The Automation API drives the Pulumi CLI: without it, say so before claiming to run anything.
+    if (options.yes && !io.rotateNowRunner && !findOnPath("pulumi", io.env ?? process.env)) {
+        throw new RotateNowError(`--yes runs pulumi, which is not installed or not on PATH: install the Pulumi CLI (https://www.pulumi.com/docs/install/), or run this yourself: ${plan.command}`);
+    }
     const text = [
         `Emergency rotation of ${plan.app}/${plan.credential} (${plan.type}) in stack ${plan.stack}:`,
         ...plan.consequences.map((c) => `  - ${c}`),

@@ -71,6 +71,9 @@ describe("the verify gate", () => {
 
     it("scrubs the value from any error text", () => {
         expect(describeError(new Error("bad s3cr3t-value and s3cr3t-value again\nmore"), "s3cr3t-value")).toBe("bad [secret] and [secret] again");
+        // Entra ends the lines of its error descriptions with CRLF: no carriage return may reach a table.
+        const entra = "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.\r\nTrace ID: 654ce9b2-a626-4e0b-8598-0cac69970200\r\nCorrelation ID: 5be327fc-93cb-4bef-ab4e-0373f11a8017\r\nTimestamp: 2022-10-31 09:03:41Z";
+        expect(describeError(new Error(entra), "")).toBe("AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.");
     });
 });
 

@@ -1,9 +1,12 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { buildModelOrThrow } from "../infra/model/model";
 import type { CliIo } from "../cli/io";
 import { main } from "../cli/main";
-import { planRotateNow, type RotateNowPlan } from "../cli/rotateNow";
+import { findOnPath, planRotateNow, type RotateNowPlan } from "../cli/rotateNow";
 import { valueOf } from "./support/pulumiMocks";
 import { repoRoot, sampleStack } from "./support/program";
 
@@ -74,6 +77,20 @@ describe("rotor rotate-now", () => {
         expect(calls.map((p) => p.urns.length)).toEqual([1]);
         expect(done.stdout).toContain("Running:\n  pulumi up --stack dev --replace");
         expect(done.stderr).toBe("Updating (dev)\n");
+    });
+
+    it("says how to install the Pulumi CLI, before claiming to run anything, when --yes cannot find it", async () => {
+        const empty = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-path-"));
+        let stdout = "";
+        let stderr = "";
+        const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: repoRoot, now: () => new Date("2027-03-01T06:00:00Z"), env: { PATH: empty } };
+        const code = await main(["rotate-now", "--stack", "dev", "--app", "mail-sender", "--credential", "main", "--yes"], io);
+        expect(code).toBe(1);
+        expect(stdout).toBe("");
+        expect(stderr).toMatch(/^rotor: --yes runs pulumi, which is not installed or not on PATH: install the Pulumi CLI \(https:\/\/www\.pulumi\.com\/docs\/install\/\), or run this yourself: pulumi up --stack dev --replace /);
+        expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+        fs.writeFileSync(path.join(empty, "pulumi"), "#!/bin/sh\n", { mode: 0o755 });
+        expect(findOnPath("pulumi", { PATH: empty })).toBe(path.join(empty, "pulumi"));
     });
 
     it("refuses what cannot be rotated, saying what to do instead", async () => {

@@ -76,6 +76,31 @@ describe("rotor status: the live state held against the stack", () => {
         expect(report.exitCode).toBe(2);
     });
 
+    it("measures overdue from the served generation's successor, so an outage longer than a period is not hidden", () => {
+        // The importer (R = 30): deployed 2027-03-01 serving generation 37. On 2027-04-05 at 06:00 generation 39
+        // started six hours ago (inside the grace), but 38 was due 2027-03-06, thirty days ago.
+        const live = deployed(model, now);
+        const late = new Date("2027-04-05T06:00:00Z");
+        const importer = assessStatus(model, live, late).rows.find((r) => r.credential === "importer" && r.served)!;
+        expect(importer).toMatchObject({ generation: 37, status: "overdue" });
+        expect(importer.message).toBe("generation 38 was due 2027-03-06 and Key Vault still serves 37: the pipeline has not run since; run pulumi up");
+        // Inside the grace of the successor, it is not overdue yet.
+        expect(assessStatus(model, live, new Date("2027-03-06T12:00:00Z")).rows.find((r) => r.credential === "importer" && r.served)!.status).not.toBe("overdue");
+    });
+
+    it("says a run made the new generation but did not serve it, when the application already holds it", () => {
+        const live = deployed(model, now);
+        const app = live.apps.get("device-inventory")!;
+        const passwords = app.application.passwordCredentials as GraphApplication["passwordCredentials"][number][];
+        // A run on 2027-03-06 replaced slot 0 with generation 38, and its proof failed: Key Vault still serves 37.
+        const index = passwords.findIndex((p) => p.displayName === passwordDisplayName("importer", 0, 36));
+        passwords[index] = { keyId: "pw-importer-38", displayName: passwordDisplayName("importer", 0, 38), startDateTime: "2027-03-06T06:00:00Z", endDateTime: "2027-06-04T00:00:00Z", hint: "abc" };
+        const importer = assessStatus(model, live, new Date("2027-03-08T06:00:00Z")).rows.find((r) => r.credential === "importer" && r.served)!;
+        expect(importer.status).toBe("overdue");
+        expect(importer.message).toMatch(/^the application already has generation 38, but Key Vault still serves 37 \(generation 38 was due 2027-03-06\): a run created it and stopped before serving it/);
+        expect(importer.message).not.toContain("has not run");
+    });
+
     it("calls the served value expired or expiring by the thresholds, and --within widens them", () => {
         // A year without runs: everything the vault serves has expired.
         const report = assessStatus(model, deployed(model, new Date("2026-03-01T06:00:00Z")), now);

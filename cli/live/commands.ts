@@ -5,12 +5,22 @@ import { collectLiveState } from "./collect";
 import { GraphClient } from "./graph";
 import { vaultClient } from "./keyVault";
 import { silentProgress } from "./progress";
-import { type LiveFlags, type LiveIo, liveContext } from "./context";
+import { type LiveContext, type LiveFlags, type LiveIo, liveContext } from "./context";
+import { describeServiceFailure } from "./serviceErrors";
 import { assessStatus, type StatusReport } from "./status";
 import { entraProbe } from "../../azure/probe";
 import { type VerifyReport, vaultReader, verifyServed } from "./verify";
 
 /** The live commands, from a model and flags to a report; the CLI renders it and exits with its code. */
+
+/** Runs a command's reads, turning a service's failure into one that names the service and the next step. */
+async function reading<T>(context: LiveContext, work: () => Promise<T>): Promise<T> {
+    try {
+        return await work();
+    } catch (error) {
+        throw describeServiceFailure(error, { graph: context.endpoints.graph, authorityHost: context.endpoints.authorityHost, ...(context.vaultUrl ? { vaultUrl: context.vaultUrl } : {}) }) ?? error;
+    }
+}
 
 export async function statusReport(model: StackModel, flags: LiveFlags & { within?: number; allApps?: boolean }, io: LiveIo, now: Date): Promise<StatusReport> {
     const context = await liveContext(model, flags, io);
@@ -18,7 +28,7 @@ export async function statusReport(model: StackModel, flags: LiveFlags & { withi
     const vault = context.vaultUrl
         ? vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined })
         : undefined;
-    const live = await collectLiveState(model, graph, vault, { allApps: flags.allApps ?? false, progress: io.progress?.() ?? silentProgress });
+    const live = await reading(context, () => collectLiveState(model, graph, vault, { allApps: flags.allApps ?? false, progress: io.progress?.() ?? silentProgress }));
     return assessStatus(model, live, now, flags.within !== undefined ? { withinDays: flags.within } : {});
 }
 
@@ -27,7 +37,7 @@ export async function verifyReport(model: StackModel, flags: LiveFlags & { app?:
     if (!context.vaultUrl) throw new Error("the stack has no keyVault: there is nothing served to verify");
     const vault = vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined });
     const probe = entraProbe({ ...context.identityOptions, scope: context.endpoints.graphScope });
-    return verifyServed(model, vaultReader(vault), probe, { ...(flags.app ? { app: flags.app } : {}), now });
+    return reading(context, () => verifyServed(model, vaultReader(vault), probe, { ...(flags.app ? { app: flags.app } : {}), now }));
 }
 
 export async function doctorReport(model: StackModel, flags: LiveFlags, io: LiveIo): Promise<DoctorReport> {
@@ -36,5 +46,5 @@ export async function doctorReport(model: StackModel, flags: LiveFlags, io: Live
     const vault = context.vaultUrl
         ? { url: context.vaultUrl, client: vaultClient(context.vaultUrl, context.credential, { maxRetries: 2, onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined }) }
         : undefined;
-    return assessDoctor(model, await collectDoctorFacts(model, graph, context.endpoints.graphScope, context.credential, vault));
+    return assessDoctor(model, await reading(context, () => collectDoctorFacts(model, graph, context.endpoints.graphScope, context.credential, vault)));
 }

@@ -2,6 +2,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { StackModel } from "../../infra/model/model";
 import { type EndpointOverrides, identityOptions as identityOptionsFor, type ResolvedEndpoints, resolveEndpoints, vaultUrl } from "../../azure/endpoints";
 import type { Progress } from "./progress";
+import { defaultCredential, signIn } from "./signIn";
 
 /**
  * What the live commands (status, verify, doctor) need from their surroundings: the environment, how to
@@ -9,7 +10,7 @@ import type { Progress } from "./progress";
  */
 export interface LiveIo {
     readonly env: Readonly<Record<string, string | undefined>>;
-    /** The identity the commands read the tenant and the vault as; by default DefaultAzureCredential. */
+    /** The identity the commands read the tenant and the vault as; by default the chain of signIn.ts. */
     readonly credential?: (endpoints: ResolvedEndpoints) => TokenCredential;
     readonly progress?: () => Progress;
     /** Called once per HTTP request to Graph or Key Vault; tests and benchmarks count them. */
@@ -28,17 +29,16 @@ export interface LiveContext {
     readonly vaultUrl?: string;
 }
 
-/** Endpoints, then the signed-in credential (created lazily: plan and calendar never load @azure/identity). */
+/**
+ * Endpoints, then a credential that has signed in: a first token is acquired here, within a deadline, so a
+ * command that cannot sign in says how to in one line (exit 1) before it reads anything.
+ */
 export async function liveContext(model: StackModel, flags: LiveFlags, io: LiveIo): Promise<LiveContext> {
     const endpoints = resolveEndpoints(flags, io.env);
     const identityOptions = identityOptionsFor(endpoints);
-    let credential: TokenCredential;
-    if (io.credential) credential = io.credential(endpoints);
-    else {
-        const { DefaultAzureCredential } = await import("@azure/identity");
-        const tenantId = flags.tenant ?? io.env["AZURE_TENANT_ID"];
-        credential = new DefaultAzureCredential({ ...identityOptions, ...(tenantId ? { tenantId } : {}) });
-    }
+    const tenantId = flags.tenant ?? io.env["AZURE_TENANT_ID"];
+    const credential = io.credential ? io.credential(endpoints) : await defaultCredential(io.env, { ...identityOptions, ...(tenantId ? { tenantId } : {}) });
+    await signIn(credential, endpoints.graphScope);
     return { endpoints, credential, identityOptions, ...(model.keyVault ? { vaultUrl: vaultUrl(endpoints, model.keyVault.name) } : {}) };
 }
 

@@ -13,7 +13,7 @@ export function renderVerify(report: VerifyReport, format: OutputFormat): string
         r.keyVaultSecretName,
         r.generation === null ? "-" : `g${r.generation}`,
         r.explanation ? `${r.explanation.code}: ${r.explanation.meaning}` : (r.error ?? ""),
-        r.explanation?.fix ?? (r.result === "unavailable" ? "run pulumi up, then rotor status" : ""),
+        r.explanation?.fix ?? (r.result === "unavailable" ? "run pulumi up, then rotor status" : r.result === "disabled" ? "enable the secret's current version (or run pulumi up, which writes an enabled one)" : ""),
     ]);
     const failed = report.rows.filter((r) => r.result !== "ok").length;
     const title = `${report.project} / ${report.stack} at ${report.at}: ${report.rows.length} served credential${report.rows.length === 1 ? "" : "s"} signed in with, ${failed ? `${failed} failing` : "all ok"}`;

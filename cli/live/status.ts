@@ -1,7 +1,7 @@
 import type { StackModel } from "../../infra/model/model";
 import { certificateKeyId, parsePasswordDisplayName } from "../../rotation/identifiers";
 import type { GraphApplication, GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential } from "./graph";
-import { generationAt, scheduleAt } from "../../rotation/schedule";
+import { generationAt, generationWindow, scheduleAt } from "../../rotation/schedule";
 import { dateToIsoSeconds } from "../../rotation/instants";
 
 /**
@@ -170,7 +170,6 @@ export function assessStatus(model: StackModel, live: LiveState, now: Date, opti
 
         for (const credential of app.credentials) {
             const expected = generationAt(now, credential.policy, credential.phase);
-            const schedule = scheduleAt(now, credential.policy, credential.phase);
             const vault = live.vaultSecrets?.get(credential.keyVaultSecretName.toLowerCase());
             const servedKeyId = vault?.tags["keyId"];
             const servedGeneration = vault?.tags["generation"] !== undefined ? Number(vault.tags["generation"]) : undefined;
@@ -194,15 +193,22 @@ export function assessStatus(model: StackModel, live: LiveState, now: Date, opti
             }
             present.sort((a, b) => b.generation - a.generation);
 
-            const newestDue = Date.parse(schedule.served.start);
-            const overdue = servedGeneration !== undefined && servedGeneration < expected && now.getTime() - newestDue > graceMs;
+            // Overdue is measured from when the served generation's successor was due, not from the newest
+            // generation's start: after an outage longer than a rotation period, the newest may have started
+            // only today while the served value should have been replaced a whole period ago.
+            const successor = servedGeneration !== undefined && Number.isSafeInteger(servedGeneration) ? generationWindow(servedGeneration + 1, credential.policy, credential.phase).start : undefined;
+            const overdue = servedGeneration !== undefined && successor !== undefined && servedGeneration < expected && now.getTime() - Date.parse(successor) > graceMs;
+            const newest = present.length > 0 ? present[0]! : undefined;
             for (const p of present) {
                 const served = servedKeyId !== undefined && p.keyId.toLowerCase() === servedKeyId.toLowerCase();
                 let status: RowStatus = "ok";
                 let message = "";
                 if (served && overdue) {
                     status = "overdue";
-                    message = `generation ${expected} was due ${schedule.served.start.slice(0, 10)} and Key Vault still serves ${p.generation}: the pipeline has not run since; run pulumi up`;
+                    message =
+                        newest && newest.generation > p.generation
+                            ? `the application already has generation ${newest.generation}, but Key Vault still serves ${p.generation} (generation ${p.generation + 1} was due ${successor!.slice(0, 10)}): a run created it and stopped before serving it, usually because its sign-in proof failed; run rotor verify, then pulumi up, and read the run's log`
+                            : `generation ${p.generation + 1} was due ${successor!.slice(0, 10)} and Key Vault still serves ${p.generation}: the pipeline has not run since; run pulumi up`;
                 }
                 rows.push(credentialRow(base, { credential: credential.name, kind: credential.type, owner: "stack", keyId: p.keyId, slot: p.slot, generation: p.generation, served, expires: p.expires, status, message }, now, within));
             }

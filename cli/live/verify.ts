@@ -17,8 +17,11 @@ export interface VerifyRow {
     readonly keyVaultSecretName: string;
     readonly keyId: string | null;
     readonly generation: number | null;
-    /** `ok`: a token was acquired; `failed`: Entra refused it; `unavailable`: nothing to sign in with (secret missing, ids unknown). */
-    readonly result: "ok" | "failed" | "unavailable";
+    /**
+     * `ok`: a token was acquired; `failed`: Entra refused it; `disabled`: the Key Vault secret is disabled, so
+     * consumers cannot read it; `unavailable`: nothing to sign in with (secret missing, ids unknown).
+     */
+    readonly result: "ok" | "failed" | "disabled" | "unavailable";
     readonly error: string | null;
     readonly explanation: EntraErrorExplanation | null;
 }
@@ -33,8 +36,22 @@ export interface VerifyReport {
     readonly exitCode: 0 | 2;
 }
 
-/** Reads a secret's value and tags; undefined when the vault has no such secret. */
-export type SecretReader = (name: string) => Promise<{ value: string; tags: Readonly<Record<string, string>> } | undefined>;
+/** A secret's value and tags; `disabled` when Key Vault refuses to read it because it is disabled. */
+export type ReadSecret = { readonly value: string; readonly tags: Readonly<Record<string, string>> } | { readonly disabled: true };
+
+/** Reads a secret; undefined when the vault has no such secret. */
+export type SecretReader = (name: string) => Promise<ReadSecret | undefined>;
+
+/**
+ * Key Vault answers a read of a disabled secret with 403 `Forbidden`, inner error `SecretDisabled` ("Operation
+ * get is not allowed on a disabled secret."): that is one credential's state, not the caller's permissions.
+ */
+export function isDisabledSecretError(error: unknown): boolean {
+    const e = error as { statusCode?: number; message?: string; details?: { error?: { innerError?: { code?: string }; innererror?: { code?: string } } } };
+    if (e.statusCode !== 403) return false;
+    const inner = e.details?.error?.innerError?.code ?? e.details?.error?.innererror?.code;
+    return inner === "SecretDisabled" || /disabled secret/i.test(e.message ?? "");
+}
 
 export function vaultReader(client: SecretClient): SecretReader {
     return async (name) => {
@@ -43,9 +60,15 @@ export function vaultReader(client: SecretClient): SecretReader {
             return { value: secret.value ?? "", tags: { ...(secret.properties.tags ?? {}) } };
         } catch (error) {
             if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+            if (isDisabledSecretError(error)) return { disabled: true };
             throw error;
         }
     };
+}
+
+/** The value of a secret read for an identity: nothing when it is missing or disabled. */
+function usable(secret: ReadSecret | undefined): { value: string; tags: Readonly<Record<string, string>> } | undefined {
+    return secret && !("disabled" in secret) ? secret : undefined;
 }
 
 async function identityOf(app: StackModel["apps"][number], tags: Readonly<Record<string, string>>, read: SecretReader): Promise<{ clientId?: string; tenantId?: string }> {
@@ -53,7 +76,7 @@ async function identityOf(app: StackModel["apps"][number], tags: Readonly<Record
     // Older or hand-written secrets: fall back to the identity secrets published beside them.
     const ids = app.identitySecrets;
     if (ids.json) {
-        const json = await read(ids.json);
+        const json = usable(await read(ids.json));
         try {
             return json ? (JSON.parse(json.value) as { clientId?: string; tenantId?: string }) : {};
         } catch {
@@ -61,7 +84,7 @@ async function identityOf(app: StackModel["apps"][number], tags: Readonly<Record
             return {};
         }
     }
-    const [clientId, tenantId] = await Promise.all([ids.clientId ? read(ids.clientId) : undefined, ids.tenantId ? read(ids.tenantId) : undefined]);
+    const [clientId, tenantId] = await Promise.all([ids.clientId ? read(ids.clientId).then(usable) : undefined, ids.tenantId ? read(ids.tenantId).then(usable) : undefined]);
     return { ...(clientId ? { clientId: clientId.value } : {}), ...(tenantId ? { tenantId: tenantId.value } : {}) };
 }
 
@@ -69,8 +92,10 @@ export async function verifyServed(model: StackModel, read: SecretReader, probe:
     const targets = model.apps.filter((app) => !options.app || app.name === options.app).flatMap((app) => app.credentials.map((credential) => ({ app, credential })));
     const rows = await mapConcurrent(targets, options.concurrency ?? 4, async ({ app, credential }): Promise<VerifyRow> => {
         const base = { app: app.name, credential: credential.name, kind: credential.type, keyVaultSecretName: credential.keyVaultSecretName };
-        const served = await read(credential.keyVaultSecretName);
-        if (!served) return { ...base, keyId: null, generation: null, result: "unavailable", error: `Key Vault has no secret ${credential.keyVaultSecretName}`, explanation: null };
+        const found = await read(credential.keyVaultSecretName);
+        if (!found) return { ...base, keyId: null, generation: null, result: "unavailable", error: `Key Vault has no secret ${credential.keyVaultSecretName}`, explanation: null };
+        if ("disabled" in found) return { ...base, keyId: null, generation: null, result: "disabled", error: `Key Vault secret ${credential.keyVaultSecretName} is disabled: consumers cannot read it`, explanation: null };
+        const served = found;
         const keyId = served.tags["keyId"] ?? null;
         const generation = served.tags["generation"] !== undefined ? Number(served.tags["generation"]) : null;
         const { clientId, tenantId } = await identityOf(app, served.tags, read);

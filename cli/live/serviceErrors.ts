@@ -1,0 +1,75 @@
+import { GraphError } from "./graph";
+import { oneLine } from "./signIn";
+
+/**
+ * A live command's failure, said as what failed and what to do: which service (Microsoft Graph, Key Vault,
+ * the sign-in authority), its answer (status and code), and the next step. The Azure SDKs' own messages
+ * name neither the service nor the remedy ("Pagination failed with unexpected statusCode 503").
+ */
+export class ServiceError extends Error {
+    override readonly name = "ServiceError";
+}
+
+export interface ServiceEndpoints {
+    readonly graph: string;
+    readonly authorityHost: string;
+    readonly vaultUrl?: string;
+}
+
+type Service = "Microsoft Graph" | "Key Vault" | "Microsoft Entra sign-in";
+
+interface RestLike {
+    readonly name?: string;
+    readonly statusCode?: number;
+    readonly code?: string;
+    readonly message?: string;
+    readonly request?: { readonly url?: string };
+}
+
+function hostOf(url: string | undefined): string | undefined {
+    try {
+        return url ? new URL(url).host.toLowerCase() : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+function serviceOf(error: RestLike, endpoints: ServiceEndpoints): { service: Service; url: string } | undefined {
+    if (error instanceof GraphError) return { service: "Microsoft Graph", url: endpoints.graph };
+    if (error.name === "AuthenticationError" || error.name === "AggregateAuthenticationError" || error.name === "CredentialUnavailableError") {
+        return { service: "Microsoft Entra sign-in", url: endpoints.authorityHost };
+    }
+    const host = hostOf(error.request?.url);
+    if (host && endpoints.vaultUrl && host === hostOf(endpoints.vaultUrl)) return { service: "Key Vault", url: endpoints.vaultUrl };
+    if (host && host === hostOf(endpoints.graph)) return { service: "Microsoft Graph", url: endpoints.graph };
+    if (host && host === hostOf(endpoints.authorityHost)) return { service: "Microsoft Entra sign-in", url: endpoints.authorityHost };
+    // The Key Vault SDK's pager loses the request; its message still says what it was doing.
+    if (/pagination|secret/i.test(error.message ?? "") && endpoints.vaultUrl) return { service: "Key Vault", url: endpoints.vaultUrl };
+    return undefined;
+}
+
+const accessHints: Record<Service, string> = {
+    "Microsoft Graph": "the signed-in identity needs Application.Read.All (and Policy.Read.All for doctor)",
+    "Key Vault": "the signed-in identity needs a role on the vault: Key Vault Reader for status, Key Vault Secrets User for verify",
+    "Microsoft Entra sign-in": "check the identity the environment gives",
+};
+
+/** The error as a ServiceError, or undefined when it is not a service's answer (a bug, a config error). */
+export function describeServiceFailure(error: unknown, endpoints: ServiceEndpoints): ServiceError | undefined {
+    if (!(error instanceof Error) || error.name === "SignInError" || error.name === "ConfigError") return undefined;
+    const e = error as RestLike;
+    const where = serviceOf(e, endpoints);
+    if (!where) return undefined;
+    const status = e instanceof GraphError ? e.status : e.statusCode;
+    const code = e instanceof GraphError ? e.code : e.code;
+    const detail = oneLine(e.message ?? "").replace(/^Microsoft Graph answered \d+ \S+: /, "");
+    const answer = status ? `answered ${status}${code && !/^\d+$/.test(code) ? ` ${code}` : ""}` : `could not be reached${code ? ` (${code})` : ""}`;
+    let next: string;
+    if (status === 429) next = "it is throttling this identity beyond the retries made; try again in a few minutes";
+    else if (status !== undefined && status >= 500) next = "the service is failing (retries were made); try again later, and check https://azure.status.microsoft";
+    else if (status === 401 || status === 403) next = accessHints[where.service];
+    else if (status === 404) next = where.service === "Key Vault" ? "check the vault name (keyVault.name) or --key-vault-url" : "check the tenant and the endpoint";
+    else if (status === undefined) next = "check the URL (--cloud, --graph-endpoint, --key-vault-url, AZURE_AUTHORITY_HOST) and the network";
+    else next = "see the detail";
+    return new ServiceError(`${where.service} (${where.url}) ${answer}: ${next}. Detail: ${detail.length > 240 ? `${detail.slice(0, 237)}...` : detail}`);
+}

@@ -1,0 +1,134 @@
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ClientSecretCredential } from "@azure/identity";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildModelOrThrow, type StackModel } from "../infra/model/model";
+import { main } from "../cli/main";
+import type { StatusReport } from "../cli/live/status";
+import type { VerifyReport } from "../cli/live/verify";
+import { deployToEmulator, type Deployment, emulatorIo, operator } from "./support/deployedStack";
+import { type Emulator, startEmulator } from "./support/emulator";
+import { repoRoot, sampleStack } from "./support/program";
+
+/**
+ * The live commands on a bad day, against the emulator: an outage longer than a rotation period, a disabled
+ * secret, no credentials at all, failing services. Each names what failed and what to do, in one line.
+ */
+
+const deployedAt = new Date("2027-03-01T06:00:00Z");
+let emulator: Emulator;
+let model: StackModel;
+let deployment: Deployment;
+let operatorCredential: ReturnType<typeof operator>;
+
+beforeEach(async () => {
+    emulator = await startEmulator({ now: deployedAt });
+    model = buildModelOrThrow(sampleStack(), deployedAt);
+    deployment = await deployToEmulator(emulator, model, deployedAt);
+    operatorCredential = operator(emulator);
+});
+afterEach(async () => {
+    await emulator.close();
+});
+
+async function rotor(args: readonly string[], now = deployedAt, credential: ClientSecretCredential = operatorCredential.credential) {
+    const out = { stdout: "", stderr: "", requests: {} as Record<string, number> };
+    emulator.clock.set(now);
+    const code = await main([...args, "--dir", repoRoot], emulatorIo(emulator, deployment, credential, now, out));
+    return { code, ...out };
+}
+
+describe("rotor status after an outage", () => {
+    it("calls the served value overdue when its successor was due a period ago, though the newest started today", async () => {
+        // The importer (R = 30) serves generation 37. 2027-04-05T06:00: generation 39 started six hours ago,
+        // 38 was due 2027-03-06. Measured from the newest start, the pipeline would look on time.
+        const run = await rotor(["status", "--stack", "dev", "--format", "json"], new Date("2027-04-05T06:00:00Z"));
+        expect(run.code).toBe(2);
+        const importer = (JSON.parse(run.stdout) as StatusReport).rows.find((r) => r.credential === "importer" && r.served)!;
+        expect(importer).toMatchObject({ status: "overdue", generation: 37 });
+        expect(importer.message).toContain("generation 38 was due 2027-03-06");
+    });
+});
+
+describe("rotor verify with a disabled secret", () => {
+    it("reports that credential as disabled and verifies the others, exit 2", async () => {
+        const served = deployment.served.get("mail-sender/main")!;
+        // A new version of the secret, disabled: Key Vault answers 403 SecretDisabled to a read.
+        emulator.state.setSecret(model.keyVault!.name, "mail-sender-main", served.value, { enabled: false });
+        const run = await rotor(["verify", "--stack", "dev", "--format", "json"]);
+        expect(run.code).toBe(2);
+        expect(run.stderr).toBe("");
+        const rows = (JSON.parse(run.stdout) as VerifyReport).rows;
+        expect(rows.map((r) => `${r.credential}: ${r.result}`)).toEqual(["main: disabled", "importer: ok", "web: ok"]);
+        const table = await rotor(["verify", "--stack", "dev"]);
+        expect(table.stdout).toMatch(/disabled\s+mail-sender\s+main/);
+        expect(table.stdout).toContain("enable the secret");
+    });
+});
+
+describe("services that fail are named", () => {
+    it("says Key Vault failed, with its status and what to do, when it keeps answering 503", async () => {
+        emulator.setFaults({ serverError: { status: 503, next: 1_000, retryAfterSeconds: 0, services: ["keyVault"] } });
+        const run = await rotor(["status", "--stack", "dev"]);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/^rotor: Key Vault \(https:\/\/127\.0\.0\.1:\d+\/?\) answered 503[^\n]*: the service is failing \(retries were made\); try again later/);
+        expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
+    }, 30_000);
+
+    it("says Microsoft Graph refused, and which permission it needs", async () => {
+        const reader = operator(emulator, []);
+        const run = await rotor(["status", "--stack", "dev"], deployedAt, reader.credential);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/^rotor: Microsoft Graph \(https:\/\/127\.0\.0\.1:\d+\) answered 403[^\n]*Application\.Read\.All/);
+    });
+
+    it("says the sign-in failed, in one line without carriage returns, when the token endpoint fails", async () => {
+        const app = emulator.state.addApplication({ displayName: "fresh", graphPermissions: ["Application.Read.All"] });
+        const { secretText } = emulator.state.addPassword(app, { lifetimeDays: 30 });
+        const fresh = new ClientSecretCredential(emulator.tenantId, app.appId, secretText, { ...emulator.credentialOptions, retryOptions: { maxRetries: 1, retryDelayInMs: 5, maxRetryDelayInMs: 10 } });
+        emulator.setFaults({ serverError: { status: 503, next: 1_000, services: ["login"] } });
+        const run = await rotor(["status", "--stack", "dev"], deployedAt, fresh);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/^rotor: cannot sign in to Azure: /);
+        expect(run.stderr).not.toContain("\r");
+        expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
+        emulator.clearFaults();
+        emulator.state.removeCredential(app, app.passwordCredentials[0]!.keyId);
+        const refused = await rotor(["verify", "--stack", "dev"], deployedAt, new ClientSecretCredential(emulator.tenantId, app.appId, secretText, emulator.credentialOptions));
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toMatch(/^rotor: cannot sign in to Azure: AADSTS7000215: Invalid client secret provided\. /);
+        expect(refused.stderr).not.toContain("\r");
+    });
+});
+
+describe("no credentials at all", () => {
+    /** The bin, with an environment that has no Azure credential and a managed identity endpoint on this machine. */
+    function bare(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-home-"));
+        const env = {
+            PATH: path.dirname(process.execPath), // no az, no azd
+            HOME: home,
+            // The managed identity endpoint: a closed port on this machine, never 169.254.169.254.
+            AZURE_POD_IDENTITY_AUTHORITY_HOST: "http://127.0.0.1:9",
+            NODE_EXTRA_CA_CERTS: process.env["NODE_EXTRA_CA_CERTS"] ?? "",
+        };
+        const started = Date.now();
+        return new Promise((resolve) => {
+            const child = execFile(process.execPath, [path.join(repoRoot, "bin", "rotor.js"), ...args, "--dir", repoRoot], { cwd: home, env, encoding: "utf8", timeout: 30_000 }, (_error, stdout, stderr) =>
+                resolve({ code: child.exitCode, stdout, stderr, ms: Date.now() - started }),
+            );
+        });
+    }
+
+    it.each([["status"], ["verify"], ["doctor"]])("rotor %s fails within 10 s with one line saying how to sign in, exit 1", async (command) => {
+        const run = await bare([command, "--stack", "dev"]);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toBe(
+            "rotor: cannot sign in to Azure: no credential is available; sign in with az login (or azd auth login); in a pipeline, set AZURE_CLIENT_ID and AZURE_TENANT_ID with AZURE_FEDERATED_TOKEN_FILE (workload identity) or AZURE_CLIENT_SECRET; on Azure, a managed identity is used\n",
+        );
+        expect(run.stdout).toBe("");
+        expect(run.ms).toBeLessThan(10_000);
+    }, 30_000);
+});
