@@ -344,7 +344,7 @@ describe("credential config", () => {
     });
 
     it("reports invalid stack defaults once, not again for every credential that uses them", () => {
-        const result = build({ ...stack(app({ credentials: [secret(), secret({ name: "other" })] })), rotation: { lifetimeDays: 100 } });
+        const result = build({ ...stack(app({ credentials: [secret(), secret({ name: "other" })] })), rotation: { lifetimeDays: 100 }, keyVault: { name: "kv-test", resourceGroup: "rg" } });
         expect(errorsOf(result).map((e) => e.path)).toEqual(["rotation.lifetimeDays"]);
     });
 });
@@ -430,5 +430,35 @@ describe("adopt config", () => {
     it("accepts both object ids and keeps them in the model", () => {
         const result = buildModel({ project: "entra-rotor", stack: "test", values: withAdopt({ application: "0F6E1F4E-8A51-4A1D-9A33-2F1D7C7F9A10", servicePrincipal: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09" }), source: "t", baseDir: process.cwd() }, now);
         expect(result.model!.apps[0]!.adopt).toEqual({ application: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", servicePrincipal: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09" });
+    });
+});
+
+describe("one run lists every mistake, also those behind another", () => {
+    const kv = { name: "kv-test", resourceGroup: "rg" };
+    const fixture = (file: string) => `test/fixtures/certificates/${file}`;
+    const buildAt = (values: Record<string, unknown>) => buildModel({ project: "entra-rotor", stack: "test", values, source: "Pulumi.test.yaml", baseDir: process.cwd() }, now);
+
+    it("checks certificate files whose entries have invalid names", () => {
+        const bad = ["rsa1024.pem", "ec-p256.crt", "request.csr", "cert-and-key.pem"];
+        const result = buildAt({ apps: [{ name: "importer", credentials: bad.map((file, i) => ({ name: `Bad Name ${i}`, type: "certificate", file: fixture(file) })) }], keyVault: kv });
+        const errors = errorsOf(result);
+        bad.forEach((_, i) => {
+            expect(errors).toContainEqual(errorAt(`apps[0].credentials[${i}].name`, ""));
+            expect(errors).toContainEqual(errorAt(`apps[0].credentials[${i}].file`, ""));
+        });
+    });
+
+    it("says an allowance is for a permission the app does not request, even when its justification is too short", () => {
+        const result = build(stack(app({ permissions: [graph({ application: ["Calendars.Read"] })], allowPrivileged: [{ permission: "Mail.Send", justification: "short" }] })));
+        const errors = errorsOf(result);
+        expect(errors).toContainEqual(errorAt("apps[0].allowPrivileged[0].justification", ""));
+        expect(errors).toContainEqual(errorAt("apps[0].allowPrivileged[0].permission", '"Mail.Send" is not requested by this app'));
+    });
+
+    it("asks for the vault beside the schema errors of the apps that need it", () => {
+        const result = build(stack(app({ displayName: 42, credentials: [{ name: "main", type: "secret" }] })));
+        const errors = errorsOf(result);
+        expect(errors).toContainEqual(errorAt("apps[0].displayName", ""));
+        expect(errors).toContainEqual(errorAt("keyVault", "required: 1 credential is served from Key Vault"));
     });
 });

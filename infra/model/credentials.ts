@@ -205,6 +205,11 @@ export function resolveCertificateFile(
     return { type: "certificate", name: entry.name, ...(entry.description !== undefined ? { description: entry.description } : {}), file: entry.file, info, path };
 }
 
+/** The file of a certificate entry that is invalid otherwise: its problems are reported all the same. */
+export function checkCertificateFile(file: string, path: string, context: { now: Date; baseDir: string }, issues: IssueList): void {
+    for (const problem of readCertificateFile(file, context.baseDir, context.now).problems) issues.error(`${path}.file`, problem);
+}
+
 /** The type of a raw credential entry, or an issue saying what types exist. */
 export function credentialType(raw: unknown, path: readonly PathSegment[], allowed: readonly string[]): { type?: string; issue?: ConfigIssue } {
     const where = [...path].map((s) => (typeof s === "number" ? `[${s}]` : `.${s}`)).join("").replace(/^\./, "");

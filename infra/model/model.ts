@@ -1,6 +1,7 @@
 import type { ApiRef } from "./catalog";
 import {
     certificateCredentialSchema,
+    checkCertificateFile,
     type CredentialModel,
     credentialType,
     credentialTypes,
@@ -119,9 +120,12 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
             checkUnique(raw["redirectUris"], `${path}.redirectUris`, "redirect URI", (uri) => uri, issues);
             checkUnique(raw["owners"], `${path}.owners`, "owner", (owner) => owner.toLowerCase(), issues);
             const resolved = resolvePermissions(
-                parsed.value ?? {
-                    permissions: parseEntries(permissionEntrySchema, raw["permissions"]),
-                    allowPrivileged: parseEntries(privilegedEntrySchema, raw["allowPrivileged"]),
+                {
+                    ...(parsed.value ?? {
+                        permissions: parseEntries(permissionEntrySchema, raw["permissions"]),
+                        allowPrivileged: parseEntries(privilegedEntrySchema, raw["allowPrivileged"]),
+                    }),
+                    allowPrivilegedNames: rawNames(raw["allowPrivileged"], "permission"),
                 },
                 path,
             );
@@ -152,7 +156,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
             });
         });
         if (rawApps.length === 0) issues.warning("apps", "the stack declares no app registration");
-        checkKeyVaultNames(apps, keyVault, input.project, issues);
+        checkKeyVaultNames(apps, keyVault, input.project, issues, countRawRotating(rawApps));
     }
 
     if (issues.errors.length > 0) return { issues: issues.items };
@@ -216,7 +220,12 @@ function resolveCredentials(
         } else if (type === "certificate") {
             const parsed = parseWith(certificateCredentialSchema, entry, [path]);
             issues.add(parsed.issues);
-            if (!parsed.value) return;
+            if (!parsed.value) {
+                // The file is checked whatever else is wrong with the entry, so one run shows every mistake.
+                const file = (entry as Record<string, unknown>)["file"];
+                if (typeof file === "string" && !parsed.issues.some((i) => i.path === `${path}.file`)) checkCertificateFile(file, path, context, issues);
+                return;
+            }
             const { file } = parsed.value;
             if (file !== undefined) {
                 const certificate = resolveCertificateFile({ ...parsed.value, file }, path, context, issues);
@@ -247,10 +256,11 @@ function resolveCredentials(
 }
 
 /** Every served secret needs a vault, a valid name, and a name of its own: one vault serves the whole stack. */
-function checkKeyVaultNames(apps: readonly AppModel[], keyVault: KeyVaultModel | undefined, project: string, issues: IssueList): void {
-    const rotating = apps.flatMap((app) => app.credentials);
-    if (rotating.length > 0 && !keyVault && !issues.items.some((i) => i.path.startsWith("keyVault"))) {
-        issues.error("keyVault", `required: ${rotating.length} credential${rotating.length === 1 ? " is" : "s are"} served from Key Vault; set ${project}:keyVault with the vault's name and resourceGroup (and create: true to create it)`);
+function checkKeyVaultNames(apps: readonly AppModel[], keyVault: KeyVaultModel | undefined, project: string, issues: IssueList, rawRotating: number): void {
+    // Counted in the raw config: apps with errors of their own still need a vault, and saying so now saves a run.
+    const rotating = Math.max(rawRotating, apps.reduce((n, app) => n + app.credentials.length, 0));
+    if (rotating > 0 && !keyVault && !issues.items.some((i) => i.path.startsWith("keyVault"))) {
+        issues.error("keyVault", `required: ${rotating} credential${rotating === 1 ? " is" : "s are"} served from Key Vault; set ${project}:keyVault with the vault's name and resourceGroup (and create: true to create it)`);
     }
     const firstByName = new Map<string, string>();
     const claim = (name: string, path: string, what: string) => {
@@ -274,6 +284,30 @@ function checkKeyVaultNames(apps: readonly AppModel[], keyVault: KeyVaultModel |
             }
         }
     }
+}
+
+/** Secrets and generated certificates declared in the raw config, valid or not. */
+function countRawRotating(rawApps: readonly unknown[]): number {
+    let count = 0;
+    for (const app of rawApps) {
+        const credentials = typeof app === "object" && app !== null ? (app as Record<string, unknown>)["credentials"] : undefined;
+        if (!Array.isArray(credentials)) continue;
+        for (const entry of credentials) {
+            if (typeof entry !== "object" || entry === null) continue;
+            const { type, file } = entry as Record<string, unknown>;
+            if (type === "secret" || (type === "certificate" && file === undefined)) count++;
+        }
+    }
+    return count;
+}
+
+/** The string at `key` of each entry of a raw list (undefined where there is none). */
+function rawNames(list: unknown, key: string): (string | undefined)[] {
+    if (!Array.isArray(list)) return [];
+    return list.map((entry: unknown) => {
+        const value = typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>)[key] : undefined;
+        return typeof value === "string" ? value : undefined;
+    });
 }
 
 /** Reports repeated strings in a raw list (other items have their own structural errors). */

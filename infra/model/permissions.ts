@@ -31,6 +31,11 @@ export const placeholderJustification = /\b(todo|tbd|fixme|placeholder|lorem ips
 export interface PermissionInput {
     readonly permissions?: readonly (RawPermissionEntry | undefined)[];
     readonly allowPrivileged?: readonly (RawPrivilegedEntry | undefined)[];
+    /**
+     * The `permission` each allowPrivileged entry names, also of entries that are invalid otherwise (a
+     * justification too short): an allowance for something not requested is reported all the same.
+     */
+    readonly allowPrivilegedNames?: readonly (string | undefined)[];
 }
 
 /**
@@ -89,7 +94,12 @@ export function resolvePermissions(app: PermissionInput, appPath: string): { per
     // Only when every permission entry is valid: an allowance may be for a permission in a broken entry.
     const permissionsKnown = (app.permissions ?? []).every((entry) => entry !== undefined);
     const requested = permissions.filter((p) => p.kind === "application" && p.api.catalog).map((p) => p.name);
-    for (const [name, { path }] of permissionsKnown ? justifications : []) {
+    const allowed = new Map<string, string>();
+    for (const [name, { path }] of justifications) allowed.set(name, path);
+    (app.allowPrivilegedNames ?? []).forEach((name, k) => {
+        if (typeof name === "string" && !allowed.has(name)) allowed.set(name, `${appPath}.allowPrivileged[${k}]`);
+    });
+    for (const [name, path] of permissionsKnown ? allowed : []) {
         if (!requested.includes(name)) {
             issues.error(
                 `${path}.permission`,
