@@ -15,8 +15,8 @@ describe("rotor plan on the sample stack", () => {
         const run = await rotor(["plan", "--stack", "dev", "--at", "2027-03-01"], { cwd: repoRoot });
         expect(run.code).toBe(0);
         expect(run.stderr).toBe("");
-        expect(run.stdout).toContain("entra-rotor / dev at 2027-03-01T00:00:00Z: 4 apps, 7 permissions (4 application, 3 delegated; 1 tier 0, 1 tier 1)");
-        for (const name of ["mail-sender", "device-inventory", "calendar-sync", "ci-deployer"]) expect(run.stdout).toContain(name);
+        expect(run.stdout).toContain("entra-rotor / dev at 2027-03-01T00:00:00Z: 5 apps, 8 permissions (5 application, 3 delegated; 1 tier 0, 1 tier 1)");
+        for (const name of ["mail-sender", "device-inventory", "calendar-sync", "ci-deployer", "ci-preview"]) expect(run.stdout).toContain(name);
         expect(run.stdout).toMatch(/application\s+Microsoft Graph\s+Application\.ReadWrite\.OwnedBy\s+0 \(justified\)\s+admin: app role assignment/);
         expect(run.stdout).toMatch(/delegated\s+Microsoft Graph\s+Calendars\.ReadWrite\s+-\s+admin, all users: delegated grant/);
     });
@@ -53,7 +53,7 @@ describe("rotor plan on the sample stack", () => {
         expect(plan.since).toBe("2027-02-28T00:00:00Z");
         expect(plan.schemaVersion).toBe(1);
         expect(plan.at).toBe("2027-03-01T00:00:00Z");
-        expect(plan.totals).toEqual({ apps: 4, permissions: 7, application: 4, delegated: 3, tier0: 1, tier1: 1, credentials: 3, federatedCredentials: 1, rotating: 0, breaking: 0, expired: 0 });
+        expect(plan.totals).toEqual({ apps: 5, permissions: 8, application: 5, delegated: 3, tier0: 1, tier1: 1, credentials: 3, federatedCredentials: 4, rotating: 0, breaking: 0, expired: 0 });
         expect(plan.apps[1]!.certificateFiles).toEqual([
             {
                 name: "partner",
@@ -100,6 +100,14 @@ describe("rotor plan on the sample stack", () => {
                 subject: "repo:contoso/identity:environment:production",
                 audience: "api://AzureADTokenExchange",
                 path: "apps[3].credentials[0]",
+            },
+            {
+                name: "entra-rotor-deployer",
+                preset: "azureDevOps",
+                issuer: "https://login.microsoftonline.com/6f1a2b3c-4d5e-4f60-8a71-92b3c4d5e6f7/v2.0",
+                subject: expect.stringMatching(/^\/eid1\/c\/pub\/t\/.+\/sc\/8d2f6a41-3b7c-4e19-a5d0-6c8e9f1b2a34\/1c9e7b52-0d4a-4f6e-8b31-a2c5d7e9f014$/),
+                audience: "api://AzureADTokenExchange",
+                path: "apps[3].credentials[1]",
             },
         ]);
         const importer = plan.apps.find((app) => app.name === "device-inventory")!.credentials[0]!;
@@ -308,7 +316,7 @@ describe("the rotor executable", () => {
     it("runs from the package's bin entry, as npx rotor does", () => {
         const bin = path.join(repoRoot, "bin", "rotor.js");
         const out = execFileSync(process.execPath, [bin, "plan", "--stack", "dev", "--at", "2027-03-01", "--format", "json"], { cwd: repoRoot, encoding: "utf8" });
-        expect((JSON.parse(out) as PlanDocument).apps).toHaveLength(4);
+        expect((JSON.parse(out) as PlanDocument).apps).toHaveLength(5);
         const failed = spawnSync(process.execPath, [bin, "plan", "--stack", "missing"], { cwd: repoRoot, encoding: "utf8" });
         expect(failed.status).toBe(1);
         expect(failed.stderr).toContain('no config for stack "missing"');

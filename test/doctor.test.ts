@@ -61,9 +61,35 @@ describe("rotor doctor", () => {
         expect(assessDoctor(model, facts({ restrictions: undefined, policyError: "403 Authorization_RequestDenied" })).checks.find((c) => c.check === "app management policy")).toMatchObject({ result: "skipped" });
     });
 
+    it("fails the generated certificates under a trusted certificate authority restriction, and asks about brought ones", () => {
+        const trusted = facts({ restrictions: [{ policy: "only our CA", kind: "trustedCertificateAuthority", maxLifetimeDays: null, appliesTo: "all" }] });
+        expect(failing(trusted)).toEqual([
+            'calendar-sync/web: policy "only our CA" accepts only certificates from the tenant\'s trusted certificate authorities: this generated certificate is self-signed, so Entra refuses it at its first rotation; use a federated credential, a client secret, or a certificate your CA issues (file:)',
+        ]);
+        const partner = assessDoctor(model, trusted).checks.find((c) => c.check === "device-inventory/partner")!;
+        expect(partner).toMatchObject({ result: "warn" });
+        expect(partner.detail).toContain("certs/device-inventory-partner.cer (issued by CN=Fabrikam Device Export, O=Fabrikam Ltd) must chain to one of them");
+        // A policy scoped to other apps leaves this stack alone.
+        expect(failing(facts({ restrictions: [{ policy: "elsewhere", kind: "trustedCertificateAuthority", maxLifetimeDays: null, appliesTo: ["o-other"] }] }))).toEqual([]);
+        expect(lifetimeRestrictions("p", { keyCredentials: [{ restrictionType: "trustedCertificateAuthority", maxLifetime: null }] }, "all")).toEqual([
+            { policy: "p", kind: "trustedCertificateAuthority", maxLifetimeDays: null, appliesTo: "all" },
+        ]);
+    });
+
+    it("advises Policy.Read.All only to an identity that does not have it", () => {
+        const without = assessDoctor(model, facts({ restrictions: undefined, policyError: "403 Authorization_RequestDenied" })).checks.find((c) => c.check === "app management policy")!;
+        expect(without.detail).toContain("grant Policy.Read.All");
+        const withIt = assessDoctor(model, facts({ signedIn: { ...pipeline, roles: [...pipeline.roles, "Policy.Read.All"] }, restrictions: undefined, policyError: "400 BadRequest" })).checks.find((c) => c.check === "app management policy")!;
+        expect(withIt).toMatchObject({ result: "skipped" });
+        expect(withIt.detail).toBe("cannot read the tenant's policies (400 BadRequest): lifetimes are not checked against them");
+        // Custom policies that could not be read are said, while the tenant default was checked.
+        const partial = assessDoctor(model, facts({ restrictions: [], policyNotes: ["custom app management policies could not be read (400 BadRequest): only the tenant default was checked"] })).checks;
+        expect(partial.filter((c) => c.check === "app management policy").map((c) => c.result)).toEqual(["warn"]);
+    });
+
     it("counts federated credentials added by hand against the limit of 20", () => {
         const crowded = facts({ existingApps: new Map([["ci-deployer", { objectId: "o4", owners: ["sp-1"], federatedNames: ["github-production", ...Array.from({ length: 20 }, (_, i) => `manual-${i}`)] }]]) });
-        expect(failing(crowded)[0]).toMatch(/^ci-deployer federated credentials: 1 declared and 20 added by hand .* make 21, over Entra's limit of 20/);
+        expect(failing(crowded)[0]).toMatch(/^ci-deployer federated credentials: 2 declared and 20 added by hand .* make 22, over Entra's limit of 20/);
     });
 
     it("says what to do about the vault", () => {

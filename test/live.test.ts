@@ -50,7 +50,7 @@ describe("rotor status against the emulator", () => {
         expect(report.rows.filter((r) => r.served).map((r) => `${r.app}/${r.credential}`)).toEqual(["mail-sender/main", "device-inventory/importer", "calendar-sync/web"]);
         expect(report.rows.find((r) => r.owner === "file")).toMatchObject({ credential: "partner", status: "ok" });
         const table = await rotor(["status", "--stack", "dev"]);
-        expect(table.stdout.split("\n")[0]).toBe("entra-rotor / dev at 2027-03-01T06:00:00Z: 4 applications read, nothing needs attention (thresholds 30/14/7 days)");
+        expect(table.stdout.split("\n")[0]).toBe("entra-rotor / dev at 2027-03-01T06:00:00Z: 5 applications read, nothing needs attention (thresholds 30/14/7 days)");
     });
 
     it("finds what expires, what is overdue, what is stale and what was added in the portal, and exits 2", async () => {
@@ -70,7 +70,7 @@ describe("rotor status against the emulator", () => {
             ]),
         );
         const table = await rotor(["status", "--stack", "dev"], later);
-        expect(table.stdout.split("\n")[0]).toMatch(/^entra-rotor \/ dev at 2027-04-10T06:00:00Z: 4 applications read, \d+ expired, 1 stale, 1 overdue/);
+        expect(table.stdout.split("\n")[0]).toMatch(/^entra-rotor \/ dev at 2027-04-10T06:00:00Z: 5 applications read, \d+ expired, 1 stale, 1 overdue/);
     });
 
     it("widens the threshold with --within and grades urgency", async () => {
@@ -99,7 +99,7 @@ describe("rotor status against the emulator", () => {
         emulator.state.generateSecrets(model.keyVault!.name, 60);
         const run = await rotor(["status", "--stack", "dev", "--all-apps", "--format", "json"]);
         const report = json<StatusReport>(run);
-        expect(report.applicationsScanned).toBe(2_505);
+        expect(report.applicationsScanned).toBe(2_506);
         expect(report.rows.filter((r) => r.owner === "tenant").map((r) => `${r.app}: ${r.status} ${r.daysLeft}`)).toEqual(["Legacy HR export: expiring 18"]);
         // Applications in pages of 999: 3 pages, plus the stack's tagged query; secrets in pages of 25.
         expect(emulator.requests.filter({ route: "GET /v1.0/applications" }).length).toBe(4);
@@ -149,7 +149,7 @@ describe("rotor verify against the emulator", () => {
         expect(json<VerifyReport>(one).rows.map((r) => r.credential)).toEqual(["web"]);
         const unknown = await rotor(["verify", "--stack", "dev", "--app", "calendar"]);
         expect(unknown.code).toBe(1);
-        expect(unknown.stderr).toBe("rotor: --app: the stack has no app \"calendar\"; its apps are mail-sender, device-inventory, calendar-sync, ci-deployer\n(run rotor verify --help for usage)\n");
+        expect(unknown.stderr).toBe("rotor: --app: the stack has no app \"calendar\"; its apps are mail-sender, device-inventory, calendar-sync, ci-deployer, ci-preview\n(run rotor verify --help for usage)\n");
     });
 });
 

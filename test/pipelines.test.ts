@@ -4,8 +4,9 @@ import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { buildModelOrThrow } from "../infra/model/model";
 import { rotor } from "./support/cli";
-import { repoRoot } from "./support/program";
+import { repoRoot, sampleStack } from "./support/program";
 
 /**
  * The pipelines we ship must work when copied: GitHub workflows pass a workflow validator (the schema
@@ -81,7 +82,8 @@ describe("Azure DevOps pipeline", () => {
         expect(doc.stages.map((s) => s.stage)).toEqual(["review", "rotate"]);
         const azureSteps = doc.stages.flatMap((s) => s.jobs.flatMap((j) => j.steps)).filter((s) => s.task === "AzureCLI@2");
         expect(azureSteps).toHaveLength(2);
-        for (const s of azureSteps) expect(s.inputs).toMatchObject({ azureSubscription: "entra-rotor-deployer", addSpnToEnvironment: true });
+        expect(azureSteps.map((s) => s.inputs?.["azureSubscription"])).toEqual(["entra-rotor-preview", "entra-rotor-deployer"]);
+        for (const s of azureSteps) expect(s.inputs).toMatchObject({ addSpnToEnvironment: true });
         expect(read(azureDevOps)).not.toMatch(/clientSecret|AZURE_CLIENT_SECRET|\$\(\w*[Ss]ecret\w*\)/);
     });
 });
@@ -98,5 +100,109 @@ describe("rotor commands in the pipelines", () => {
         const run = await rotor([command[0]!, "--help"], { cwd: repoRoot });
         expect(run.code).toBe(0);
         for (const option of command.filter((a) => a.startsWith("--"))) expect(run.stdout, `${command[0]} ${option}`).toContain(option);
+    });
+});
+
+/** The sample's federated credentials, by the app that holds them. */
+const sample = buildModelOrThrow(sampleStack(), new Date("2027-03-01T00:00:00Z"));
+const federated = sample.apps.flatMap((app) => app.federatedCredentials.map((credential) => ({ app, credential })));
+/** The repository the sample trusts; a copy of the workflows runs in it. */
+const sampleRepository = "contoso/identity";
+
+interface WorkflowStep {
+    readonly run?: string;
+    readonly shell?: string;
+    readonly uses?: string;
+}
+interface WorkflowJob {
+    readonly environment?: string | { name: string };
+    readonly permissions?: Record<string, string>;
+    readonly defaults?: { run?: { shell?: string } };
+    readonly steps: readonly WorkflowStep[];
+}
+interface Workflow {
+    readonly on: Record<string, unknown>;
+    readonly defaults?: { run?: { shell?: string } };
+    readonly jobs: Record<string, WorkflowJob>;
+}
+
+/** A pipe in a shell script: `|`, not `||`, outside quotes is close enough for the scripts we ship. */
+const hasPipe = (script: string) => /(^|[^|])\|([^|]|$)/.test(script.replace(/"[^"]*"|'[^']*'/g, ""));
+
+describe("pipelines fail when a command fails", () => {
+    it.each(workflows)("%s: every run step with a pipe runs under bash -eo pipefail", (file) => {
+        const doc = parse(read(path.join(githubDir, file))) as Workflow;
+        let pipes = 0;
+        for (const [name, job] of Object.entries(doc.jobs)) {
+            for (const step of job.steps) {
+                if (!step.run || !hasPipe(step.run)) continue;
+                pipes++;
+                // GitHub runs `bash -e {0}` when no shell is set (no pipefail): `rotor status | tee` would exit 0.
+                // `shell: bash` (on the step, the job's defaults or the workflow's) runs `bash --noprofile --norc -eo pipefail {0}`.
+                const shell = step.shell ?? job.defaults?.run?.shell ?? doc.defaults?.run?.shell;
+                const pipefail = shell === "bash" || /^\s*set -[a-z]*o pipefail/m.test(step.run);
+                expect(pipefail, `${file} ${name}: ${step.run}`).toBe(true);
+            }
+        }
+        if (file === "entra-rotor-rotate.yml") expect(pipes).toBeGreaterThanOrEqual(2);
+    });
+
+    it("the rule catches the step that hid exit 2 behind tee", () => {
+        const before = read(path.join(githubDir, "entra-rotor-rotate.yml")).replace(/\ndefaults:\n {2}run:\n {4}shell: bash\n/, "\n");
+        const doc = parse(before) as Workflow;
+        const step = doc.jobs["rotate"]!.steps.find((s) => s.run?.includes("rotor status"))!;
+        expect(hasPipe(step.run!)).toBe(true);
+        expect(step.shell ?? doc.jobs["rotate"]!.defaults?.run?.shell ?? doc.defaults?.run?.shell).toBeUndefined();
+    });
+
+    it("Azure Pipelines scripts of more than one command set -euo pipefail first (Azure Pipelines runs plain bash)", () => {
+        const doc = parse(read(azureDevOps)) as { stages: { jobs: { steps: { script?: string; inputs?: { inlineScript?: string } }[] }[] }[] };
+        const scripts = doc.stages.flatMap((s) => s.jobs.flatMap((j) => j.steps.flatMap((step) => [step.script, step.inputs?.inlineScript]))).filter((x): x is string => x !== undefined);
+        const multi = scripts.filter((script) => script.trim().split("\n").length > 1);
+        expect(multi.length).toBeGreaterThanOrEqual(3);
+        for (const script of multi) expect(script.trim().split("\n")[0], script).toBe("set -euo pipefail");
+    });
+});
+
+describe("pipelines sign in as identities the sample stack declares", () => {
+    /** The `sub` of a job's GitHub OIDC token, as GitHub documents it. */
+    function githubSubject(doc: Workflow, job: WorkflowJob): string {
+        const environment = typeof job.environment === "string" ? job.environment : job.environment?.name;
+        if (environment) return `repo:${sampleRepository}:environment:${environment}`;
+        if ("pull_request" in doc.on) return `repo:${sampleRepository}:pull_request`;
+        // schedule and workflow_dispatch run on the default branch.
+        return `repo:${sampleRepository}:ref:refs/heads/main`;
+    }
+
+    it.each(workflows)("%s: every job that signs in to Azure has a federated credential of the sample for its token", (file) => {
+        const doc = parse(read(path.join(githubDir, file))) as Workflow;
+        const signingIn = Object.entries(doc.jobs).filter(([, job]) => job.steps.some((s) => s.uses?.startsWith("azure/login@")));
+        expect(signingIn.length).toBeGreaterThan(0);
+        for (const [name, job] of signingIn) {
+            const subject = githubSubject(doc, job);
+            const match = federated.find(({ credential }) => credential.issuer === "https://token.actions.githubusercontent.com" && credential.subject === subject);
+            expect(match, `${file} ${name}: no federated credential for ${subject}`).toBeDefined();
+        }
+    });
+
+    it("the pull-request preview signs in as the read-only preview identity", () => {
+        const doc = parse(read(path.join(githubDir, "entra-rotor-pull-request.yml"))) as Workflow;
+        const match = federated.find(({ credential }) => credential.subject === githubSubject(doc, doc.jobs["preview"]!))!;
+        expect(match.app.name).toBe("ci-preview");
+        // Read only: Graph reads, nothing that writes, and nothing served from Key Vault.
+        expect(match.app.permissions.map((p) => p.name)).toEqual(["Application.Read.All"]);
+        expect(match.app.credentials).toEqual([]);
+    });
+
+    it("every Azure DevOps service connection is a federated credential of the sample, with the Entra issuer", () => {
+        const connections = [...read(azureDevOps).matchAll(/azureSubscription: ([\w-]+)/g)].map((m) => m[1]!);
+        expect(connections).toEqual(["entra-rotor-preview", "entra-rotor-deployer"]);
+        for (const connection of connections) {
+            const match = federated.find(({ credential }) => credential.name === connection && credential.preset === "azureDevOps");
+            expect(match, connection).toBeDefined();
+            expect(match!.credential.issuer).toMatch(/^https:\/\/login\.microsoftonline\.com\/[0-9a-f-]{36}\/v2\.0$/);
+            expect(match!.credential.subject).toMatch(/\/sc\/[0-9a-f-]{36}\/[0-9a-f-]{36}$/);
+        }
+        expect(federated.find(({ credential }) => credential.name === "entra-rotor-preview")!.app.name).toBe("ci-preview");
     });
 });

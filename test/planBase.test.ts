@@ -79,7 +79,7 @@ describe("rotor plan --base", () => {
     it("lists apps and federated credentials added and removed, and removals as breaking", async () => {
         editStack(repo, (apps) => {
             const ci = apps.find((a) => a["name"] === "ci-deployer")!;
-            ci["credentials"] = [{ name: "github-main", type: "federated", github: { repo: "contoso/identity", branch: "main" } }];
+            ci["credentials"] = [{ name: "github-main", type: "federated", github: { repo: "contoso/identity", branch: "main" } }, ...(ci["credentials"] as { name: string }[]).filter((c) => c.name !== "github-production")];
             apps.splice(apps.findIndex((a) => a["name"] === "mail-sender"), 1);
             apps.push({ name: "hr-export", permissions: [{ api: "Microsoft Graph", application: ["User.Read.All"] }] });
         });
@@ -99,7 +99,7 @@ describe("rotor plan --base", () => {
         expect(same.stdout).toBe("entra-rotor / dev, main -> working tree, at 2027-03-01T06:00:00Z: no identity changes\n\n");
         fs.copyFileSync(path.join(repo, "Pulumi.dev.yaml"), path.join(repo, "Pulumi.prod.yaml"));
         const fresh = JSON.parse((await rotor(["plan", "--stack", "prod", "--base", "main", "--format", "json"], { cwd: repo, now: at })).stdout) as PlanDiff;
-        expect(fresh.appsAdded).toEqual(["mail-sender", "device-inventory", "calendar-sync", "ci-deployer"]);
+        expect(fresh.appsAdded).toEqual(["mail-sender", "device-inventory", "calendar-sync", "ci-deployer", "ci-preview"]);
     });
 
     it("refuses an unknown ref and a directory outside git, with exit 1", async () => {

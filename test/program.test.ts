@@ -112,7 +112,7 @@ describe("the Pulumi program", () => {
         const { exports, mocks } = await runProgram(sampleStack().values as Record<string, unknown>, { now });
         const apps = exports["apps"] as Record<string, Record<string, string>>;
         expect(Object.keys(exports)).toEqual(["apps"]);
-        expect(Object.keys(apps)).toEqual(["mail-sender", "device-inventory", "calendar-sync", "ci-deployer"]);
+        expect(Object.keys(apps)).toEqual(["mail-sender", "device-inventory", "calendar-sync", "ci-deployer", "ci-preview"]);
         for (const [name, ids] of Object.entries(apps)) {
             expect(Object.keys(ids).sort()).toEqual(["clientId", "credentials", "objectId", "servicePrincipalObjectId", "tenantId"]);
             const application = mocks.resources.find((r) => r.name === `${name}-app`)!;

@@ -95,7 +95,7 @@ describe("rotor rotate-now", () => {
 
     it("refuses what cannot be rotated, saying what to do instead", async () => {
         expect((await run(["rotate-now", "--stack", "dev", "--app", "mail", "--credential", "main"])).stderr).toBe(
-            'rotor: --app: the stack has no app "mail"; its apps are mail-sender, device-inventory, calendar-sync, ci-deployer\n',
+            'rotor: --app: the stack has no app "mail"; its apps are mail-sender, device-inventory, calendar-sync, ci-deployer, ci-preview\n',
         );
         const file = await run(["rotate-now", "--stack", "dev", "--app", "device-inventory", "--credential", "partner"]);
         expect(file.code).toBe(1);

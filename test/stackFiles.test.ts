@@ -53,7 +53,7 @@ describe("readStackConfig", () => {
 
     it("reads the sample stack into a valid model", () => {
         const model = buildModelOrThrow(readStackConfig(repoRoot, "dev"), new Date("2026-11-23T00:00:00Z"));
-        expect(model.apps.map((app) => app.name)).toEqual(["mail-sender", "device-inventory", "calendar-sync", "ci-deployer"]);
+        expect(model.apps.map((app) => app.name)).toEqual(["mail-sender", "device-inventory", "calendar-sync", "ci-deployer", "ci-preview"]);
         expect(model.apis.map((api) => api.displayName)).toEqual(["Microsoft Graph"]);
         expect(model.warnings).toEqual([]);
     });

@@ -140,6 +140,7 @@ describe("rotor status: the live state held against the stack", () => {
             ...ci,
             federated: [
                 { ...ci.federated[0]!, subject: "repo:contoso/identity:ref:refs/heads/main" },
+                ...ci.federated.slice(1),
                 { id: "fic-x", name: "laptop", issuer: "https://token.actions.githubusercontent.com", subject: "repo:someone/fork:pull_request", audiences: ["api://AzureADTokenExchange"] },
             ],
         });
@@ -158,7 +159,7 @@ describe("rotor status: the live state held against the stack", () => {
         });
         const tenantApps = [...[...live.apps.values()].map((a) => a.application), other(1, "2027-03-05T00:00:00Z"), other(2, "2029-01-01T00:00:00Z"), other(3, "2026-01-01T00:00:00Z")];
         const report = assessStatus(model, { ...live, tenantApps }, now);
-        expect(report.applicationsScanned).toBe(7);
+        expect(report.applicationsScanned).toBe(8);
         expect(report.rows.filter((r) => r.owner === "tenant").map((r) => `${r.app}: ${r.status}`)).toEqual(["Legacy 1: expiring", "Legacy 3: expired"]);
     });
 
