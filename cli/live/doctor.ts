@@ -22,12 +22,17 @@ export interface SignedIn {
     readonly directoryRoles: readonly string[];
 }
 
-/** One lifetime restriction of an app management policy, in days (from its ISO-8601 duration). */
+/** One restriction of an app management policy that can refuse the stack's credentials. */
 export interface LifetimeRestriction {
     readonly policy: string;
-    readonly kind: "passwordLifetime" | "asymmetricKeyLifetime" | "passwordAddition";
+    /**
+     * `passwordLifetime`, `asymmetricKeyLifetime`: a cap in days (from its ISO-8601 duration);
+     * `passwordAddition`: no new client secrets; `trustedCertificateAuthority`: only certificates that chain
+     * to the tenant's trusted certificate authorities (Graph beta), so no self-signed one.
+     */
+    readonly kind: "passwordLifetime" | "asymmetricKeyLifetime" | "passwordAddition" | "trustedCertificateAuthority";
     readonly maxLifetimeDays: number | null;
-    /** Whether it applies to every application (the tenant default) or to named ones. */
+    /** Whether it applies to every application (the tenant default) or to named ones (object ids). */
     readonly appliesTo: "all" | readonly string[];
 }
 
@@ -38,7 +43,10 @@ export interface DoctorFacts {
     readonly existingApps: ReadonlyMap<string, { objectId: string; owners: readonly string[] | null; federatedNames: readonly string[] }>;
     /** Lifetime restrictions of the tenant's policies; undefined when they cannot be read. */
     readonly restrictions?: readonly LifetimeRestriction[];
+    /** Why the policies could not be read (`403 Authorization_RequestDenied`), when they could not. */
     readonly policyError?: string;
+    /** Parts of the policies that could not be read, while the rest was (custom policies, trusted CAs). */
+    readonly policyNotes?: readonly string[];
     /** `ok`: secrets listed; otherwise why not. Undefined when the stack has no vault. */
     readonly vault?: { readonly url: string; readonly result: "ok" | "forbidden" | "not-found" | "error"; readonly detail?: string };
 }
@@ -113,7 +121,12 @@ function identityChecks(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
 }
 
 function policyChecks(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
-    if (!facts.restrictions) return [{ check: "app management policy", result: "skipped", detail: `cannot read the tenant's policies (${facts.policyError ?? "no access"}): grant Policy.Read.All to check lifetimes before they are refused` }];
+    if (!facts.restrictions) {
+        // Only advise the permission when the identity does not already have it.
+        const hasPolicyRead = facts.signedIn ? facts.signedIn.roles.includes("Policy.Read.All") || facts.signedIn.scopes.includes("Policy.Read.All") : false;
+        const advice = hasPolicyRead ? "lifetimes are not checked against them" : "grant Policy.Read.All to check lifetimes before Entra refuses them";
+        return [{ check: "app management policy", result: "skipped", detail: `cannot read the tenant's policies (${facts.policyError ?? "no access"}): ${advice}` }];
+    }
     const checks: DoctorCheck[] = [];
     const objectIdOf = (app: string) => facts.existingApps.get(app)?.objectId;
     for (const app of model.apps) {
@@ -123,6 +136,15 @@ function policyChecks(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
             if (credential.type === "secret") {
                 const blocked = facts.restrictions.find((r) => r.kind === "passwordAddition" && applies(r));
                 if (blocked) checks.push({ check: `${app.name}/${credential.name}`, result: "fail", detail: `policy "${blocked.policy}" forbids adding client secrets: use a certificate or a federated credential` });
+            } else {
+                const trusted = facts.restrictions.find((r) => r.kind === "trustedCertificateAuthority" && applies(r));
+                if (trusted) {
+                    checks.push({
+                        check: `${app.name}/${credential.name}`,
+                        result: "fail",
+                        detail: `policy "${trusted.policy}" accepts only certificates from the tenant's trusted certificate authorities: this generated certificate is self-signed, so Entra refuses it at its first rotation; use a federated credential, a client secret, or a certificate your CA issues (file:)`,
+                    });
+                }
             }
             for (const restriction of facts.restrictions.filter((r) => r.kind === kind && applies(r) && r.maxLifetimeDays !== null)) {
                 if (credential.policy.lifetimeDays > restriction.maxLifetimeDays!) {
@@ -134,7 +156,12 @@ function policyChecks(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
                 }
             }
         }
+        for (const file of app.certificateFiles) {
+            const trusted = facts.restrictions.find((r) => r.kind === "trustedCertificateAuthority" && applies(r));
+            if (trusted) checks.push({ check: `${app.name}/${file.name}`, result: "warn", detail: `policy "${trusted.policy}" accepts only certificates from trusted certificate authorities: ${file.file} (issued by ${file.info.issuer}) must chain to one of them` });
+        }
     }
+    for (const note of facts.policyNotes ?? []) checks.push({ check: "app management policy", result: "warn", detail: note });
     if (checks.length === 0) {
         const summary = facts.restrictions.filter((r) => r.maxLifetimeDays !== null).map((r) => `${r.kind} ${Math.floor(r.maxLifetimeDays!)}d (${r.policy})`);
         checks.push({ check: "app management policy", result: "ok", detail: summary.length ? `every lifetime fits: ${summary.join(", ")}` : "no lifetime restriction" });

@@ -42,30 +42,99 @@ interface Restrictions {
     readonly keyCredentials?: readonly RestrictionEntry[];
 }
 
-/** The lifetime restrictions of a policy's `restrictions` (or `applicationRestrictions`), disabled ones left out. */
+/** The restrictions of a policy's `restrictions` (or `applicationRestrictions`) that can refuse the stack's credentials, disabled ones left out. */
 export function lifetimeRestrictions(policy: string, restrictions: Restrictions | undefined, appliesTo: LifetimeRestriction["appliesTo"]): LifetimeRestriction[] {
     const out: LifetimeRestriction[] = [];
     for (const entry of [...(restrictions?.passwordCredentials ?? []), ...(restrictions?.keyCredentials ?? [])]) {
         if (entry.state === "disabled") continue;
         const kind = entry.restrictionType;
-        if (kind !== "passwordLifetime" && kind !== "asymmetricKeyLifetime" && kind !== "passwordAddition") continue;
+        if (kind !== "passwordLifetime" && kind !== "asymmetricKeyLifetime" && kind !== "passwordAddition" && kind !== "trustedCertificateAuthority") continue;
         out.push({ policy, kind, maxLifetimeDays: entry.maxLifetime ? (durationDays(entry.maxLifetime) ?? null) : null, appliesTo });
     }
     return out;
 }
 
-async function readPolicies(graph: GraphClient): Promise<{ restrictions?: LifetimeRestriction[]; policyError?: string }> {
+interface PolicyObject {
+    readonly id: string;
+    readonly displayName?: string;
+    readonly isEnabled?: boolean;
+    readonly restrictions?: Restrictions;
+}
+
+interface PolicyFacts {
+    readonly restrictions?: LifetimeRestriction[];
+    readonly policyError?: string;
+    readonly policyNotes?: string[];
+}
+
+function graphErrorText(error: unknown): string {
+    return error instanceof GraphError ? `${error.status} ${error.code}` : String(error);
+}
+
+/**
+ * What custom policies apply to: `GET /policies/appManagementPolicies/{id}/appliesTo` (documented on v1.0;
+ * `$expand=appliesTo` on the list is not), or, when that is refused, each of the stack's applications'
+ * `GET /applications/{id}/appManagementPolicies`.
+ */
+async function appliesTo(graph: GraphClient, policies: readonly PolicyObject[], appObjectIds: readonly string[]): Promise<Map<string, string[]> | undefined> {
+    const byPolicy = new Map<string, string[]>();
     try {
-        const tenantDefault = await graph.get<{ displayName?: string; isEnabled?: boolean; applicationRestrictions?: Restrictions }>("/policies/defaultAppManagementPolicy");
-        const custom = await graph.list<{ displayName?: string; isEnabled?: boolean; restrictions?: Restrictions; appliesTo?: { id: string }[] }>("/policies/appManagementPolicies?$expand=appliesTo($select=id)");
-        const restrictions = [
-            ...(tenantDefault.isEnabled === false ? [] : lifetimeRestrictions(tenantDefault.displayName ?? "tenant default", tenantDefault.applicationRestrictions, "all")),
-            ...custom.filter((p) => p.isEnabled !== false).flatMap((p) => lifetimeRestrictions(p.displayName ?? "app management policy", p.restrictions, (p.appliesTo ?? []).map((a) => a.id))),
-        ];
-        return { restrictions };
-    } catch (error) {
-        return { policyError: error instanceof GraphError ? `${error.status} ${error.code}` : String(error) };
+        for (const policy of policies) byPolicy.set(policy.id, (await graph.list<{ id: string }>(`/policies/appManagementPolicies/${encodeURIComponent(policy.id)}/appliesTo?$select=id`)).map((o) => o.id));
+        return byPolicy;
+    } catch {
+        byPolicy.clear();
     }
+    try {
+        for (const objectId of appObjectIds) {
+            for (const policy of await graph.list<{ id: string }>(`/applications/${encodeURIComponent(objectId)}/appManagementPolicies`)) {
+                byPolicy.set(policy.id, [...(byPolicy.get(policy.id) ?? []), objectId]);
+            }
+        }
+        return byPolicy;
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * The tenant's default policy (which applies to every application), its custom policies with what they
+ * apply to, and (Graph beta only) their trusted certificate authority restrictions. What can be read is
+ * used; what cannot is said, so one refused query does not hide the tenant default.
+ */
+async function readPolicies(graph: GraphClient, appObjectIds: readonly string[]): Promise<PolicyFacts> {
+    let tenantDefault: { displayName?: string; isEnabled?: boolean; applicationRestrictions?: Restrictions };
+    try {
+        tenantDefault = await graph.get("/policies/defaultAppManagementPolicy");
+    } catch (error) {
+        return { policyError: graphErrorText(error) };
+    }
+    const defaultName = tenantDefault.displayName ?? "tenant default";
+    const restrictions = tenantDefault.isEnabled === false ? [] : lifetimeRestrictions(defaultName, tenantDefault.applicationRestrictions, "all");
+    const notes: string[] = [];
+    let custom: PolicyObject[] = [];
+    try {
+        custom = (await graph.list<PolicyObject>("/policies/appManagementPolicies")).filter((p) => p.isEnabled !== false);
+    } catch (error) {
+        notes.push(`custom app management policies could not be read (${graphErrorText(error)}): only the tenant default was checked`);
+    }
+    const targets = custom.length ? await appliesTo(graph, custom, appObjectIds) : new Map<string, string[]>();
+    if (!targets && custom.length) notes.push("what the custom app management policies apply to could not be read: they were checked as if they applied to every app");
+    for (const policy of custom) restrictions.push(...lifetimeRestrictions(policy.displayName ?? "app management policy", policy.restrictions, targets?.get(policy.id) ?? "all"));
+
+    // Trusted certificate authorities are on beta only: v1.0 shows them as unknownFutureValue.
+    try {
+        const betaDefault = await graph.get<{ isEnabled?: boolean; applicationRestrictions?: Restrictions }>("/policies/defaultAppManagementPolicy", {}, "beta");
+        const trusted = (r: LifetimeRestriction) => r.kind === "trustedCertificateAuthority";
+        if (betaDefault.isEnabled !== false) restrictions.push(...lifetimeRestrictions(defaultName, betaDefault.applicationRestrictions, "all").filter(trusted));
+        if (custom.length) {
+            for (const policy of (await graph.list<PolicyObject>("/policies/appManagementPolicies", undefined, "beta")).filter((p) => p.isEnabled !== false)) {
+                restrictions.push(...lifetimeRestrictions(policy.displayName ?? "app management policy", policy.restrictions, targets?.get(policy.id) ?? "all").filter(trusted));
+            }
+        }
+    } catch (error) {
+        notes.push(`trusted certificate authority restrictions (Graph beta) could not be read (${graphErrorText(error)}): generated certificates were not checked against them`);
+    }
+    return { restrictions, ...(notes.length ? { policyNotes: notes } : {}) };
 }
 
 async function probeVault(vault: SecretClient, url: string): Promise<NonNullable<DoctorFacts["vault"]>> {
@@ -91,7 +160,7 @@ export async function collectDoctorFacts(model: StackModel, graph: GraphClient, 
         signInError = (error instanceof Error ? error.message : String(error)).split("\n")[0];
     }
     const existingApps = new Map<string, { objectId: string; owners: readonly string[] | null; federatedNames: readonly string[] }>();
-    let policies: Awaited<ReturnType<typeof readPolicies>> = { policyError: "not signed in" };
+    let policies: PolicyFacts = { policyError: "not signed in" };
     let vaultFact: DoctorFacts["vault"];
     if (signedIn) {
         const found = [...(await stackApplications(model, graph))].map(([name, application]) => ({ name, id: application.id }));
@@ -103,7 +172,7 @@ export async function collectDoctorFacts(model: StackModel, graph: GraphClient, 
             return [name, { objectId: id, owners, federatedNames: federated.map((f) => f.name) }] as const;
         });
         for (const [name, detail] of details) existingApps.set(name, detail);
-        [policies, vaultFact] = await Promise.all([readPolicies(graph), vault ? probeVault(vault.client, vault.url) : Promise.resolve(undefined)]);
+        [policies, vaultFact] = await Promise.all([readPolicies(graph, [...existingApps.values()].map((a) => a.objectId)), vault ? probeVault(vault.client, vault.url) : Promise.resolve(undefined)]);
     }
     return {
         ...(signedIn ? { signedIn } : {}),

@@ -103,9 +103,13 @@ export class GraphClient {
         };
     }
 
-    /** GET a Graph path (`/applications?...`) or an absolute `@odata.nextLink`, as JSON. */
-    async get<T>(pathOrUrl: string, headers: Record<string, string> = {}): Promise<T> {
-        const url = /^https:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.root}${pathOrUrl}`;
+    /**
+     * GET a Graph path (`/applications?...`) or an absolute `@odata.nextLink`, as JSON; `beta` for what Graph
+     * publishes on beta only (trusted certificate authorities in app management policies).
+     */
+    async get<T>(pathOrUrl: string, headers: Record<string, string> = {}, version: "v1.0" | "beta" = "v1.0"): Promise<T> {
+        const root = version === "beta" ? this.root.replace(/\/v1\.0$/, "/beta") : this.root;
+        const url = /^https:\/\//.test(pathOrUrl) ? pathOrUrl : `${root}${pathOrUrl}`;
         const request = createPipelineRequest({ url, method: "GET", headers: createHttpHeaders({ accept: "application/json", ...headers }) });
         const response = await this.pipeline.sendRequest(this.httpClient, request);
         const body = response.bodyAsText ? (JSON.parse(response.bodyAsText) as unknown) : undefined;
@@ -117,11 +121,11 @@ export class GraphClient {
     }
 
     /** Every item of a collection, page after page. `onPage` sees each page as it arrives. */
-    async list<T>(path: string, onPage?: (items: readonly T[]) => void): Promise<T[]> {
+    async list<T>(path: string, onPage?: (items: readonly T[]) => void, version: "v1.0" | "beta" = "v1.0"): Promise<T[]> {
         const items: T[] = [];
         let next: string | undefined = path;
         while (next) {
-            const page: { value: T[]; "@odata.nextLink"?: string } = await this.get(next);
+            const page: { value: T[]; "@odata.nextLink"?: string } = await this.get(next, {}, version);
             items.push(...page.value);
             onPage?.(page.value);
             next = page["@odata.nextLink"];
