@@ -15,6 +15,8 @@ export interface EmulatorEnvironment {
     readonly authorityHost: string;
     /** e.g. `https://127.0.0.1:40124`; paths below it are Graph's (`/v1.0/applications`). */
     readonly graphEndpoint: string;
+    /** e.g. `https://127.0.0.1:40125`, Azure Resource Manager's stand-in for `https://management.azure.com`. */
+    readonly managementEndpoint: string;
     keyVaultUrl(vaultName: string): string;
     /** Graph answers 403 unless the token's roles include a permission the endpoint accepts. */
     readonly graphPermissionsEnforced: boolean;

@@ -4,14 +4,26 @@ import { graphResource, microsoftGraphAppId, microsoftGraphServicePrincipal } fr
 import { type Filter, FilterSyntaxError, matchesFilter, parseFilter } from "./odataFilter";
 import { guid } from "./random";
 import type { AccessTokenClaims } from "./token";
-import type { AppManagementPolicy, Application, FederatedIdentityCredential, KeyCredential, PasswordCredential, ServicePrincipal, Tenant } from "./state";
+import type {
+    AppManagementConfiguration,
+    AppManagementPolicy,
+    Application,
+    CredentialRestriction,
+    FederatedIdentityCredential,
+    KeyCredential,
+    PasswordCredential,
+    ServicePrincipal,
+    Tenant,
+    TenantAppManagementPolicy,
+} from "./state";
 
 /**
  * Microsoft Graph v1.0, the read side that `rotor status` and `rotor doctor` use: applications with their
  * credentials, federated identity credentials, service principals and their app role assignments, the
  * organization, and app management policies. Response shapes, OData query behaviour ($select, $filter,
  * $top, @odata.nextLink paging) and errors follow Graph; what the emulator does not implement is refused
- * with a 400 that says so, rather than silently ignored.
+ * with a 400 that says so, rather than silently ignored. A few app management policy routes are also served
+ * on beta, where restrictions exist that v1.0 cannot show.
  */
 
 type Json = Record<string, unknown>;
@@ -72,6 +84,15 @@ interface Caller {
 }
 
 type Authorized = { readonly caller: Caller } | { readonly response: EmulatorResponse };
+
+/** Endpoints that need several permissions at once (e.g. Policy.Read.All and Application.Read.All): one of each group. */
+function authorizeEach(context: HandlerContext, groups: readonly (readonly string[])[]): Authorized {
+    const auth = authorize(context, undefined);
+    if ("response" in auth || !context.env.graphPermissionsEnforced) return auth;
+    const roles = auth.caller.claims.roles ?? [];
+    if (groups.every((group) => group.some((role) => roles.includes(role)))) return auth;
+    return { response: graphError(context, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.") };
+}
 
 function authorize(context: HandlerContext, anyOf: readonly string[] | undefined): Authorized {
     const token = bearerToken(context.request);
@@ -224,9 +245,50 @@ function servicePrincipalJson(context: HandlerContext, principal: ServicePrincip
     };
 }
 
-function policyRestrictions(policy: AppManagementPolicy): Json {
-    return { id: policy.id, displayName: policy.displayName, description: policy.description, isEnabled: policy.isEnabled, restrictions: policy.restrictions };
+/* ---------- app management policies, v1.0 and beta ---------- */
+
+type GraphVersion = "v1.0" | "beta";
+
+/**
+ * Restriction types that Graph added to its evolvable enums after `unknownFutureValue` and only on beta: v1.0
+ * shows them as `unknownFutureValue`, without their beta-only properties.
+ */
+const betaOnlyRestrictionTypes: readonly string[] = ["trustedCertificateAuthority"];
+
+function restrictionJson(restriction: CredentialRestriction, version: GraphVersion): Json {
+    const hidden = version === "v1.0" && betaOnlyRestrictionTypes.includes(restriction.restrictionType);
+    const ids = restriction.certificateBasedApplicationConfigurationIds;
+    return {
+        restrictionType: hidden ? "unknownFutureValue" : restriction.restrictionType,
+        maxLifetime: restriction.maxLifetime,
+        restrictForAppsCreatedAfterDateTime: restriction.restrictForAppsCreatedAfterDateTime,
+        ...(version === "beta" && ids ? { certificateBasedApplicationConfigurationIds: [...ids] } : {}),
+    };
 }
+
+function configurationJson(configuration: AppManagementConfiguration, version: GraphVersion): Json {
+    return {
+        passwordCredentials: configuration.passwordCredentials.map((r) => restrictionJson(r, version)),
+        keyCredentials: configuration.keyCredentials.map((r) => restrictionJson(r, version)),
+    };
+}
+
+function policyJson(policy: AppManagementPolicy, version: GraphVersion): Json {
+    return { id: policy.id, displayName: policy.displayName, description: policy.description, isEnabled: policy.isEnabled, restrictions: configurationJson(policy.restrictions, version) };
+}
+
+function defaultPolicyJson(policy: TenantAppManagementPolicy, version: GraphVersion): Json {
+    return {
+        id: policy.id,
+        displayName: policy.displayName,
+        description: policy.description,
+        isEnabled: policy.isEnabled,
+        applicationRestrictions: configurationJson(policy.applicationRestrictions, version),
+        servicePrincipalRestrictions: configurationJson(policy.servicePrincipalRestrictions, version),
+    };
+}
+
+const appManagementPolicyProperties = ["id", "displayName", "description", "isEnabled", "restrictions"] as const;
 
 /* ---------- OData query options ---------- */
 
@@ -306,16 +368,16 @@ function project(entity: Json, select: readonly string[] | undefined, always: re
     return result;
 }
 
-function contextUrl(context: HandlerContext, path: string, select: readonly string[] | undefined, suffix = ""): string {
-    return `${context.env.graphEndpoint}/v1.0/$metadata#${path}${select ? `(${select.join(",")})` : ""}${suffix}`;
+function contextUrl(context: HandlerContext, path: string, select: readonly string[] | undefined, suffix = "", version: GraphVersion = "v1.0"): string {
+    return `${context.env.graphEndpoint}/${version}/$metadata#${path}${select ? `(${select.join(",")})` : ""}${suffix}`;
 }
 
 /**
  * A page of a collection of `total` items, `items` being the ones at query.offset: @odata.nextLink keeps the
  * caller's query and adds an opaque $skiptoken.
  */
-function page(context: HandlerContext, caller: Caller, contextPath: string, query: CollectionQuery, total: number, items: readonly Json[]): EmulatorResponse {
-    const body: Json = { "@odata.context": contextUrl(context, contextPath, query.select) };
+function page(context: HandlerContext, caller: Caller, contextPath: string, query: CollectionQuery, total: number, items: readonly Json[], version: GraphVersion = "v1.0"): EmulatorResponse {
+    const body: Json = { "@odata.context": contextUrl(context, contextPath, query.select, "", version) };
     if (query.count) body["@odata.count"] = total;
     if (query.offset + query.top < total) {
         // The caller's query as written (Graph does not re-encode it), with the page's $skiptoken.
@@ -409,7 +471,7 @@ function listApplicationPolicies(context: HandlerContext, params: Readonly<Recor
     const found = findApplication(context, auth.caller, params);
     if ("response" in found) return found.response;
     const policies = auth.caller.tenant.appManagementPolicies.filter((p) => found.app.appManagementPolicyIds.includes(p.id));
-    return ok(context, { "@odata.context": `${context.env.graphEndpoint}/v1.0/$metadata#appManagementPolicies`, value: policies.map(policyRestrictions) }, auth.caller.claims.appid);
+    return ok(context, { "@odata.context": `${context.env.graphEndpoint}/v1.0/$metadata#appManagementPolicies`, value: policies.map((p) => policyJson(p, "v1.0")) }, auth.caller.claims.appid);
 }
 
 /* ---------- service principals ---------- */
@@ -499,29 +561,74 @@ function organization(context: HandlerContext): EmulatorResponse {
     return ok(context, { "@odata.context": `${context.env.graphEndpoint}/v1.0/$metadata#organization`, value }, auth.caller.claims.appid);
 }
 
-function defaultAppManagementPolicy(context: HandlerContext): EmulatorResponse {
-    const auth = authorize(context, permissions.policies);
-    if ("response" in auth) return auth.response;
-    const policy = auth.caller.tenant.defaultAppManagementPolicy;
-    return ok(context, { "@odata.context": `${context.env.graphEndpoint}/v1.0/$metadata#policies/defaultAppManagementPolicy/$entity`, ...policy }, auth.caller.claims.appid);
+function defaultAppManagementPolicy(version: GraphVersion) {
+    return (context: HandlerContext): EmulatorResponse => {
+        const auth = authorize(context, permissions.policies);
+        if ("response" in auth) return auth.response;
+        const policy = defaultPolicyJson(auth.caller.tenant.defaultAppManagementPolicy, version);
+        return ok(context, { "@odata.context": contextUrl(context, "policies/defaultAppManagementPolicy", undefined, "/$entity", version), ...policy }, auth.caller.claims.appid);
+    };
 }
 
-function listAppManagementPolicies(context: HandlerContext): EmulatorResponse {
-    const auth = authorize(context, permissions.policies);
-    if ("response" in auth) return auth.response;
-    return ok(
-        context,
-        { "@odata.context": `${context.env.graphEndpoint}/v1.0/$metadata#policies/appManagementPolicies`, value: auth.caller.tenant.appManagementPolicies.map(policyRestrictions) },
-        auth.caller.claims.appid,
-    );
+/** The documented options ($select, $filter on id and displayName, $top); $expand is not among them, so it is refused. */
+function listAppManagementPolicies(version: GraphVersion) {
+    return (context: HandlerContext): EmulatorResponse => {
+        const auth = authorize(context, permissions.policies);
+        if ("response" in auth) return auth.response;
+        const parsed = parseCollectionQuery(context, "appManagementPolicy", appManagementPolicyProperties, ["id", "displayName"]);
+        if ("response" in parsed) return parsed.response;
+        const query = parsed.value;
+        const all = auth.caller.tenant.appManagementPolicies.filter((p) => !query.filter || matchesFilter(query.filter, (name) => (name === "id" ? p.id : p.displayName)));
+        const items = all.slice(query.offset, query.offset + query.top).map((p) => project(policyJson(p, version), query.select, ["id"]));
+        return page(context, auth.caller, "policies/appManagementPolicies", query, all.length, items, version);
+    };
 }
 
-function getAppManagementPolicy(context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse {
-    const auth = authorize(context, permissions.policies);
-    if ("response" in auth) return auth.response;
-    const policy = auth.caller.tenant.appManagementPolicies.find((p) => p.id === params.id?.toLowerCase());
-    if (!policy) return graphError(context, 404, "Request_ResourceNotFound", `Resource '${params.id}' does not exist or one of its queried reference-property objects are not present.`);
-    return ok(context, { "@odata.context": `${context.env.graphEndpoint}/v1.0/$metadata#policies/appManagementPolicies/$entity`, ...policyRestrictions(policy) }, auth.caller.claims.appid);
+type FoundPolicy = { readonly policy: AppManagementPolicy } | { readonly response: EmulatorResponse };
+
+function findPolicy(context: HandlerContext, caller: Caller, params: Readonly<Record<string, string>>): FoundPolicy {
+    const policy = caller.tenant.appManagementPolicies.find((p) => p.id === params.id?.toLowerCase());
+    if (policy) return { policy };
+    return { response: graphError(context, 404, "Request_ResourceNotFound", `Resource '${params.id}' does not exist or one of its queried reference-property objects are not present.`) };
+}
+
+function getAppManagementPolicy(version: GraphVersion) {
+    return (context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse => {
+        const auth = authorize(context, permissions.policies);
+        if ("response" in auth) return auth.response;
+        const found = findPolicy(context, auth.caller, params);
+        if ("response" in found) return found.response;
+        const refused = refuseUnsupported(context, ["$expand"]);
+        if (refused) return refused;
+        const select = parseSelect(context, "appManagementPolicy", appManagementPolicyProperties);
+        if ("response" in select) return select.response;
+        return ok(
+            context,
+            { "@odata.context": contextUrl(context, "policies/appManagementPolicies", select.value, "/$entity", version), ...project(policyJson(found.policy, version), select.value, ["id"]) },
+            auth.caller.claims.appid,
+        );
+    };
+}
+
+/**
+ * The applications a policy is applied to, Graph's documented way to learn it (Policy.Read.All and
+ * Application.Read.All). No query options are emulated here, so any is refused.
+ */
+function appliesTo(version: GraphVersion) {
+    return (context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse => {
+        const auth = authorizeEach(context, [permissions.policies, permissions.applications]);
+        if ("response" in auth) return auth.response;
+        const found = findPolicy(context, auth.caller, params);
+        if ("response" in found) return found.response;
+        const refused = refuseUnsupported(context, ["$select", "$filter", "$top", "$expand", "$orderby", "$search", "$skip", "$count"]);
+        if (refused) return refused;
+        const value: Json[] = [];
+        for (const app of context.env.state.applications.values()) {
+            if (app.tenantId !== auth.caller.tenant.id || !app.appManagementPolicyIds.includes(found.policy.id)) continue;
+            value.push({ "@odata.type": "#microsoft.graph.application", id: app.id, appId: app.appId, displayName: app.displayName });
+        }
+        return ok(context, { "@odata.context": contextUrl(context, "directoryObjects", undefined, "", version), value }, auth.caller.claims.appid);
+    };
 }
 
 function me(context: HandlerContext): EmulatorResponse {
@@ -602,6 +709,16 @@ function listOwners(context: HandlerContext, params: Readonly<Record<string, str
     return ok(context, { "@odata.context": `${context.env.graphEndpoint}/v1.0/$metadata#directoryObjects`, value }, auth.caller.claims.appid);
 }
 
+function policyRoutes(version: GraphVersion): Route<HandlerContext>[] {
+    const base = `^/${version.replace(".", "\\.")}/policies`;
+    return [
+        { id: `GET /${version}/policies/defaultAppManagementPolicy`, method: "GET", pattern: new RegExp(`${base}/defaultAppManagementPolicy$`), handle: defaultAppManagementPolicy(version) },
+        { id: `GET /${version}/policies/appManagementPolicies`, method: "GET", pattern: new RegExp(`${base}/appManagementPolicies/?$`), handle: listAppManagementPolicies(version) },
+        { id: `GET /${version}/policies/appManagementPolicies/{id}`, method: "GET", pattern: new RegExp(`${base}/appManagementPolicies/${id}$`), handle: getAppManagementPolicy(version) },
+        { id: `GET /${version}/policies/appManagementPolicies/{id}/appliesTo`, method: "GET", pattern: new RegExp(`${base}/appManagementPolicies/${id}/appliesTo$`), handle: appliesTo(version) },
+    ];
+}
+
 export const graphRoutes: readonly Route<HandlerContext>[] = [
     { id: "GET /v1.0/applications", method: "GET", pattern: /^\/v1\.0\/applications\/?$/, handle: listApplications },
     { id: "GET /v1.0/applications(appId='{appId}')", method: "GET", pattern: new RegExp(`^/v1\\.0/applications${appIdKey}$`), handle: getApplication },
@@ -619,9 +736,8 @@ export const graphRoutes: readonly Route<HandlerContext>[] = [
     { id: "GET /v1.0/servicePrincipals/{id}", method: "GET", pattern: new RegExp(`^/v1\\.0/servicePrincipals/${id}$`), handle: getServicePrincipal },
     { id: "GET /v1.0/servicePrincipals/{id}/appRoleAssignments", method: "GET", pattern: new RegExp(`^/v1\\.0/servicePrincipals(?:/${id}|${appIdKey})/appRoleAssignments$`), handle: listAppRoleAssignments },
     { id: "GET /v1.0/organization", method: "GET", pattern: /^\/v1\.0\/organization\/?$/, handle: organization },
-    { id: "GET /v1.0/policies/defaultAppManagementPolicy", method: "GET", pattern: /^\/v1\.0\/policies\/defaultAppManagementPolicy$/, handle: defaultAppManagementPolicy },
-    { id: "GET /v1.0/policies/appManagementPolicies", method: "GET", pattern: /^\/v1\.0\/policies\/appManagementPolicies\/?$/, handle: listAppManagementPolicies },
-    { id: "GET /v1.0/policies/appManagementPolicies/{id}", method: "GET", pattern: new RegExp(`^/v1\\.0/policies/appManagementPolicies/${id}$`), handle: getAppManagementPolicy },
+    ...policyRoutes("v1.0"),
+    ...policyRoutes("beta"),
     { id: "GET /v1.0/me", method: "GET", pattern: /^\/v1\.0\/me\/?$/, handle: me },
     { id: "POST /v1.0/$batch", method: "POST", pattern: /^\/v1\.0\/\$batch$/, handle: batch },
 ];

@@ -5,7 +5,8 @@ import type { IncomingHttpHeaders } from "node:http";
  * value instead of writing to a socket, so the server can log the status and apply latency uniformly.
  */
 
-export type Service = "login" | "graph" | "keyVault";
+/** `arm`: Azure Resource Manager (management.azure.com), see arm.ts. */
+export type Service = "login" | "graph" | "keyVault" | "arm";
 
 export interface EmulatorRequest {
     readonly method: string;

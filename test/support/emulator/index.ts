@@ -8,8 +8,8 @@ import { resolveTls } from "./tls";
 import { TokenService } from "./token";
 
 /**
- * A local Azure for tests: the Entra token endpoint, Microsoft Graph and Key Vault over HTTPS on
- * 127.0.0.1, spoken to by the real SDKs. See README.md beside this file for what callers must pass.
+ * A local Azure for tests: the Entra token endpoint, Microsoft Graph, Azure Resource Manager (Key Vault
+ * secrets and permissions) and Key Vault over HTTPS on 127.0.0.1, spoken to by the real SDKs. See README.md beside this file for what callers must pass.
  *
  * ```ts
  * const emulator = await startEmulator({ now: "2026-11-23T06:00:00Z" });
@@ -42,8 +42,12 @@ export interface Emulator {
     /** The authority's base URL (same as authorityHost). */
     readonly url: string;
     readonly authorityHost: string;
-    /** Graph's base URL: requests go to `${graphEndpoint}/v1.0/...`. */
+    /** Graph's base URL: requests go to `${graphEndpoint}/v1.0/...` (and `/beta/...` for the few beta routes). */
     readonly graphEndpoint: string;
+    /** Azure Resource Manager's base URL, the stand-in for `https://management.azure.com` (token scope `https://management.azure.com/.default`). */
+    readonly managementEndpoint: string;
+    /** The Azure subscription the vaults live in (ARM paths `/subscriptions/{subscriptionId}/...`). */
+    readonly subscriptionId: string;
     /** The tenant the state was created with. */
     readonly tenantId: string;
     readonly state: EmulatorState;
@@ -69,8 +73,9 @@ export interface Emulator {
     readonly faults: FaultSettings;
     /**
      * Variables for a child process (e.g. a spawned `rotor`): NODE_EXTRA_CA_CERTS so it trusts the emulator,
-     * AZURE_AUTHORITY_HOST and AZURE_TENANT_ID as @azure/identity reads them, and ENTRA_ROTOR_EMULATOR with
-     * the endpoints as JSON ({ authorityHost, graphEndpoint, keyVaultUrls }).
+     * AZURE_AUTHORITY_HOST and AZURE_TENANT_ID as @azure/identity reads them, ROTOR_MANAGEMENT_ENDPOINT, and
+     * ENTRA_ROTOR_EMULATOR with the endpoints as JSON ({ authorityHost, graphEndpoint, managementEndpoint,
+     * subscriptionId, keyVaultUrls }).
      */
     environment(): Record<string, string>;
     close(): Promise<void>;
@@ -102,6 +107,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         url: env.authorityHost,
         authorityHost: env.authorityHost,
         graphEndpoint: env.graphEndpoint,
+        managementEndpoint: env.managementEndpoint,
+        subscriptionId: state.subscriptionId,
         tenantId: state.tenantId,
         state,
         clock: state.clock,
@@ -122,9 +129,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
             NODE_EXTRA_CA_CERTS: tls.caPath,
             AZURE_AUTHORITY_HOST: env.authorityHost,
             AZURE_TENANT_ID: state.tenantId,
+            ROTOR_MANAGEMENT_ENDPOINT: env.managementEndpoint,
             ENTRA_ROTOR_EMULATOR: JSON.stringify({
                 authorityHost: env.authorityHost,
                 graphEndpoint: env.graphEndpoint,
+                managementEndpoint: env.managementEndpoint,
+                subscriptionId: state.subscriptionId,
                 keyVaultUrls: Object.fromEntries([...state.vaults.values()].flatMap((v) => {
                     try {
                         return [[v.name, server.keyVaultUrl(v.name)]];
@@ -148,6 +158,7 @@ export type { FaultSettings, ThrottleFault, ServerErrorFault, RequestScope } fro
 export type { Service } from "./http";
 export { microsoftGraphAppId, graphApplicationPermission } from "./microsoftGraphPrincipal";
 export { RequestLog, type LoggedRequest, type RequestFilter } from "./requestLog";
-export { EmulatorState } from "./state";
+export { EmulatorState, trustedCertificateAuthorityRestriction } from "./state";
+export { builtInRoleDefinitions } from "./rbac";
 export type * from "./state";
 export type { AccessTokenClaims } from "./token";

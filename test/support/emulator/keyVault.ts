@@ -2,7 +2,8 @@ import type { HandlerContext } from "./environment";
 import { type EmulatorResponse, type Route, bearerToken, epochSeconds, isRecord, parseJsonBody } from "./http";
 import { keyVaultResource } from "./microsoftGraphPrincipal";
 import { guid } from "./random";
-import type { KeyVaultRole, Secret, SecretVersion, Vault } from "./state";
+import { isPermitted, vaultEnforcesRbac } from "./rbac";
+import type { Secret, SecretVersion, Vault } from "./state";
 import type { AccessTokenClaims } from "./token";
 
 /**
@@ -28,8 +29,9 @@ function kvHeaders(extra: Record<string, string> = {}): Record<string, string> {
     return { "x-ms-request-id": guid(), "x-ms-keyvault-service-version": "1.9.2804.1", "x-ms-keyvault-region": "westeurope", ...extra };
 }
 
+/** Key Vault's error body; the inner error is `innererror`, lower case, as the service writes it (the SDK reads that key). */
 function kvError(status: number, code: string, message: string, inner?: string, headers: Record<string, string> = {}): EmulatorResponse {
-    return { status, headers: kvHeaders(headers), body: { error: { code, message, ...(inner ? { innerError: { code: inner } } : {}) } } };
+    return { status, headers: kvHeaders(headers), body: { error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) } } };
 }
 
 function challenge(context: KeyVaultContext, message: string): EmulatorResponse {
@@ -49,22 +51,23 @@ export function keyVaultUnmatched(context: KeyVaultContext): EmulatorResponse {
     return kvError(404, "NotFound", `No Key Vault operation at '${context.request.path}' (entra-rotor emulator: secrets API only).`);
 }
 
-type Action = "readMetadata" | "getSecret" | "setSecret" | "delete" | "manageDeleted";
-
-const actionNames: Record<Action, string> = {
+/**
+ * The data action each operation needs, as Azure RBAC names them. Deleted secrets are listed and read with
+ * readMetadata (the REST reference asks for the secrets/list and secrets/get permissions there), purged and
+ * recovered with their own actions; so Key Vault Secrets Officer (`Microsoft.KeyVault/vaults/secrets/*`) can
+ * manage them, as in Azure.
+ */
+const dataActions = {
     readMetadata: "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
     getSecret: "Microsoft.KeyVault/vaults/secrets/getSecret/action",
     setSecret: "Microsoft.KeyVault/vaults/secrets/setSecret/action",
+    update: "Microsoft.KeyVault/vaults/secrets/update/action",
     delete: "Microsoft.KeyVault/vaults/secrets/delete",
-    manageDeleted: "Microsoft.KeyVault/vaults/deletedSecrets/read",
-};
+    purge: "Microsoft.KeyVault/vaults/secrets/purge/action",
+    recover: "Microsoft.KeyVault/vaults/secrets/recover/action",
+} as const;
 
-const roleActions: Record<KeyVaultRole, readonly Action[]> = {
-    "Key Vault Reader": ["readMetadata"],
-    "Key Vault Secrets User": ["readMetadata", "getSecret"],
-    "Key Vault Secrets Officer": ["readMetadata", "getSecret", "setSecret", "delete", "manageDeleted"],
-    "Key Vault Administrator": ["readMetadata", "getSecret", "setSecret", "delete", "manageDeleted"],
-};
+type Action = keyof typeof dataActions;
 
 type Authorized = { readonly claims: AccessTokenClaims } | { readonly response: EmulatorResponse };
 
@@ -80,13 +83,13 @@ function authorize(context: KeyVaultContext, action: Action, secretName?: string
     if (claims.tid !== context.vault.tenantId) {
         return { response: challenge(context, `AKV10032: Invalid issuer. Expected one of https://sts.windows.net/${context.vault.tenantId}/, found ${claims.iss}.`) };
     }
-    const assignments = context.vault.roleAssignments;
-    if (assignments && !assignments.some((a) => a.principalId === claims.oid && roleActions[a.role].includes(action))) {
-        const resource = `/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/emulated/providers/microsoft.keyvault/vaults/${context.vault.name.toLowerCase()}${secretName ? `/secrets/${secretName}` : ""}`;
+    const { state } = context.env;
+    const resource = `${state.vaultResourceId(context.vault)}${secretName ? `/secrets/${secretName}` : ""}`;
+    if (vaultEnforcesRbac(context.vault) && !isPermitted(state, claims.oid, resource, dataActions[action], "data")) {
         const message =
             "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\n" +
-            `Caller: appid=${claims.appid};oid=${claims.oid};iss=${claims.iss}\r\nAction: '${actionNames[action]}'\r\nResource: '${resource}'\r\nAssignment: (not found)\r\n` +
-            `DenyAssignmentId: null\r\nDecisionReason: null \r\nVault: ${context.vault.name};location=westeurope\r\n`;
+            `Caller: appid=${claims.appid};oid=${claims.oid};iss=${claims.iss}\r\nAction: '${dataActions[action]}'\r\nResource: '${resource.toLowerCase()}'\r\nAssignment: (not found)\r\n` +
+            `DenyAssignmentId: null\r\nDecisionReason: null \r\nVault: ${context.vault.name};location=${context.vault.location}\r\n`;
         return { response: { ...kvError(403, "Forbidden", message, "ForbiddenByRbac"), caller: claims.appid } };
     }
     return { claims };
@@ -284,7 +287,7 @@ function setSecret(context: KeyVaultContext, params: Readonly<Record<string, str
 
 function updateSecret(context: KeyVaultContext, params: Readonly<Record<string, string>>): EmulatorResponse {
     const name = params.name ?? "";
-    const auth = authorize(context, "setSecret", name);
+    const auth = authorize(context, "update", name);
     if ("response" in auth) return auth.response;
     const secret = context.vault.secrets.get(name.toLowerCase());
     const target = params.version ? secret?.versions.find((v) => v.version === params.version?.toLowerCase()) : secret && currentVersion(secret);
@@ -326,7 +329,7 @@ function deleteSecret(context: KeyVaultContext, params: Readonly<Record<string, 
 }
 
 function listDeleted(context: KeyVaultContext): EmulatorResponse {
-    const auth = authorize(context, "manageDeleted");
+    const auth = authorize(context, "readMetadata");
     if ("response" in auth) return auth.response;
     const keys = [...context.vault.deletedSecrets.keys()].sort();
     return pageOf(context, keys, (k) => k, (k) => deletedBundle(context, k) ?? {}, auth.claims.appid);
@@ -334,7 +337,7 @@ function listDeleted(context: KeyVaultContext): EmulatorResponse {
 
 function getDeleted(context: KeyVaultContext, params: Readonly<Record<string, string>>): EmulatorResponse {
     const name = params.name ?? "";
-    const auth = authorize(context, "manageDeleted", name);
+    const auth = authorize(context, "readMetadata", name);
     if ("response" in auth) return auth.response;
     const deleted = deletedBundle(context, name);
     return deleted ? ok(deleted, auth.claims.appid) : kvError(404, "SecretNotFound", `Deleted Secret not found: ${name}`);
@@ -342,7 +345,7 @@ function getDeleted(context: KeyVaultContext, params: Readonly<Record<string, st
 
 function purgeDeleted(context: KeyVaultContext, params: Readonly<Record<string, string>>): EmulatorResponse {
     const name = params.name ?? "";
-    const auth = authorize(context, "manageDeleted", name);
+    const auth = authorize(context, "purge", name);
     if ("response" in auth) return auth.response;
     if (!context.vault.deletedSecrets.delete(name.toLowerCase())) return kvError(404, "SecretNotFound", `Deleted Secret not found: ${name}`);
     return { status: 204, headers: kvHeaders(), caller: auth.claims.appid };
@@ -350,7 +353,7 @@ function purgeDeleted(context: KeyVaultContext, params: Readonly<Record<string, 
 
 function recoverDeleted(context: KeyVaultContext, params: Readonly<Record<string, string>>): EmulatorResponse {
     const name = params.name ?? "";
-    const auth = authorize(context, "manageDeleted", name);
+    const auth = authorize(context, "recover", name);
     if ("response" in auth) return auth.response;
     const key = name.toLowerCase();
     const deleted = context.vault.deletedSecrets.get(key);

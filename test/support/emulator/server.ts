@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { armFault, armRoutes, armUnmatched } from "./arm";
 import type { TlsMaterial } from "./certificates";
 import type { EmulatorEnvironment, HandlerContext } from "./environment";
 import type { FaultController } from "./faults";
@@ -14,8 +15,8 @@ import type { Vault } from "./state";
 import { aadErrorResponse, loginFault, loginRoutes } from "./token";
 
 /**
- * The HTTPS listeners: one for the Entra authority, one for Microsoft Graph, one per Key Vault (a vault is
- * its host:port, see keyVault.ts). Each request is routed, delayed, possibly answered with an injected fault,
+ * The HTTPS listeners: one for the Entra authority, one for Microsoft Graph, one for Azure Resource Manager,
+ * one per Key Vault (a vault is its host:port, see keyVault.ts). Each request is routed, delayed, possibly answered with an injected fault,
  * handled, and logged.
  */
 
@@ -75,12 +76,13 @@ export interface EmulatorServerOptions {
     readonly faults: FaultController;
     readonly requests: RequestLog;
     /** Builds the environment once the listeners' URLs are known. */
-    readonly environment: (urls: { readonly authorityHost: string; readonly graphEndpoint: string; keyVaultUrl(name: string): string }) => EmulatorEnvironment;
+    readonly environment: (urls: { readonly authorityHost: string; readonly graphEndpoint: string; readonly managementEndpoint: string; keyVaultUrl(name: string): string }) => EmulatorEnvironment;
 }
 
 export class EmulatorServer {
     private login?: Listener;
     private graph?: Listener;
+    private arm?: Listener;
     private readonly vaults = new Map<string, Listener>();
     private env?: EmulatorEnvironment;
 
@@ -95,9 +97,11 @@ export class EmulatorServer {
         // The listeners exist before the environment that names them; handlers only run after start().
         this.login = await listen(this.options.tls, (req, res) => void this.serve(req, res, "login", this.loginService()));
         this.graph = await listen(this.options.tls, (req, res) => void this.serve(req, res, "graph", this.graphService()));
+        this.arm = await listen(this.options.tls, (req, res) => void this.serve(req, res, "arm", this.armService()));
         this.env = this.options.environment({
             authorityHost: this.login.url,
             graphEndpoint: this.graph.url,
+            managementEndpoint: this.arm.url,
             keyVaultUrl: (name) => this.keyVaultUrl(name),
         });
         for (const vault of this.env.state.vaults.values()) await this.openVault(vault);
@@ -121,7 +125,7 @@ export class EmulatorServer {
     }
 
     async close(): Promise<void> {
-        const listeners = [this.login, this.graph, ...this.vaults.values()].filter((l): l is Listener => l !== undefined);
+        const listeners = [this.login, this.graph, this.arm, ...this.vaults.values()].filter((l): l is Listener => l !== undefined);
         await Promise.all(
             listeners.map(async ({ server }) => {
                 const closed = once(server, "close");
@@ -153,6 +157,15 @@ export class EmulatorServer {
         };
     }
 
+    private armService(): ServiceDefinition<HandlerContext> {
+        return {
+            match: (request) => matchRoute(armRoutes, request),
+            context: (request) => ({ env: this.environment, request }),
+            fault: (context, status, retryAfter) => armFault(context, status, retryAfter),
+            unmatched: (context) => armUnmatched(context),
+        };
+    }
+
     private keyVaultService(vault: Vault, key: string): ServiceDefinition<KeyVaultContext> {
         return {
             match: (request) => matchRoute(keyVaultRoutes, request),
@@ -162,9 +175,22 @@ export class EmulatorServer {
         };
     }
 
+    private baseUrl(service: Service, vault: string | undefined): string | undefined {
+        switch (service) {
+            case "login":
+                return this.login?.url;
+            case "graph":
+                return this.graph?.url;
+            case "arm":
+                return this.arm?.url;
+            case "keyVault":
+                return this.vaults.get((vault ?? "").toLowerCase())?.url;
+        }
+    }
+
     private async serve<Context extends HandlerContext>(req: IncomingMessage, res: ServerResponse, service: Service, definition: ServiceDefinition<Context>, vault?: string): Promise<void> {
         const startedAtMs = Date.now();
-        const base = service === "login" ? this.login?.url : service === "graph" ? this.graph?.url : this.vaults.get((vault ?? "").toLowerCase())?.url;
+        const base = this.baseUrl(service, vault);
         let route = "unmatched";
         let response: EmulatorResponse;
         let fault: "throttle" | "serverError" | undefined;

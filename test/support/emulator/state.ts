@@ -2,6 +2,7 @@ import { type CertificateFacts, type ClientCertificate, type RsaKeyPair, certifi
 import { type Clock, createClock, dayMs } from "./clock";
 import { graphApplicationPermission, microsoftGraphAppId, microsoftGraphServicePrincipal } from "./microsoftGraphPrincipal";
 import { clientSecretText, guid, secretVersion } from "./random";
+import { builtInRoleDefinitions } from "./rbac";
 
 /**
  * What the emulated tenant holds: plain records that tests build with the helpers below and may change
@@ -111,6 +112,11 @@ export interface CredentialRestriction {
     /** ISO-8601 duration, e.g. `P90D`; null for restrictions without a lifetime. */
     maxLifetime: string | null;
     restrictForAppsCreatedAfterDateTime: string | null;
+    /**
+     * `trustedCertificateAuthority` only (a beta restriction): ids of the tenant's certificateBasedApplicationConfigurations
+     * whose CAs new certificates must chain to. Graph v1.0 does not show it (see graph.ts).
+     */
+    certificateBasedApplicationConfigurationIds?: string[];
 }
 
 export interface AppManagementConfiguration {
@@ -145,12 +151,63 @@ export interface Tenant {
     appManagementPolicies: AppManagementPolicy[];
 }
 
+/** The Azure built-in roles the emulator knows (rbac.ts holds their real definitions). */
+export type BuiltInRoleName =
+    | "Owner"
+    | "Contributor"
+    | "Reader"
+    | "Key Vault Administrator"
+    | "Key Vault Contributor"
+    | "Key Vault Reader"
+    | "Key Vault Secrets Officer"
+    | "Key Vault Secrets User";
+
+/** The data-plane roles of a vault; kept for callers written before roles were generalised. */
 export type KeyVaultRole = "Key Vault Administrator" | "Key Vault Secrets Officer" | "Key Vault Secrets User" | "Key Vault Reader";
 
+/** A built-in role name, or the name of a custom role added with `addRoleDefinition` (case-insensitive). */
+export type RoleName = BuiltInRoleName | (string & {});
+
+/** An Azure role definition: what its holders may do on the management plane (actions) and the data plane (dataActions). */
+export interface RoleDefinition {
+    /** The role definition's GUID (Azure's real one for built-in roles). */
+    readonly id: string;
+    readonly roleName: string;
+    readonly type: "BuiltInRole" | "CustomRole";
+    /** Operations such as `Microsoft.KeyVault/vaults/secrets/write`; `*` matches any characters, case-insensitively. */
+    readonly actions: readonly string[];
+    readonly notActions: readonly string[];
+    /** Data-plane operations such as `Microsoft.KeyVault/vaults/secrets/getSecret/action`. */
+    readonly dataActions: readonly string[];
+    readonly notDataActions: readonly string[];
+}
+
+export interface AddRoleDefinitionOptions {
+    readonly roleName: string;
+    readonly actions: readonly string[];
+    readonly notActions?: readonly string[];
+    readonly dataActions?: readonly string[];
+    readonly notDataActions?: readonly string[];
+    readonly id?: string;
+}
+
+/** A role assigned on one vault (its scope is the vault). */
 export interface KeyVaultRoleAssignment {
     /** Object id of the service principal (the token's `oid`). */
     readonly principalId: string;
-    readonly role: KeyVaultRole;
+    readonly role: RoleName;
+}
+
+/** A role assigned at the subscription or a resource group, covering every vault below it. */
+export interface ScopedRoleAssignment extends KeyVaultRoleAssignment {
+    /** `/subscriptions/{id}` or `/subscriptions/{id}/resourceGroups/{name}`. */
+    readonly scope: string;
+}
+
+/** Where `assignRole` assigns: a vault, a resource group, or (neither) the whole subscription. */
+export interface RoleAssignmentScope {
+    readonly vault?: string;
+    readonly resourceGroup?: string;
 }
 
 export interface SecretVersion {
@@ -181,12 +238,18 @@ export interface DeletedSecret {
 export interface Vault {
     readonly name: string;
     readonly tenantId: string;
+    /** Where ARM places it: `/subscriptions/{state.subscriptionId}/resourceGroups/{resourceGroup}/...`. */
+    readonly resourceGroup: string;
+    /** Azure region, e.g. `westeurope`. */
+    readonly location: string;
     /** Keyed by lower-case name. */
     readonly secrets: Map<string, Secret>;
     readonly deletedSecrets: Map<string, DeletedSecret>;
     /**
-     * Azure RBAC on the vault. Undefined: every principal of the vault's tenant may do everything (the
-     * convenient default for tests that are not about access).
+     * Azure RBAC roles assigned on the vault. Undefined: the data plane lets every principal of the vault's
+     * tenant do everything (the convenient default for tests that are not about access). A list, even empty:
+     * the data plane checks DataActions of the roles assigned here, on the resource group and on the
+     * subscription. The management plane (arm.ts) always checks roles.
      */
     roleAssignments?: KeyVaultRoleAssignment[];
     softDeleteRetentionDays: number;
@@ -200,6 +263,8 @@ export interface StateOptions {
     readonly tenantId?: string;
     readonly tenantDomain?: string;
     readonly tenantDisplayName?: string;
+    /** The one Azure subscription the emulator's vaults live in (default: a GUID made for this state). */
+    readonly subscriptionId?: string;
 }
 
 export interface AddTenantOptions {
@@ -273,6 +338,10 @@ export interface AddFederatedCredentialOptions {
 
 export interface AddVaultOptions {
     readonly tenantId?: string;
+    /** Default `rg-identity`. */
+    readonly resourceGroup?: string;
+    /** Default `westeurope`. */
+    readonly location?: string;
     readonly roleAssignments?: readonly KeyVaultRoleAssignment[];
     readonly softDeleteRetentionDays?: number;
 }
@@ -326,6 +395,30 @@ function toDate(value: Date | string): Date {
     return date;
 }
 
+/**
+ * A `trustedCertificateAuthority` key credential restriction (Graph beta): only certificates chaining to the
+ * CAs of these certificateBasedApplicationConfigurations may be added. For `setTrustedCertificateAuthorityPolicy`
+ * and for the `restrictions.keyCredentials` of a custom policy.
+ */
+export function trustedCertificateAuthorityRestriction(options: TrustedCertificateAuthorityOptions): CredentialRestriction {
+    if (options.configurationIds.length === 0) throw new Error("a trustedCertificateAuthority restriction names at least one certificateBasedApplicationConfiguration");
+    const after = options.restrictForAppsCreatedAfterDateTime;
+    return {
+        restrictionType: "trustedCertificateAuthority",
+        maxLifetime: null,
+        restrictForAppsCreatedAfterDateTime: after === undefined ? null : toDate(after).toISOString().replace(/\.000Z$/, "Z"),
+        certificateBasedApplicationConfigurationIds: options.configurationIds.map((id) => id.toLowerCase()),
+    };
+}
+
+export interface TrustedCertificateAuthorityOptions {
+    readonly configurationIds: readonly string[];
+    /** Apps created before this keep their freedom; default null (every app). */
+    readonly restrictForAppsCreatedAfterDateTime?: Date | string;
+}
+
+const lifetimeRestrictionTypes = ["passwordLifetime", "asymmetricKeyLifetime"];
+
 function emptyRestrictions(): AppManagementConfiguration {
     return { passwordCredentials: [], keyCredentials: [] };
 }
@@ -344,6 +437,12 @@ export class EmulatorState {
     readonly vaults = new Map<string, Vault>();
     /** The tenant created with the state: the one helpers use unless told otherwise. */
     readonly tenantId: string;
+    /** The Azure subscription of every vault; owned by the state's first tenant. */
+    readonly subscriptionId: string;
+    /** Built-in and custom roles, by lower-case name. */
+    readonly roleDefinitions = new Map<string, RoleDefinition>();
+    /** Assignments at the subscription or a resource group (vault-level ones live on each vault). */
+    readonly roleAssignments: ScopedRoleAssignment[] = [];
 
     private readonly applicationsByAppId = new Map<string, Application>();
     private readonly servicePrincipalsByAppId = new Map<string, ServicePrincipal>();
@@ -357,6 +456,8 @@ export class EmulatorState {
             ...(options.tenantDomain ? { domain: options.tenantDomain } : {}),
             displayName: options.tenantDisplayName ?? "Contoso (emulated)",
         }).id;
+        this.subscriptionId = (options.subscriptionId ?? guid()).toLowerCase();
+        for (const role of builtInRoleDefinitions) this.roleDefinitions.set(role.roleName.toLowerCase(), role);
     }
 
     /** Credentials created after this number are subject to a replication fault switched on now. */
@@ -407,14 +508,33 @@ export class EmulatorState {
     setCredentialLifetimePolicy(limits: { readonly passwordLifetime?: string; readonly asymmetricKeyLifetime?: string }, tenantId?: string): TenantAppManagementPolicy {
         const policy = this.requireTenant(tenantId).defaultAppManagementPolicy;
         policy.isEnabled = true;
+        // Restrictions of other kinds (a trusted certificate authority) stay as they are.
+        const others = (list: readonly CredentialRestriction[]) => list.filter((r) => !lifetimeRestrictionTypes.includes(r.restrictionType));
+        const current = policy.applicationRestrictions;
         policy.applicationRestrictions = {
-            passwordCredentials: limits.passwordLifetime
-                ? [{ restrictionType: "passwordLifetime", maxLifetime: limits.passwordLifetime, restrictForAppsCreatedAfterDateTime: null }]
-                : [],
-            keyCredentials: limits.asymmetricKeyLifetime
-                ? [{ restrictionType: "asymmetricKeyLifetime", maxLifetime: limits.asymmetricKeyLifetime, restrictForAppsCreatedAfterDateTime: null }]
-                : [],
+            passwordCredentials: [
+                ...(limits.passwordLifetime ? [{ restrictionType: "passwordLifetime", maxLifetime: limits.passwordLifetime, restrictForAppsCreatedAfterDateTime: null }] : []),
+                ...others(current.passwordCredentials),
+            ],
+            keyCredentials: [
+                ...(limits.asymmetricKeyLifetime ? [{ restrictionType: "asymmetricKeyLifetime", maxLifetime: limits.asymmetricKeyLifetime, restrictForAppsCreatedAfterDateTime: null }] : []),
+                ...others(current.keyCredentials),
+            ],
         };
+        return policy;
+    }
+
+    /**
+     * The tenant default policy, enabled, allowing new application certificates only from the CAs of the given
+     * certificateBasedApplicationConfigurations (Graph beta's `trustedCertificateAuthority`); replaces an earlier
+     * such restriction and keeps the others.
+     */
+    setTrustedCertificateAuthorityPolicy(options: TrustedCertificateAuthorityOptions, tenantId?: string): TenantAppManagementPolicy {
+        const policy = this.requireTenant(tenantId).defaultAppManagementPolicy;
+        policy.isEnabled = true;
+        const restriction = trustedCertificateAuthorityRestriction(options);
+        const keyCredentials = policy.applicationRestrictions.keyCredentials.filter((r) => r.restrictionType !== restriction.restrictionType);
+        policy.applicationRestrictions = { ...policy.applicationRestrictions, keyCredentials: [...keyCredentials, restriction] };
         return policy;
     }
 
@@ -632,17 +752,77 @@ export class EmulatorState {
         const vault: Vault = {
             name,
             tenantId: this.requireTenant(options.tenantId).id,
+            resourceGroup: options.resourceGroup ?? "rg-identity",
+            location: options.location ?? "westeurope",
             secrets: new Map(),
             deletedSecrets: new Map(),
             ...(options.roleAssignments ? { roleAssignments: [...options.roleAssignments] } : {}),
             softDeleteRetentionDays: options.softDeleteRetentionDays ?? 90,
         };
+        for (const assignment of vault.roleAssignments ?? []) this.requireRoleDefinition(assignment.role);
         this.vaults.set(key, vault);
         return vault;
     }
 
     vault(name: string): Vault | undefined {
         return this.vaults.get(name.toLowerCase());
+    }
+
+    /** The vault's ARM id: `/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}`. */
+    vaultResourceId(vault: Vault | string): string {
+        const target = this.requireVault(vault);
+        return `${this.resourceGroupId(target.resourceGroup)}/providers/Microsoft.KeyVault/vaults/${target.name}`;
+    }
+
+    /** `/subscriptions/{id}/resourceGroups/{name}`. */
+    resourceGroupId(resourceGroup: string): string {
+        return `/subscriptions/${this.subscriptionId}/resourceGroups/${resourceGroup}`;
+    }
+
+    /** A custom role, assignable by its name like a built-in one. */
+    addRoleDefinition(options: AddRoleDefinitionOptions): RoleDefinition {
+        const key = options.roleName.toLowerCase();
+        if (this.roleDefinitions.has(key)) throw new Error(`a role named "${options.roleName}" exists`);
+        const role: RoleDefinition = {
+            id: (options.id ?? guid()).toLowerCase(),
+            roleName: options.roleName,
+            type: "CustomRole",
+            actions: [...options.actions],
+            notActions: [...(options.notActions ?? [])],
+            dataActions: [...(options.dataActions ?? [])],
+            notDataActions: [...(options.notDataActions ?? [])],
+        };
+        this.roleDefinitions.set(key, role);
+        return role;
+    }
+
+    roleDefinition(roleName: string): RoleDefinition | undefined {
+        return this.roleDefinitions.get(roleName.toLowerCase());
+    }
+
+    requireRoleDefinition(roleName: string): RoleDefinition {
+        const role = this.roleDefinition(roleName);
+        if (!role) throw new Error(`no role named "${roleName}": use a built-in role or add it with state.addRoleDefinition`);
+        return role;
+    }
+
+    /**
+     * Assigns a role to a principal (object id, the token's `oid`; see servicePrincipalIdOf) on a vault, a
+     * resource group, or the subscription. A vault-level assignment turns on RBAC for that vault's data plane
+     * (see Vault.roleAssignments); resource-group and subscription ones count only on vaults that check RBAC.
+     */
+    assignRole(principalId: string, role: RoleName, scope: RoleAssignmentScope = {}): KeyVaultRoleAssignment | ScopedRoleAssignment {
+        this.requireRoleDefinition(role);
+        const assignment = { principalId: principalId.toLowerCase(), role };
+        if (scope.vault !== undefined) {
+            const vault = this.requireVault(scope.vault);
+            vault.roleAssignments ??= [];
+            vault.roleAssignments.push(assignment);
+            return assignment;
+        }
+        const scoped: ScopedRoleAssignment = { ...assignment, scope: scope.resourceGroup !== undefined ? this.resourceGroupId(scope.resourceGroup) : `/subscriptions/${this.subscriptionId}` };
+        this.roleAssignments.push(scoped);
+        return scoped;
     }
 
     private requireVault(vault: Vault | string): Vault {
