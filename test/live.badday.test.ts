@@ -132,3 +132,32 @@ describe("no credentials at all", () => {
         expect(run.ms).toBeLessThan(10_000);
     }, 30_000);
 });
+
+describe("rotor doctor reads the tenant's policies the documented way", () => {
+    it("checks the tenant default and the custom policies that apply to the stack's apps, without $expand", async () => {
+        emulator.state.setCredentialLifetimePolicy({ passwordLifetime: "P180D" });
+        emulator.state.addAppManagementPolicy({
+            displayName: "no secrets for importers",
+            restrictions: { passwordCredentials: [{ restrictionType: "passwordAddition", maxLifetime: null, restrictForAppsCreatedAfterDateTime: "2020-01-01T00:00:00Z" }], keyCredentials: [] },
+            appliesTo: [deployment.apps.get("device-inventory")!],
+        });
+        const run = await rotor(["doctor", "--stack", "dev", "--format", "json"]);
+        const checks = (JSON.parse(run.stdout) as { checks: { check: string; result: string; detail: string }[] }).checks;
+        const fail = checks.filter((c) => c.result === "fail").map((c) => c.detail);
+        expect(fail).toContainEqual(expect.stringContaining('exceeds policy "Default app management tenant policy" (passwordLifetime 180 days)'));
+        expect(fail).toContainEqual('policy "no secrets for importers" forbids adding client secrets: use a certificate or a federated credential');
+        // The custom policy applies to device-inventory only: mail-sender's secret is not refused by it.
+        expect(checks.filter((c) => c.check === "mail-sender/main" && c.detail.includes("no secrets"))).toEqual([]);
+        expect(emulator.requests.filter({ route: "GET /v1.0/policies/appManagementPolicies/{id}/appliesTo" }).length).toBe(1);
+        expect(run.code).toBe(2);
+    });
+
+    it("fails the generated certificate when only trusted certificate authorities may be added (Graph beta)", async () => {
+        emulator.state.setTrustedCertificateAuthorityPolicy({ configurationIds: ["eec5ba11-2fc0-4113-83a2-ed986ed13743"] });
+        const run = await rotor(["doctor", "--stack", "dev", "--format", "json"]);
+        const checks = (JSON.parse(run.stdout) as { checks: { check: string; result: string; detail: string }[] }).checks;
+        expect(checks.find((c) => c.check === "calendar-sync/web")).toMatchObject({ result: "fail", detail: expect.stringContaining("self-signed, so Entra refuses it at its first rotation") });
+        expect(checks.find((c) => c.check === "device-inventory/partner")).toMatchObject({ result: "warn" });
+        expect(run.code).toBe(2);
+    });
+});
