@@ -10,12 +10,14 @@ export interface CloudEndpoints {
     readonly graph: string;
     /** Key Vault's DNS suffix: a vault named `kv` is `https://kv.{suffix}`. */
     readonly keyVaultSuffix: string;
+    /** Azure Resource Manager, e.g. `https://management.azure.com`: where `rotor doctor` reads permissions. */
+    readonly management: string;
 }
 
 export const clouds = {
-    AzureCloud: { authorityHost: "https://login.microsoftonline.com", graph: "https://graph.microsoft.com", keyVaultSuffix: "vault.azure.net" },
-    AzureUSGovernment: { authorityHost: "https://login.microsoftonline.us", graph: "https://graph.microsoft.us", keyVaultSuffix: "vault.usgovcloudapi.net" },
-    AzureChinaCloud: { authorityHost: "https://login.chinacloudapi.cn", graph: "https://microsoftgraph.chinacloudapi.cn", keyVaultSuffix: "vault.azure.cn" },
+    AzureCloud: { authorityHost: "https://login.microsoftonline.com", graph: "https://graph.microsoft.com", keyVaultSuffix: "vault.azure.net", management: "https://management.azure.com" },
+    AzureUSGovernment: { authorityHost: "https://login.microsoftonline.us", graph: "https://graph.microsoft.us", keyVaultSuffix: "vault.usgovcloudapi.net", management: "https://management.usgovcloudapi.net" },
+    AzureChinaCloud: { authorityHost: "https://login.chinacloudapi.cn", graph: "https://microsoftgraph.chinacloudapi.cn", keyVaultSuffix: "vault.azure.cn", management: "https://management.chinacloudapi.cn" },
 } as const satisfies Record<string, CloudEndpoints>;
 
 export type CloudName = keyof typeof clouds;
@@ -38,6 +40,8 @@ export interface EndpointOverrides {
     readonly graphEndpoint?: string;
     /** The vault's full URL, replacing `https://{name}.{suffix}`. */
     readonly keyVaultUrl?: string;
+    /** Azure Resource Manager's root URL. */
+    readonly managementEndpoint?: string;
 }
 
 /** The environment variables that set the endpoints (`AZURE_AUTHORITY_HOST` is the Azure SDKs' own). */
@@ -46,6 +50,7 @@ export const endpointVariables = {
     authorityHost: "AZURE_AUTHORITY_HOST",
     graphEndpoint: "ROTOR_GRAPH_ENDPOINT",
     keyVaultUrl: "ROTOR_KEY_VAULT_URL",
+    managementEndpoint: "ROTOR_MANAGEMENT_ENDPOINT",
 } as const;
 
 export interface ResolvedEndpoints extends CloudEndpoints {
@@ -54,6 +59,8 @@ export interface ResolvedEndpoints extends CloudEndpoints {
     readonly graphScope: string;
     /** Set when the vault URL is overridden. */
     readonly keyVaultUrl?: string;
+    /** The token scope for Resource Manager: the cloud's, also when requests go to an overridden endpoint. */
+    readonly managementScope: string;
 }
 
 export class EndpointError extends Error {}
@@ -83,12 +90,15 @@ export function resolveEndpoints(flags: EndpointOverrides, env: Readonly<Record<
     const authorityHost = pick("authorityHost");
     const graph = pick("graphEndpoint");
     const keyVaultUrl = pick("keyVaultUrl");
+    const management = pick("managementEndpoint");
     return {
         cloud,
         authorityHost: authorityHost ? httpsUrl(authorityHost, `--authority-host (${endpointVariables.authorityHost})`) : base.authorityHost,
         graph: graph ? httpsUrl(graph, `--graph-endpoint (${endpointVariables.graphEndpoint})`) : base.graph,
         graphScope: `${base.graph}/.default`,
         keyVaultSuffix: base.keyVaultSuffix,
+        management: management ? httpsUrl(management, `--management-endpoint (${endpointVariables.managementEndpoint})`) : base.management,
+        managementScope: `${base.management}/.default`,
         ...(keyVaultUrl ? { keyVaultUrl: httpsUrl(keyVaultUrl, `--key-vault-url (${endpointVariables.keyVaultUrl})`) } : {}),
     };
 }

@@ -8,6 +8,8 @@ import { loadStackModel } from "./stackModel";
 
 export interface DoctorOptions extends LiveFlags {
     readonly stack: string;
+    /** The subscription of the vault's resource group, to read what the identity may do there. */
+    readonly subscription?: string;
     readonly dir: string;
     readonly format: OutputFormat;
 }

@@ -91,9 +91,21 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     liveOptions(
         command("doctor", "preflight before the first pulumi up: who is signed in and what it may do, the tenant's app management policy against the lifetimes, limits, the vault; exit 2 when a check fails")
             .addOption(stackOption())
+            .option("--subscription <id>", "the subscription of the vault's resource group, to check what the identity may do there (default: env ARM_SUBSCRIPTION_ID or AZURE_SUBSCRIPTION_ID)")
+            .option("--management-endpoint <url>", "Azure Resource Manager's root URL (default: the cloud's; env ROTOR_MANAGEMENT_ENDPOINT)")
             .addOption(formatOption())
             .addOption(dirOption()),
     ).action((options) => run(import("./doctor").then((m) => m.runDoctor(options, io))));
+
+    command("init", "write a stack of your own: Pulumi.<stack>.yaml with the tenant, the vault and a first app to edit (and Pulumi.yaml when there is none)")
+        .addOption(new Option("--stack <name>", "the new stack's name (required)").makeOptionMandatory())
+        .addOption(new Option("--tenant <id>", "the tenant id, a GUID (required)").makeOptionMandatory())
+        .addOption(new Option("--key-vault <name>", "the vault that serves the credentials: 3-24 letters, digits or '-', globally unique (required)").makeOptionMandatory())
+        .addOption(new Option("--resource-group <name>", "the resource group that holds the vault; it must exist (required)").makeOptionMandatory())
+        .option("--location <region>", "the vault's Azure region, with --create-vault (e.g. westeurope)")
+        .option("--create-vault", "the stack creates the vault (default: it must exist)")
+        .addOption(dirOption())
+        .action((options) => run(import("./init").then((m) => m.runInit(options, io))));
 
     command("rotate-now", "emergency rotation of a leaked credential: prints (or with --yes runs) the pulumi up --replace that replaces the served slot at once")
         .addOption(stackOption())

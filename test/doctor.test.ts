@@ -1,16 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { buildModelOrThrow } from "../infra/model/model";
-import { assessDoctor, directoryRoles, type DoctorFacts, durationDays, type SignedIn } from "../cli/live/doctor";
+import { allows, assessDoctor, directoryRoles, type DoctorFacts, durationDays, type SignedIn, vaultOperations } from "../cli/live/doctor";
 import { lifetimeRestrictions, signedInFrom } from "../cli/live/doctorFacts";
 import { sampleStack } from "./support/program";
 
 const model = buildModelOrThrow(sampleStack(), new Date("2027-03-01T06:00:00Z"));
 const pipeline: SignedIn = { kind: "app", tenantId: "t", objectId: "sp-1", name: "ci", roles: ["Application.ReadWrite.OwnedBy", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"], scopes: [], directoryRoles: [] };
+/** The custom role docs/pipelines.md defines: exactly what the program calls on the vault. */
+const secretWriter = { actions: [...vaultOperations.actions], notActions: [], dataActions: [...vaultOperations.dataActions], notDataActions: [] };
 const facts = (overrides: Partial<DoctorFacts> = {}): DoctorFacts => ({
     signedIn: pipeline,
     existingApps: new Map(),
     restrictions: [],
     vault: { url: "https://kv-contoso-identity.vault.azure.net", result: "ok" },
+    vaultPermissions: { scope: "vault", blocks: [secretWriter] },
     ...overrides,
 });
 const failing = (f: DoctorFacts) => assessDoctor(model, f).checks.filter((c) => c.result === "fail").map((c) => `${c.check}: ${c.detail}`);
@@ -26,6 +29,7 @@ describe("rotor doctor", () => {
             "ok app management policy",
             "ok limits",
             "ok Key Vault",
+            "ok Key Vault permissions",
         ]);
         expect(report.exitCode).toBe(0);
     });
@@ -93,10 +97,34 @@ describe("rotor doctor", () => {
     });
 
     it("says what to do about the vault", () => {
-        expect(failing(facts({ vault: { url: "https://kv", result: "forbidden", detail: "Forbidden" } }))).toEqual(["Key Vault: https://kv: access denied (Forbidden): assign Key Vault Secrets Officer on the vault to the deploying identity"]);
+        // Listing secrets needs a data-plane role the deployment does not need: not a failure.
+        expect(failing(facts({ vault: { url: "https://kv", result: "forbidden", detail: "Forbidden" } }))).toEqual([]);
+        expect(failing(facts({ vault: { url: "https://kv", result: "error", detail: "getaddrinfo ENOTFOUND kv" } }))).toEqual(["Key Vault: https://kv: getaddrinfo ENOTFOUND kv"]);
         // The sample stack creates its vault: not existing yet is fine.
         expect(failing(facts({ vault: { url: "https://kv", result: "not-found" } }))).toEqual([]);
         expect(assessDoctor(model, facts({ signedIn: undefined, signInError: "AADSTS7000215: Invalid client secret" })).checks[0]).toMatchObject({ result: "fail", check: "signed-in identity" });
+    });
+
+    it("checks the deploying identity may write through Resource Manager, which a data-plane role does not grant", () => {
+        // Key Vault Secrets Officer, as Azure defines it: data actions on secrets, and only read actions in Resource Manager.
+        const officer = { actions: ["Microsoft.Authorization/*/read", "Microsoft.KeyVault/vaults/*/read", "Microsoft.Resources/subscriptions/resourceGroups/read"], notActions: [], dataActions: ["Microsoft.KeyVault/vaults/secrets/*"], notDataActions: [] };
+        expect(failing(facts({ vaultPermissions: { scope: "vault", blocks: [officer] } }))).toEqual([
+            'Key Vault permissions: lacks Microsoft.KeyVault/vaults/secrets/write on the vault kv-contoso-identity: pulumi up writes the served secrets through Resource Manager; assign the custom role "entra-rotor Key Vault secret writer" (docs/pipelines.md) to the deploying identity there',
+        ]);
+        // Key Vault Contributor: every action, no data action, so it cannot delete a secret the stack stops serving.
+        const contributor = { actions: ["Microsoft.KeyVault/*"], notActions: ["Microsoft.KeyVault/locations/deletedVaults/purge/action"], dataActions: [], notDataActions: [] };
+        expect(failing(facts({ vaultPermissions: { scope: "vault", blocks: [contributor] } }))[0]).toContain("lacks Microsoft.KeyVault/vaults/secrets/delete (data action)");
+        expect(failing(facts({ vaultPermissions: { scope: "vault", blocks: [contributor, officer] } }))).toEqual([]);
+        // A stack that creates its vault needs to create it, on the resource group.
+        const created = facts({ vault: { url: "https://kv", result: "not-found" }, vaultPermissions: { scope: "resourceGroup", blocks: [secretWriter] } });
+        expect(failing(created)[0]).toMatch(/^Key Vault permissions: lacks Microsoft\.KeyVault\/vaults\/read, Microsoft\.KeyVault\/vaults\/write on the resource group rg-identity/);
+        expect(failing(facts({ vaultPermissions: { missingResourceGroup: "rg-identity" } }))[0]).toBe("Key Vault permissions: the resource group rg-identity does not exist: the program does not create it; az group create --name rg-identity --location <region>");
+        expect(assessDoctor(model, facts({ vaultPermissions: { skipped: "the subscription is unknown" } })).checks.find((c) => c.check === "Key Vault permissions")).toMatchObject({ result: "skipped" });
+        // Azure's matching: `*` anywhere, case-insensitive, notActions subtract within their block.
+        expect(allows([{ actions: ["*/read"], notActions: [], dataActions: [], notDataActions: [] }], "Microsoft.KeyVault/vaults/secrets/read")).toBe(true);
+        expect(allows([{ actions: ["microsoft.keyvault/VAULTS/secrets/write"], notActions: [], dataActions: [], notDataActions: [] }], "Microsoft.KeyVault/vaults/secrets/write")).toBe(true);
+        expect(allows([{ actions: ["*"], notActions: ["Microsoft.KeyVault/*/write"], dataActions: [], notDataActions: [] }], "Microsoft.KeyVault/vaults/secrets/write")).toBe(false);
+        expect(allows([{ actions: ["Microsoft.KeyVault/vaults.secrets/read"], notActions: [], dataActions: [], notDataActions: [] }], "Microsoft.KeyVault/vaults/secrets/read")).toBe(false);
     });
 
     it("parses ISO-8601 durations, token claims and policy restrictions as Graph returns them", () => {

@@ -8,7 +8,7 @@ import { buildModelOrThrow, type StackModel } from "../infra/model/model";
 import { main } from "../cli/main";
 import type { StatusReport } from "../cli/live/status";
 import type { VerifyReport } from "../cli/live/verify";
-import { deployToEmulator, type Deployment, emulatorIo, operator } from "./support/deployedStack";
+import { deployToEmulator, type Deployment, emulatorIo, grantSecretWriter, operator } from "./support/deployedStack";
 import { type Emulator, startEmulator } from "./support/emulator";
 import { repoRoot, sampleStack } from "./support/program";
 
@@ -159,5 +159,33 @@ describe("rotor doctor reads the tenant's policies the documented way", () => {
         expect(checks.find((c) => c.check === "calendar-sync/web")).toMatchObject({ result: "fail", detail: expect.stringContaining("self-signed, so Entra refuses it at its first rotation") });
         expect(checks.find((c) => c.check === "device-inventory/partner")).toMatchObject({ result: "warn" });
         expect(run.code).toBe(2);
+    });
+});
+
+describe("rotor doctor checks the Key Vault permission the program needs", () => {
+    const permissionCheck = (run: { stdout: string }) => (JSON.parse(run.stdout) as { checks: { check: string; result: string; detail: string }[] }).checks.find((c) => c.check === "Key Vault permissions")!;
+
+    it("fails a deployer with only Key Vault Secrets Officer, which Resource Manager refuses to write with, and passes the custom role", async () => {
+        const deployer = operator(emulator, ["Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All", "Policy.Read.All"]);
+        emulator.state.assignRole(deployer.servicePrincipalId, "Key Vault Secrets Officer", { vault: model.keyVault!.name });
+        const officer = await rotor(["doctor", "--stack", "dev", "--format", "json"], deployedAt, deployer.credential);
+        expect(permissionCheck(officer)).toMatchObject({ result: "fail", detail: expect.stringContaining("lacks Microsoft.KeyVault/vaults/secrets/write on the vault kv-contoso-identity") });
+        expect(officer.code).toBe(2);
+        grantSecretWriter(emulator, deployer.servicePrincipalId);
+        const writer = await rotor(["doctor", "--stack", "dev", "--format", "json"], deployedAt, deployer.credential);
+        expect(permissionCheck(writer)).toMatchObject({ result: "ok" });
+        expect(writer.code).toBe(0);
+        // The check asked Resource Manager, as the program's writes go.
+        expect(emulator.requests.filter({ service: "arm" }).length).toBeGreaterThanOrEqual(2);
+    });
+
+    it("says how to give the subscription when it is unknown", async () => {
+        const out = { stdout: "", stderr: "", requests: {} as Record<string, number> };
+        const io = emulatorIo(emulator, deployment, operatorCredential.credential, deployedAt, out);
+        const code = await main(["doctor", "--stack", "dev", "--format", "json", "--dir", repoRoot], { ...io, env: { ...io.env, ARM_SUBSCRIPTION_ID: "" } });
+        expect(permissionCheck(out)).toMatchObject({ result: "skipped", detail: expect.stringContaining("pass --subscription (or set ARM_SUBSCRIPTION_ID)") });
+        // The operator of these tests may not manage applications: that is the only failure.
+        expect(code).toBe(2);
+        expect((JSON.parse(out.stdout) as { checks: { check: string; result: string }[] }).checks.filter((c) => c.result === "fail").map((c) => c.check)).toEqual(["manage app registrations"]);
     });
 });

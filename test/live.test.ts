@@ -6,7 +6,7 @@ import { main } from "../cli/main";
 import type { StatusReport } from "../cli/live/status";
 import type { VerifyReport } from "../cli/live/verify";
 import type { DoctorReport } from "../cli/live/doctor";
-import { deployToEmulator, type Deployment, emulatorIo, operator } from "./support/deployedStack";
+import { deployToEmulator, type Deployment, emulatorIo, grantSecretWriter, operator } from "./support/deployedStack";
 import { type Emulator, startEmulator } from "./support/emulator";
 import { repoRoot, sampleStack } from "./support/program";
 
@@ -165,6 +165,7 @@ describe("rotor doctor against the emulator", () => {
 
     it("checks that an OwnedBy pipeline owns every app of the stack it must update", async () => {
         operatorCredential = operator(emulator, ["Application.ReadWrite.OwnedBy", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All", "Policy.Read.All"]);
+        grantSecretWriter(emulator, operatorCredential.servicePrincipalId);
         for (const [name, app] of deployment.apps) if (name !== "mail-sender") app.owners.push(operatorCredential.servicePrincipalId);
         const run = await rotor(["doctor", "--stack", "dev", "--format", "json"]);
         expect(json<DoctorReport>(run).checks.find((c) => c.check === "manage app registrations")).toEqual({
@@ -180,6 +181,7 @@ describe("rotor doctor against the emulator", () => {
 
     it("skips the policy check, saying why, without Policy.Read.All", async () => {
         operatorCredential = operator(emulator, ["Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"]);
+        grantSecretWriter(emulator, operatorCredential.servicePrincipalId);
         const run = await rotor(["doctor", "--stack", "dev", "--format", "json"]);
         const report = json<DoctorReport>(run);
         expect(report.checks.find((c) => c.check === "app management policy")).toMatchObject({ result: "skipped" });

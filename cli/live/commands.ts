@@ -1,4 +1,5 @@
 import type { StackModel } from "../../infra/model/model";
+import { ArmClient } from "./arm";
 import { assessDoctor, type DoctorReport } from "./doctor";
 import { collectDoctorFacts } from "./doctorFacts";
 import { collectLiveState } from "./collect";
@@ -18,7 +19,7 @@ async function reading<T>(context: LiveContext, work: () => Promise<T>): Promise
     try {
         return await work();
     } catch (error) {
-        throw describeServiceFailure(error, { graph: context.endpoints.graph, authorityHost: context.endpoints.authorityHost, ...(context.vaultUrl ? { vaultUrl: context.vaultUrl } : {}) }) ?? error;
+        throw describeServiceFailure(error, { graph: context.endpoints.graph, authorityHost: context.endpoints.authorityHost, management: context.endpoints.management, ...(context.vaultUrl ? { vaultUrl: context.vaultUrl } : {}) }) ?? error;
     }
 }
 
@@ -40,11 +41,13 @@ export async function verifyReport(model: StackModel, flags: LiveFlags & { app?:
     return reading(context, () => verifyServed(model, vaultReader(vault), probe, { ...(flags.app ? { app: flags.app } : {}), now }));
 }
 
-export async function doctorReport(model: StackModel, flags: LiveFlags, io: LiveIo): Promise<DoctorReport> {
+export async function doctorReport(model: StackModel, flags: LiveFlags & { subscription?: string }, io: LiveIo): Promise<DoctorReport> {
     const context = await liveContext(model, flags, io);
+    const subscriptionId = flags.subscription ?? (io.env["ARM_SUBSCRIPTION_ID"] || io.env["AZURE_SUBSCRIPTION_ID"] || undefined);
+    const arm = { client: new ArmClient(context.endpoints.management, context.credential, context.endpoints.managementScope, { onRequest: () => io.onRequest?.("arm") }), subscriptionId };
     const graph = new GraphClient(context.endpoints.graph, context.credential, context.endpoints.graphScope, { onRequest: () => io.onRequest?.("graph") });
     const vault = context.vaultUrl
         ? { url: context.vaultUrl, client: vaultClient(context.vaultUrl, context.credential, { maxRetries: 2, onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined }) }
         : undefined;
-    return assessDoctor(model, await reading(context, () => collectDoctorFacts(model, graph, context.endpoints.graphScope, context.credential, vault)));
+    return assessDoctor(model, await reading(context, () => collectDoctorFacts(model, graph, context.endpoints.graphScope, context.credential, vault, arm)));
 }

@@ -14,7 +14,7 @@ export interface LiveIo {
     readonly credential?: (endpoints: ResolvedEndpoints) => TokenCredential;
     readonly progress?: () => Progress;
     /** Called once per HTTP request to Graph or Key Vault; tests and benchmarks count them. */
-    readonly onRequest?: (service: "graph" | "keyVault") => void;
+    readonly onRequest?: (service: "graph" | "keyVault" | "arm") => void;
 }
 
 export interface LiveFlags extends EndpointOverrides {

@@ -1,4 +1,5 @@
 import type { StackModel } from "../../infra/model/model";
+import type { PermissionBlock } from "./arm";
 
 /**
  * `rotor doctor`: the preflight before the first `pulumi up`. The live part collects facts (who is signed
@@ -49,7 +50,36 @@ export interface DoctorFacts {
     readonly policyNotes?: readonly string[];
     /** `ok`: secrets listed; otherwise why not. Undefined when the stack has no vault. */
     readonly vault?: { readonly url: string; readonly result: "ok" | "forbidden" | "not-found" | "error"; readonly detail?: string };
+    /**
+     * The signed-in identity's permissions where the program writes: on the vault, or on its resource group
+     * when the stack creates the vault. Undefined without a vault; `skipped` says why they were not read.
+     */
+    readonly vaultPermissions?: { readonly scope: "vault" | "resourceGroup"; readonly blocks: readonly PermissionBlock[] } | { readonly skipped: string } | { readonly missingResourceGroup: string };
 }
+
+/** The block of an Azure role that matches `operation`: `*` matches any characters, case-insensitively. */
+function matches(pattern: string, operation: string): boolean {
+    const expression = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*");
+    return new RegExp(`^${expression}$`, "i").test(operation);
+}
+
+/** Whether the roles' blocks allow an operation (an action, or a data action with `data`). */
+export function allows(blocks: readonly PermissionBlock[], operation: string, data = false): boolean {
+    return blocks.some((b) => (data ? b.dataActions : b.actions).some((p) => matches(p, operation)) && !(data ? b.notDataActions : b.notActions).some((p) => matches(p, operation)));
+}
+
+/**
+ * What the program calls on the vault, and so what the deploying identity needs: azure-native's
+ * keyvault.Secret reads and writes secrets through Resource Manager (management-plane actions; a data-plane
+ * role such as Key Vault Secrets Officer does not grant them, pulumi/pulumi-azure-native#3000), and deletes
+ * the ones the stack stops serving through the data plane (Resource Manager cannot delete a secret).
+ */
+export const vaultOperations = {
+    actions: ["Microsoft.KeyVault/vaults/secrets/read", "Microsoft.KeyVault/vaults/secrets/write"],
+    dataActions: ["Microsoft.KeyVault/vaults/secrets/delete"],
+    /** With `keyVault.create`: creating and reading the vault, on its resource group. */
+    createActions: ["Microsoft.KeyVault/vaults/read", "Microsoft.KeyVault/vaults/write"],
+} as const;
 
 export type CheckResult = "ok" | "warn" | "fail" | "skipped";
 
@@ -188,18 +218,45 @@ function limitChecks(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
 
 function vaultChecks(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
     if (!model.keyVault || !facts.vault) return [];
+    const checks: DoctorCheck[] = [];
     const { url, result, detail } = facts.vault;
     const create = model.keyVault.create !== undefined;
     switch (result) {
         case "ok":
-            return [{ check: "Key Vault", result: "ok", detail: `${url}: secrets readable (writing needs Key Vault Secrets Officer; not tested, to change nothing)` }];
+            checks.push({ check: "Key Vault", result: "ok", detail: `${url}: reachable, secrets listed` });
+            break;
         case "not-found":
-            return [{ check: "Key Vault", result: create ? "ok" : "fail", detail: create ? `${url} does not exist yet: the stack creates it` : `${url} does not exist: create it, or set keyVault.create: true` }];
+            checks.push({ check: "Key Vault", result: create ? "ok" : "fail", detail: create ? `${url} does not exist yet: the stack creates it` : `${url} does not exist: create it, or set keyVault.create: true` });
+            break;
         case "forbidden":
-            return [{ check: "Key Vault", result: "fail", detail: `${url}: access denied${detail ? ` (${detail})` : ""}: assign Key Vault Secrets Officer on the vault to the deploying identity` }];
+            // Listing needs a data-plane role; writing does not. Only the permission check below decides.
+            checks.push({ check: "Key Vault", result: "ok", detail: `${url}: reachable (listing secrets is refused: ${detail ?? "Forbidden"}, which the deployment does not need)` });
+            break;
         default:
-            return [{ check: "Key Vault", result: "fail", detail: `${url}: ${detail ?? "unreachable"}` }];
+            checks.push({ check: "Key Vault", result: "fail", detail: `${url}: ${detail ?? "unreachable"}` });
     }
+    checks.push(vaultPermissionCheck(model, facts));
+    return checks;
+}
+
+function vaultPermissionCheck(model: StackModel, facts: DoctorFacts): DoctorCheck {
+    const kv = model.keyVault!;
+    const check = "Key Vault permissions";
+    const found = facts.vaultPermissions;
+    if (!found) return { check, result: "skipped", detail: "not read" };
+    if ("skipped" in found) return { check, result: "skipped", detail: found.skipped };
+    if ("missingResourceGroup" in found) {
+        return { check, result: "fail", detail: `the resource group ${found.missingResourceGroup} does not exist: the program does not create it; az group create --name ${found.missingResourceGroup} --location <region>` };
+    }
+    const where = found.scope === "vault" ? `the vault ${kv.name}` : `the resource group ${kv.resourceGroup}`;
+    const missing = [
+        ...vaultOperations.actions.filter((a) => !allows(found.blocks, a)),
+        ...(found.scope === "resourceGroup" ? vaultOperations.createActions.filter((a) => !allows(found.blocks, a)) : []),
+        ...vaultOperations.dataActions.filter((a) => !allows(found.blocks, a, true)).map((a) => `${a} (data action)`),
+    ];
+    if (missing.length === 0) return { check, result: "ok", detail: `may write and delete the stack's secrets through Resource Manager on ${where}` };
+    const role = found.scope === "vault" ? 'the custom role "entra-rotor Key Vault secret writer" (docs/pipelines.md)' : "Key Vault Contributor and the custom role's data action (docs/pipelines.md)";
+    return { check, result: "fail", detail: `lacks ${missing.join(", ")} on ${where}: pulumi up writes the served secrets through Resource Manager; assign ${role} to the deploying identity there` };
 }
 
 export function assessDoctor(model: StackModel, facts: DoctorFacts): DoctorReport {

@@ -5,6 +5,7 @@ import type { DoctorFacts, LifetimeRestriction, SignedIn } from "./doctor";
 import { durationDays } from "./doctor";
 import { stackApplications } from "./collect";
 import { mapConcurrent } from "./concurrency";
+import { ArmClient, ArmError } from "./arm";
 import { GraphError, type GraphClient } from "./graph";
 
 /** The claims of an access token: read, not verified (the token is ours, fresh from Entra; we only describe it). */
@@ -149,7 +150,39 @@ async function probeVault(vault: SecretClient, url: string): Promise<NonNullable
     }
 }
 
-export async function collectDoctorFacts(model: StackModel, graph: GraphClient, graphScope: string, credential: TokenCredential, vault: { client: SecretClient; url: string } | undefined): Promise<DoctorFacts> {
+/**
+ * The signed-in identity's permissions where the program writes secrets: the vault, or its resource group
+ * when the stack creates the vault and it does not exist yet.
+ */
+export async function readVaultPermissions(model: StackModel, arm: ArmClient | undefined, subscriptionId: string | undefined): Promise<DoctorFacts["vaultPermissions"]> {
+    const kv = model.keyVault;
+    if (!kv) return undefined;
+    if (!arm || !subscriptionId) return { skipped: "the subscription is unknown: pass --subscription (or set ARM_SUBSCRIPTION_ID) to check what the deploying identity may do on the vault" };
+    const group = `/subscriptions/${encodeURIComponent(subscriptionId)}/resourceGroups/${encodeURIComponent(kv.resourceGroup)}`;
+    try {
+        return { scope: "vault", blocks: await arm.permissions(`${group}/providers/Microsoft.KeyVault/vaults/${encodeURIComponent(kv.name)}`) };
+    } catch (error) {
+        if (!(error instanceof ArmError)) throw error;
+        if (error.code === "ResourceGroupNotFound") return { missingResourceGroup: kv.resourceGroup };
+        if (error.code !== "ResourceNotFound" || !kv.create) return { skipped: `cannot read the permissions on the vault (${error.status} ${error.code})` };
+    }
+    try {
+        return { scope: "resourceGroup", blocks: await arm.permissions(group) };
+    } catch (error) {
+        if (!(error instanceof ArmError)) throw error;
+        if (error.code === "ResourceGroupNotFound") return { missingResourceGroup: kv.resourceGroup };
+        return { skipped: `cannot read the permissions on the resource group (${error.status} ${error.code})` };
+    }
+}
+
+export async function collectDoctorFacts(
+    model: StackModel,
+    graph: GraphClient,
+    graphScope: string,
+    credential: TokenCredential,
+    vault: { client: SecretClient; url: string } | undefined,
+    arm?: { client: ArmClient; subscriptionId: string | undefined },
+): Promise<DoctorFacts> {
     let signedIn: SignedIn | undefined;
     let signInError: string | undefined;
     try {
@@ -162,6 +195,7 @@ export async function collectDoctorFacts(model: StackModel, graph: GraphClient, 
     const existingApps = new Map<string, { objectId: string; owners: readonly string[] | null; federatedNames: readonly string[] }>();
     let policies: PolicyFacts = { policyError: "not signed in" };
     let vaultFact: DoctorFacts["vault"];
+    let vaultPermissions: DoctorFacts["vaultPermissions"];
     if (signedIn) {
         const found = [...(await stackApplications(model, graph))].map(([name, application]) => ({ name, id: application.id }));
         const details = await mapConcurrent(found, 8, async ({ name, id }) => {
@@ -172,7 +206,11 @@ export async function collectDoctorFacts(model: StackModel, graph: GraphClient, 
             return [name, { objectId: id, owners, federatedNames: federated.map((f) => f.name) }] as const;
         });
         for (const [name, detail] of details) existingApps.set(name, detail);
-        [policies, vaultFact] = await Promise.all([readPolicies(graph, [...existingApps.values()].map((a) => a.objectId)), vault ? probeVault(vault.client, vault.url) : Promise.resolve(undefined)]);
+        [policies, vaultFact, vaultPermissions] = await Promise.all([
+            readPolicies(graph, [...existingApps.values()].map((a) => a.objectId)),
+            vault ? probeVault(vault.client, vault.url) : Promise.resolve(undefined),
+            readVaultPermissions(model, arm?.client, arm?.subscriptionId),
+        ]);
     }
     return {
         ...(signedIn ? { signedIn } : {}),
@@ -180,5 +218,6 @@ export async function collectDoctorFacts(model: StackModel, graph: GraphClient, 
         existingApps,
         ...policies,
         ...(vaultFact ? { vault: vaultFact } : {}),
+        ...(vaultPermissions ? { vaultPermissions } : {}),
     };
 }

@@ -14,9 +14,10 @@ export interface ServiceEndpoints {
     readonly graph: string;
     readonly authorityHost: string;
     readonly vaultUrl?: string;
+    readonly management?: string;
 }
 
-type Service = "Microsoft Graph" | "Key Vault" | "Microsoft Entra sign-in";
+type Service = "Microsoft Graph" | "Key Vault" | "Microsoft Entra sign-in" | "Azure Resource Manager";
 
 interface RestLike {
     readonly name?: string;
@@ -43,6 +44,7 @@ function serviceOf(error: RestLike, endpoints: ServiceEndpoints): { service: Ser
     if (host && endpoints.vaultUrl && host === hostOf(endpoints.vaultUrl)) return { service: "Key Vault", url: endpoints.vaultUrl };
     if (host && host === hostOf(endpoints.graph)) return { service: "Microsoft Graph", url: endpoints.graph };
     if (host && host === hostOf(endpoints.authorityHost)) return { service: "Microsoft Entra sign-in", url: endpoints.authorityHost };
+    if (host && endpoints.management && host === hostOf(endpoints.management)) return { service: "Azure Resource Manager", url: endpoints.management };
     // The Key Vault SDK's pager loses the request; its message still says what it was doing.
     if (/pagination|secret/i.test(error.message ?? "") && endpoints.vaultUrl) return { service: "Key Vault", url: endpoints.vaultUrl };
     return undefined;
@@ -52,6 +54,7 @@ const accessHints: Record<Service, string> = {
     "Microsoft Graph": "the signed-in identity needs Application.Read.All (and Policy.Read.All for doctor)",
     "Key Vault": "the signed-in identity needs a role on the vault: Key Vault Reader for status, Key Vault Secrets User for verify",
     "Microsoft Entra sign-in": "check the identity the environment gives",
+    "Azure Resource Manager": "the signed-in identity needs a role on the subscription or resource group (Reader at least)",
 };
 
 /** The error as a ServiceError, or undefined when it is not a service's answer (a bug, a config error). */

@@ -12,8 +12,8 @@ export const keyVaultNamePattern = /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
 export const keyVaultSecretNamePattern = /^[0-9a-zA-Z-]{1,127}$/;
 
 export const keyVaultSettingsSchema = z.strictObject({
-    name: nonEmpty("the vault's name, 3-24 letters, digits or '-'").regex(keyVaultNamePattern, {
-        error: "must be 3-24 letters, digits or '-', starting with a letter and ending with a letter or digit (Key Vault's rule)",
+    name: nonEmpty("the vault's name, 3-24 letters, digits or '-'").refine((name) => keyVaultNameProblem(name) === undefined, {
+        error: "must be 3-24 letters, digits or '-', starting with a letter and ending with a letter or digit, without consecutive hyphens (Key Vault's rule)",
     }),
     resourceGroup: nonEmpty("the resource group that holds (or will hold) the vault").min(1, { error: "must not be empty" }),
     create: z.boolean({ error: "true to create the vault in this stack, false (default) to use an existing one" }).optional(),
@@ -29,6 +29,17 @@ export const keyVaultSettingsSchema = z.strictObject({
 });
 
 export type KeyVaultConfig = z.infer<typeof keyVaultSettingsSchema>;
+
+/**
+ * Key Vault's rule for vault names: 3-24 letters, digits and hyphens, starting with a letter, ending with a
+ * letter or digit, no two hyphens in a row. Names are global: a DNS name under the cloud's vault suffix.
+ */
+export function keyVaultNameProblem(name: string): string | undefined {
+    if (!keyVaultNamePattern.test(name) || name.includes("--")) {
+        return "a vault name is 3-24 letters, digits or '-', starting with a letter, ending with a letter or digit, without consecutive hyphens; it must also be globally unique";
+    }
+    return undefined;
+}
 
 export interface KeyVaultModel {
     readonly name: string;

@@ -5,12 +5,24 @@ import { ConfigError, type ConfigIssue } from "./issues";
 import type { StackConfigInput } from "./model";
 
 /**
+ * Pulumi's rule for stack names: up to 100 letters, digits, `-`, `_` and `.`. A stack name becomes part of a
+ * file name (`Pulumi.<stack>.yaml`), so anything else (a `/`, `..`) would read a file outside the project.
+ */
+export function stackNameProblem(stack: string): string | undefined {
+    if (/^[A-Za-z0-9_.-]{1,100}$/.test(stack) && !/^\.+$/.test(stack)) return undefined;
+    const shown = JSON.stringify(stack.length > 60 ? `${stack.slice(0, 57)}...` : stack);
+    return `${shown} is not a stack name: up to 100 letters, digits, '-', '_' or '.' (Pulumi's rule; a stack is a name, not a path)`;
+}
+
+/**
  * Reads a stack's config straight from `Pulumi.yaml` and `Pulumi.<stack>.yaml`, so the CLI computes the
  * same model as the program without the Pulumi CLI, a backend or any secret. Project-level values and
  * defaults from `Pulumi.yaml` apply first, the stack file overrides them, as Pulumi does.
  */
 export function readStackConfig(dir: string, stack: string, options: { readonly cwd?: string } = {}): StackConfigInput {
     const cwd = options.cwd ?? process.cwd();
+    const badStack = stackNameProblem(stack);
+    if (badStack) throw new Error(`--stack ${badStack}`);
     const shown = (file: string) => displayPath(file, cwd);
     const projectFile = path.join(dir, "Pulumi.yaml");
     if (!fs.existsSync(projectFile)) {

@@ -79,8 +79,30 @@ export function emulatorIo(emulator: Emulator, deployment: Deployment, credentia
         stderr: (text) => void (out.stderr += text),
         cwd: process.cwd(),
         now: () => now,
-        env: { AZURE_AUTHORITY_HOST: emulator.authorityHost, ROTOR_GRAPH_ENDPOINT: emulator.graphEndpoint, ROTOR_KEY_VAULT_URL: deployment.vaultUrl },
+        env: {
+            AZURE_AUTHORITY_HOST: emulator.authorityHost,
+            ROTOR_GRAPH_ENDPOINT: emulator.graphEndpoint,
+            ROTOR_KEY_VAULT_URL: deployment.vaultUrl,
+            ROTOR_MANAGEMENT_ENDPOINT: emulator.managementEndpoint,
+            ARM_SUBSCRIPTION_ID: emulator.subscriptionId,
+        },
         credential: () => credential,
         onRequest: (service) => void (out.requests[service] = (out.requests[service] ?? 0) + 1),
     };
+}
+
+/** The custom role docs/pipelines.md asks for: what the program calls on the vault, nothing more. */
+export const secretWriterRole = {
+    roleName: "entra-rotor Key Vault secret writer",
+    actions: ["Microsoft.KeyVault/vaults/secrets/read", "Microsoft.KeyVault/vaults/secrets/write"],
+    dataActions: ["Microsoft.KeyVault/vaults/secrets/delete"],
+} as const;
+
+/**
+ * Gives a deploying identity the custom role on the vault's resource group, as docs/pipelines.md says. At
+ * resource-group scope it counts for Resource Manager, and leaves the vault's data plane open as before.
+ */
+export function grantSecretWriter(emulator: Emulator, principalId: string, resourceGroup = "rg-identity"): void {
+    if (!emulator.state.roleDefinition(secretWriterRole.roleName)) emulator.state.addRoleDefinition({ roleName: secretWriterRole.roleName, actions: [...secretWriterRole.actions], dataActions: [...secretWriterRole.dataActions] });
+    emulator.state.assignRole(principalId, secretWriterRole.roleName, { resourceGroup });
 }
