@@ -1,3 +1,5 @@
+import { visible } from "./escape";
+
 /** The output formats every command accepts; `json` is the stable, documented one. */
 export type OutputFormat = "table" | "markdown" | "json";
 
@@ -6,8 +8,9 @@ export function textTable(header: readonly string[], rows: readonly (readonly st
     return textTableLines(header, rows, indent).join("\n");
 }
 
-/** The lines of a text table, header first. */
-export function textTableLines(header: readonly string[], rows: readonly (readonly string[])[], indent = "  "): string[] {
+/** The lines of a text table, header first; control characters in cells are shown as escapes, never sent to the terminal. */
+export function textTableLines(header: readonly string[], rawRows: readonly (readonly string[])[], indent = "  "): string[] {
+    const rows = rawRows.map((row) => row.map(visible));
     const widths = header.map((cell) => cell.length);
     // A loop, not Math.max(...spread): tens of thousands of rows would overflow the call's arguments.
     for (const row of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (row[i] ?? "").length);
@@ -15,9 +18,15 @@ export function textTableLines(header: readonly string[], rows: readonly (readon
     return [line(header), ...rows.map(line)];
 }
 
-/** A GitHub-flavoured markdown table; pipes in cells are escaped. */
+/**
+ * A GitHub-flavoured markdown table. Cells are the renderer's markdown (escape untrusted text with
+ * markdownText or markdownCode first); here a pipe that is not escaped yet is, and no line break survives,
+ * so no cell can end its row or the table.
+ */
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-    const escape = (cell: string) => cell.replace(/\|/g, "\\|");
+    // A pipe after an even number of backslashes (none, or escaped backslashes) still splits the cell in GFM
+    // (cmark-gfm reads `\\` as one escaped character); one more backslash makes every pipe an escaped one.
+    const escape = (cell: string) => visible(cell).replace(/(\\*)\|/g, (match, slashes: string) => (slashes.length % 2 === 0 ? `${slashes}\\|` : match));
     return [
         `| ${header.map(escape).join(" | ")} |`,
         `| ${header.map(() => "---").join(" | ")} |`,

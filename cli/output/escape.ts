@@ -1,0 +1,42 @@
+import { visible } from "../../rotation/text";
+
+/**
+ * Text from input we do not control (a pull request's stack config, a preview's URNs and properties) made
+ * safe where it is shown. Markdown from `rotor plan --base` and `rotor summarize` becomes a review comment:
+ * a name must not be able to close a table, open an HTML comment that swallows the warnings after it, fake
+ * an alert box, or mention a team. A terminal must not receive escape sequences or reordering marks.
+ */
+
+export { firstUnsafe, visible } from "../../rotation/text";
+
+/** What a terminal may print: the same as visible. */
+export const terminalText = visible;
+
+/** Characters with a meaning in CommonMark or GitHub's markdown, escaped with a backslash. */
+const markdownPunctuation = /[\\`*_~[\]|!#]/g;
+
+/**
+ * Inline markdown text: shown as written, never as markup. Backslash escapes for emphasis, code, links,
+ * tables and headings; `<`, `>` and `&` as entities (no HTML, no comment, no autolink, no blockquote);
+ * `@` followed by a zero-width space so GitHub mentions no one; a leading list marker escaped.
+ */
+export function markdownText(text: string): string {
+    let out = visible(text)
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
+        .replace(markdownPunctuation, "\\$&")
+        .replace(/@/g, "@\u200b");
+    // A value at the start of a list item or line must not start a list, a thematic break or a setext underline.
+    out = out.replace(/^([-+=])/, "\\$1").replace(/^(\d+)([.)])/, "$1\\$2");
+    return out;
+}
+
+/**
+ * An inline code span: for ids, URLs, subjects. Its content is literal in markdown, but a backtick would end
+ * it, a line break would end the paragraph, and in a table `|` still splits the cell (markdownTable escapes
+ * it), so those are replaced.
+ */
+export function markdownCode(text: string): string {
+    return `\`${visible(text).replace(/`/g, "'").replace(/@/g, "@\u200b")}\``;
+}
