@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as azuread from "@pulumi/azuread";

@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ChildRun, expectExit, median, note, repoRoot, runNode } from "./measure";
 import { benchStack, type GeneratedProject } from "./stacks";

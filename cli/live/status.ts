@@ -1,7 +1,7 @@
 import type { StackModel } from "../../infra/model/model";
 import { certificateKeyId, parsePasswordDisplayName } from "../../rotation/identifiers";
 import type { GraphApplication, GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential } from "./graph";
-import { generationAt, generationWindow, scheduleAt } from "../../rotation/schedule";
+import { generationAt, generationWindow } from "../../rotation/schedule";
 import { dateToIsoSeconds } from "../../rotation/instants";
 
 /**
