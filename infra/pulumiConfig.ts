@@ -11,7 +11,8 @@ const structuredKeys = new Set(["apps", "rotation", "keyVault"]);
 export function readRuntimeConfig(): StackConfigInput {
     const project = pulumi.getProject();
     const stack = pulumi.getStack();
-    const values: Record<string, unknown> = {};
+    // Null-prototype, as the offline CLI reads it: `entra-rotor:__proto__` is an (unknown) key, not a prototype.
+    const values: Record<string, unknown> = Object.create(null);
     for (const [key, raw] of Object.entries(pulumi.runtime.allConfig())) {
         const colon = key.indexOf(":");
         if (key.slice(0, colon) !== project) continue;

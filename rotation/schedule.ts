@@ -112,6 +112,21 @@ export function validatePolicy(input: PolicyInput, maxLifetimeDays: number = abs
     return { policy: { rotateEveryDays: rotate, lifetimeDays: lifetime, epoch: isoSeconds(epoch) }, problems };
 }
 
+/** The earliest epoch accepted: before it, generations count from a time no Entra credential of a stack has. */
+export const earliestEpoch = "2000-01-01T00:00:00Z";
+
+/**
+ * An epoch must be a past instant: generations count from it, and one in the future makes them negative
+ * (and every credential's "next rotation" a date the stack has never seen). Pure: `now` is the model's instant.
+ */
+export function epochBoundsProblem(epoch: string, now: Date): string | undefined {
+    const at = Date.parse(epoch);
+    if (Number.isNaN(at)) return undefined; // parseEpoch reports it
+    if (at < Date.parse(earliestEpoch)) return `epoch "${epoch}" is before ${earliestEpoch}: use an instant from ${earliestEpoch} to now, e.g. "${defaultEpoch}"`;
+    if (at > now.getTime()) return `epoch "${epoch}" is in the future (now is ${isoSeconds(now.getTime())}): generations count from it, so it must have passed; use an instant up to now, e.g. "${defaultEpoch}"`;
+    return undefined;
+}
+
 /** The tenant's lifetime limit (from its app management policy) must itself be usable as a cap. */
 export function validateMaxLifetimeDays(value: unknown): string | undefined {
     if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= absoluteMaxLifetimeDays) return undefined;

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -94,12 +95,14 @@ describe("parseCertificate", () => {
     describe("refuses", () => {
         it("a PEM with a private key, whatever else it holds", () => {
             const message = problemOf(fixture("cert-and-key.pem"));
-            expect(message).toContain("private key (-----BEGIN PRIVATE KEY-----)");
+            expect(message).toContain("the file contains a private key");
+            // The file's own text (its PEM labels) is never echoed.
+            expect(message).not.toContain("BEGIN PRIVATE KEY");
             expect(message).toContain("a private key must never be in config or the repository");
             expect(message).toContain("openssl x509");
             expect(problemOf(Buffer.from(pemKeyOnly()))).toContain("a private key must never be in config or the repository");
             const encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
-            expect(problemOf(Buffer.from(text("rsa2048.pem") + encrypted))).toContain("(-----BEGIN ENCRYPTED PRIVATE KEY-----)");
+            expect(problemOf(Buffer.from(text("rsa2048.pem") + encrypted))).toContain("the file contains a private key");
         });
 
         it("a DER private key and a PKCS#12 archive", () => {
@@ -112,7 +115,7 @@ describe("parseCertificate", () => {
         it("a chain", () => {
             const message = problemOf(fixture("chain.pem"));
             expect(message).toContain("holds 2 certificates (a chain or bundle)");
-            expect(message).toContain('the first is "CN=entra-rotor test leaf"');
+            expect(message).not.toContain("CN=entra-rotor test leaf");
             expect(message).toContain("not a chain");
         });
 
@@ -146,7 +149,7 @@ describe("parseCertificate", () => {
         it("unreadable PEM", () => {
             const pem = text("rsa2048.pem");
             expect(problemOf(Buffer.from(pem.replace("-----END CERTIFICATE-----", "")))).toContain("unreadable PEM: a -----BEGIN----- line has no matching -----END----- line");
-            expect(problemOf(Buffer.from(pem.replace("-----END CERTIFICATE-----", "-----END PUBLIC KEY-----")))).toContain("ends with -----END PUBLIC KEY-----");
+            expect(problemOf(Buffer.from(pem.replace("-----END CERTIFICATE-----", "-----END PUBLIC KEY-----")))).toContain("a -----BEGIN----- line and its -----END----- line name different things");
             const lines = pem.split("\n");
             lines[3] = `${lines[3]?.slice(0, 10)}!${lines[3]?.slice(11)}`;
             expect(problemOf(Buffer.from(lines.join("\n")))).toContain("unreadable PEM: the CERTIFICATE block is not valid base64");
@@ -256,12 +259,37 @@ describe("readCertificateFile", () => {
         expect(readCertificateFile("./certs/../certs/app.cer", project, inside).info?.thumbprint).toBe(rsa2048Sha1);
     });
 
-    it("reads an absolute path, even outside the project", () => {
-        const file = path.join(outside, "ec.crt");
-        const result = readCertificateFile(file, project, inside);
-        expect(result.info).toMatchObject({ keyType: "ec", thumbprint: ecSha1 });
-        expect(result.problems).toHaveLength(1);
-        expect(result.problems[0]).toMatch(new RegExp(`^${escape(file)}: the certificate has an EC key`));
+    it("reads an absolute path inside the project, and refuses every path outside it without looking", () => {
+        expect(readCertificateFile(path.join(project, "certs", "app.cer"), project, inside).info?.thumbprint).toBe(rsa2048Sha1);
+        const refused = "is outside the project directory: a certificate file is read only from inside the project";
+        for (const file of [path.join(outside, "ec.crt"), "/etc/shadow", "/etc/passwd", "../../../../etc/passwd", "/proc/self/environ", `${outside}/nope.pem`, ".", "certs/../.."]) {
+            const result = readCertificateFile(file, project, inside);
+            expect(result.info, file).toBeUndefined();
+            // The same words whether the file exists or not: nothing outside is even looked at.
+            expect(result.problems, file).toEqual([`${file}: ${refused}; copy the public certificate into it and give its path relative to the project`]);
+        }
+    });
+
+    it("follows a symbolic link only when it ends inside the project", () => {
+        fs.symlinkSync(path.join(outside, "ec.crt"), path.join(project, "certs", "out.crt"));
+        fs.symlinkSync("/etc/passwd", path.join(project, "certs", "passwd.pem"));
+        fs.symlinkSync(outside, path.join(project, "linked-dir"));
+        fs.symlinkSync("app.cer", path.join(project, "certs", "in.cer"));
+        for (const file of ["certs/out.crt", "certs/passwd.pem", "linked-dir/ec.crt"]) {
+            const result = readCertificateFile(file, project, inside);
+            expect(result.info, file).toBeUndefined();
+            expect(result.problems[0], file).toContain("is outside the project directory");
+            expect(result.problems[0], file).toContain("symbolic link");
+        }
+        expect(readCertificateFile("certs/in.cer", project, inside).info?.thumbprint).toBe(rsa2048Sha1);
+    });
+
+    it.skipIf(process.platform === "win32")("refuses what is not a regular file without blocking on it (a FIFO)", () => {
+        const fifo = path.join(project, "certs", "fifo.pem");
+        execFileSync("mkfifo", [fifo]);
+        expect(readCertificateFile("certs/fifo.pem", project, inside).problems).toEqual([
+            `certs/fifo.pem: is not a regular file (looked for ${fifo}): point at the certificate file itself`,
+        ]);
     });
 
     it("reports a missing file with where it looked", () => {

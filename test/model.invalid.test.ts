@@ -113,9 +113,9 @@ const cases: InvalidCase[] = [
     // --- shape of apps ------------------------------------------------------------------------------------
     { title: "apps missing", values: {}, path: "apps", message: 'required: list the app registrations under "entra-rotor:apps"' },
     { title: "apps is a mapping", values: { apps: { name: "mail-sender" } }, path: "apps", message: "must be a list of app registrations" },
-    { title: "apps is a string (unparsed structured config)", values: { apps: "mail-sender" }, path: "apps", message: "must be a list of app registrations, got string" },
+    { title: "apps is a string (unparsed structured config)", values: { apps: "mail-sender" }, path: "apps", message: "must be a list of app registrations, got a string" },
     { title: "apps is null", values: { apps: null }, path: "apps", message: "must be a list of app registrations, got null" },
-    { title: "app is a string", values: stack(valid, "mail-sender"), path: "apps[1]", message: 'expected a mapping, got string "mail-sender"' },
+    { title: "app is a string", values: stack(valid, "mail-sender"), path: "apps[1]", message: "expected a mapping, got a string" },
     { title: "app is a list", values: stack(["mail-sender"]), path: "apps[0]", message: "expected a mapping, got a list" },
     { title: "app is null", values: stack(null), path: "apps[0]", message: "expected a mapping, got null" },
     { title: "permissions is a mapping", values: stack(app({ permissions: graph({ application: ["Calendars.Read"] }) })), path: "apps[0].permissions", message: "a list of {api, application, delegated} entries" },
@@ -334,7 +334,7 @@ describe("credential config", () => {
         { title: "bad tenant limit", values: { apps: [], rotation: { maxLifetimeDays: 1000 } }, path: "rotation.maxLifetimeDays", message: "maxLifetimeDays must be a whole number of days from 1 to 730" },
         { title: "epoch without a zone", values: { apps: [], rotation: { epoch: "2024-01-01T00:00:00" } }, path: "rotation.epoch", message: 'has no time zone: write "2024-01-01T00:00:00Z"' },
         { title: "unknown rotation key, with a suggestion", values: { apps: [], rotation: { lifetimeDay: 200 } }, path: "rotation.lifetimeDay", message: 'unknown key "lifetimeDay" (did you mean "lifetimeDays"?)' },
-        { title: "rotation not a mapping", values: { apps: [], rotation: 90 }, path: "rotation", message: "expected a mapping, got number 90" },
+        { title: "rotation not a mapping", values: { apps: [], rotation: 90 }, path: "rotation", message: "expected a mapping, got a whole number" },
     ];
 
     it.each(cases.map((c) => [c.title, c] as const))("%s", (_title, c) => {

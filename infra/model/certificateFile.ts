@@ -84,7 +84,7 @@ function parsePem(text: string): CertificateInfo {
     const keyLabel = labels.find((label) => label.includes("PRIVATE KEY"));
     if (keyLabel !== undefined) {
         throw new CertificateProblem(
-            `the file contains a private key (-----BEGIN ${keyLabel}-----): a private key must never be in config or the repository; ` +
+            `the file contains a private key: a private key must never be in config or the repository; ` +
                 `${publicCertificateOnly}, keep the key with the application that signs, and if this file was ever committed or shared, treat the key as leaked and issue a new certificate`,
         );
     }
@@ -93,7 +93,7 @@ function parsePem(text: string): CertificateInfo {
     for (const match of text.matchAll(pemBlockPattern)) {
         const [, label = "", body = "", endLabel = ""] = match;
         if (label !== endLabel) {
-            throw new CertificateProblem(`unreadable PEM: -----BEGIN ${label}----- ends with -----END ${endLabel}-----; export the certificate again`);
+            throw new CertificateProblem("unreadable PEM: a -----BEGIN----- line and its -----END----- line name different things; export the certificate again");
         }
         blocks.push({ label, body });
     }
@@ -103,10 +103,8 @@ function parsePem(text: string): CertificateInfo {
 
     const certificates = blocks.filter((block) => block.label === "CERTIFICATE");
     if (certificates.length > 1) {
-        const first = certificates[0] ? tryDecode(certificates[0]) : undefined;
-        const leaf = first ? ` (the first is "${oneLine(first.subject)}")` : "";
         throw new CertificateProblem(
-            `the file holds ${certificates.length} certificates (a chain or bundle)${leaf}: Entra takes the one certificate the app signs with, not a chain; ` +
+            `the file holds ${certificates.length} certificates (a chain or bundle): Entra takes the one certificate the app signs with, not a chain; ` +
                 "keep only that certificate's -----BEGIN CERTIFICATE----- block",
         );
     }
@@ -135,7 +133,8 @@ function otherBlockMessage(label: string, withCertificate: boolean): string {
     if (label === "PKCS7" || label === "CMS") {
         return `${alongside}a PKCS#7 bundle: extract the one certificate the app signs with (\`openssl pkcs7 -print_certs -in <file>\`) and point at it`;
     }
-    return `${alongside}an unexpected -----BEGIN ${label}----- block: the file must hold exactly one -----BEGIN CERTIFICATE----- block and nothing else`;
+    // The label is the file's content: it is named by kind above, never echoed.
+    return `${alongside}a PEM block of another kind: the file must hold exactly one -----BEGIN CERTIFICATE----- block and nothing else`;
 }
 
 function decodeBase64Body(block: PemBlock): Buffer {
@@ -191,14 +190,6 @@ function readsAsCertificate(der: Buffer): boolean {
         return true;
     } catch {
         return false;
-    }
-}
-
-function tryDecode(block: PemBlock): X509Certificate | undefined {
-    try {
-        return new X509Certificate(decodeBase64Body(block));
-    } catch {
-        return undefined;
     }
 }
 
@@ -339,36 +330,79 @@ export function certificateProblems(info: CertificateInfo, now: Date, options: {
  */
 export function readCertificateFile(file: string, baseDir: string, now: Date): { info?: CertificateInfo; problems: string[] } {
     if (file.trim() === "") return { problems: ["no certificate file given: set the path of the public certificate (.cer, .pem or .crt)"] };
-    const resolved = path.resolve(baseDir, file);
-    const where = resolved === file ? "" : ` (looked for ${resolved})`;
-
-    let stats: fs.Stats;
-    try {
-        stats = fs.statSync(resolved);
-    } catch (error) {
-        return { problems: [`${file}: ${fileErrorMessage(error, where, baseDir)}`] };
-    }
-    if (stats.isDirectory()) return { problems: [`${file}: is a directory${where}, not a certificate file: point at the certificate file itself`] };
-    if (!stats.isFile()) return { problems: [`${file}: is not a regular file${where}: point at the certificate file itself`] };
-    if (stats.size > maxCertificateFileBytes) return { problems: [`${file}: ${tooLarge(stats.size)}`] };
-
-    let bytes: Buffer;
-    try {
-        bytes = fs.readFileSync(resolved);
-    } catch (error) {
-        return { problems: [`${file}: ${fileErrorMessage(error, where, baseDir)}`] };
-    }
-    // The file may have grown between stat and read.
-    if (bytes.length > maxCertificateFileBytes) return { problems: [`${file}: ${tooLarge(bytes.length)}`] };
+    const read = readInsideProject(file, baseDir);
+    if ("problem" in read) return { problems: [`${file}: ${read.problem}`] };
 
     let info: CertificateInfo;
     try {
-        info = parseCertificate(bytes);
+        info = parseCertificate(read.bytes);
     } catch (error) {
         if (error instanceof CertificateProblem) return { problems: [`${file}: ${error.message}`] };
         throw error;
     }
     return { info, problems: certificateProblems(info, now).map((problem) => `${file}: ${problem}`) };
+}
+
+/**
+ * The bytes of a file inside the project directory, or why not. The path comes from a stack file, which may
+ * come from a pull request: the docs promise paths relative to the project, and this is what keeps the
+ * promise. Nothing outside the project is opened or even looked at (so a message cannot tell whether
+ * /etc/shadow exists); symbolic links are followed only when they end inside the project; only a regular
+ * file is read (not a FIFO that would block, not /proc or a device), and no more than the size cap.
+ */
+function readInsideProject(file: string, baseDir: string): { bytes: Buffer } | { problem: string } {
+    const outside = "is outside the project directory: a certificate file is read only from inside the project; copy the public certificate into it and give its path relative to the project";
+    const project = path.resolve(baseDir);
+    const resolved = path.resolve(project, file);
+    if (!isInside(project, resolved)) return { problem: outside };
+    const where = resolved === file ? "" : ` (looked for ${resolved})`;
+
+    let real: string;
+    try {
+        real = fs.realpathSync(resolved);
+    } catch (error) {
+        return { problem: fileErrorMessage(error, where, baseDir) };
+    }
+    if (!isInside(realProject(project), real)) return { problem: `${outside} (it is a symbolic link that leads out of it)` };
+
+    let fd: number;
+    try {
+        // O_NONBLOCK: opening a FIFO for reading does not wait for a writer; O_NOFOLLOW: a link swapped in
+        // after realpath is refused rather than followed.
+        fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+    } catch (error) {
+        return { problem: fileErrorMessage(error, where, baseDir) };
+    }
+    try {
+        const stats = fs.fstatSync(fd);
+        if (stats.isDirectory()) return { problem: `is a directory${where}, not a certificate file: point at the certificate file itself` };
+        if (!stats.isFile()) return { problem: `is not a regular file${where}: point at the certificate file itself` };
+        if (stats.size > maxCertificateFileBytes) return { problem: tooLarge(stats.size) };
+        // One byte more than the cap tells a file that grew after fstat from one exactly at the cap.
+        const buffer = Buffer.alloc(maxCertificateFileBytes + 1);
+        let length = 0;
+        for (let n = -1; n !== 0 && length < buffer.length; length += n) n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+        if (length > maxCertificateFileBytes) return { problem: tooLarge(length) };
+        return { bytes: buffer.subarray(0, length) };
+    } catch (error) {
+        return { problem: fileErrorMessage(error, where, baseDir) };
+    } finally {
+        fs.closeSync(fd);
+    }
+}
+
+function isInside(dir: string, target: string): boolean {
+    const relative = path.relative(dir, target);
+    return relative === "" ? false : !relative.startsWith(`..${path.sep}`) && relative !== ".." && !path.isAbsolute(relative);
+}
+
+/** The project directory with its own links resolved (a temp dir under a linked /tmp, a checkout under a linked home). */
+function realProject(project: string): string {
+    try {
+        return fs.realpathSync(project);
+    } catch {
+        return project;
+    }
 }
 
 function tooLarge(size: number): string {

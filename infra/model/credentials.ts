@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
     absoluteMaxLifetimeDays,
+    epochBoundsProblem,
     phaseDays,
     type PolicyInput,
     type RotationPolicy,
@@ -130,7 +131,7 @@ export interface RotationSettings {
     readonly raw: PolicyInput;
 }
 
-export function resolveRotationSettings(raw: unknown, issues: IssueList): RotationSettings {
+export function resolveRotationSettings(raw: unknown, issues: IssueList, now: Date): RotationSettings {
     const parsed = rotationSettingsSchema.safeParse(raw ?? {}, { error: fallbackErrors });
     if (!parsed.success) {
         issues.add(toConfigIssues(parsed.error.issues, ["rotation"], rotationSettingsSchema));
@@ -146,6 +147,11 @@ export function resolveRotationSettings(raw: unknown, issues: IssueList): Rotati
     const input: PolicyInput = { rotateEveryDays: settings.rotateEveryDays, lifetimeDays: settings.lifetimeDays, epoch: settings.epoch };
     const result = validatePolicy(input, maxLifetimeDays);
     for (const problem of result.problems) issues.error(`rotation.${problem.field}`, problem.message);
+    const epochProblem = result.policy ? epochBoundsProblem(result.policy.epoch, now) : undefined;
+    if (epochProblem) {
+        issues.error("rotation.epoch", epochProblem);
+        return { maxLifetimeDays, raw: input };
+    }
     return { ...(result.policy ? { defaults: result.policy } : {}), maxLifetimeDays, epoch: settings.epoch, raw: input };
 }
 

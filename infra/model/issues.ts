@@ -1,3 +1,5 @@
+import { visible } from "../../rotation/text";
+
 /**
  * Config problems, reported all at once with the config path and the fix, e.g.
  * `apps[1].permissions[0].application[2]: unknown Microsoft Graph application permission "Mail.Sendd" (did you mean "Mail.Send"?)`.
@@ -24,8 +26,9 @@ export function formatPath(segments: readonly PathSegment[]): string {
     return path;
 }
 
+/** One issue on one line; a control character from the config (in a key or an echoed name) is shown as an escape. */
 export function formatIssue(issue: ConfigIssue): string {
-    return issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`;
+    return visible(issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`);
 }
 
 /** A collector that keeps issues in the order they are found. */

@@ -17,6 +17,8 @@ import { ConfigError, type ConfigIssue, IssueList } from "./issues";
 import { identitySecretNames, keyVaultSecretNameProblem, type KeyVaultModel, resolveKeyVault } from "./keyVault";
 import { type PermissionModel, resolvePermissions } from "./permissions";
 import { appSchema, describe, parseEntries, parseWith, permissionEntrySchema, privilegedEntrySchema } from "./schema";
+import { checkRawInput } from "./rawInput";
+import { projectNameProblem } from "./names";
 import { didYouMean } from "./suggest";
 import { dateToIsoSeconds } from "../../rotation/instants";
 
@@ -70,6 +72,11 @@ export interface StackConfigInput {
     readonly source: string;
     /** The project directory: certificate files are read relative to it. Default: the working directory. */
     readonly baseDir?: string;
+    /**
+     * Keys set with `secure:` in the stack file, left out of `values` by the offline CLI (it never decrypts);
+     * named so that an unknown or misplaced one is still reported.
+     */
+    readonly secureKeys?: readonly string[];
 }
 
 /** Config keys in the project's namespace that the program reads. */
@@ -84,16 +91,29 @@ export interface ModelResult {
 /** Builds the model at `now`, collecting every problem rather than stopping at the first. Pure. */
 export function buildModel(input: StackConfigInput, now: Date): ModelResult {
     const issues = new IssueList();
-    for (const key of Object.keys(input.values)) {
+    const projectProblem = projectNameProblem(input.project);
+    if (projectProblem) issues.error("", `the project name ${projectProblem}`);
+    // Bounded, null-prototype and free of control characters before anything else reads it.
+    const raw = checkRawInput(input.values);
+    issues.add(raw.issues);
+    const values = raw.values;
+    const known = knownConfigKeys.map((k) => `${input.project}:${k}`);
+    for (const key of Object.keys(values)) {
         if (!(knownConfigKeys as readonly string[]).includes(key)) {
-            const known = knownConfigKeys.map((k) => `${input.project}:${k}`);
             issues.error(key, `unknown config key "${input.project}:${key}"${didYouMean(`${input.project}:${key}`, known)}; known keys: ${known.join(", ")}`);
         }
     }
+    for (const key of input.secureKeys ?? []) {
+        if ((knownConfigKeys as readonly string[]).includes(key)) {
+            issues.error(key, `is encrypted (secure:), but entra-rotor's settings hold no secret and the offline plan cannot read it: set "${input.project}:${key}" in plain text`);
+        } else {
+            issues.error(key, `unknown config key "${input.project}:${key}" (encrypted)${didYouMean(`${input.project}:${key}`, known)}; known keys: ${known.join(", ")}`);
+        }
+    }
 
-    const settings = resolveRotationSettings(input.values["rotation"], issues);
-    const keyVault = resolveKeyVault(input.values["keyVault"], issues);
-    const rawApps = input.values["apps"];
+    const settings = resolveRotationSettings(values["rotation"], issues, now);
+    const keyVault = resolveKeyVault(values["keyVault"], issues);
+    const rawApps = values["apps"];
     const apps: AppModel[] = [];
     if (rawApps === undefined) {
         issues.error("apps", `required: list the app registrations under "${input.project}:apps" in the stack config`);
@@ -159,7 +179,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
         checkKeyVaultNames(apps, keyVault, input.project, issues, countRawRotating(rawApps));
     }
 
-    if (issues.errors.length > 0) return { issues: issues.items };
+    if (issues.errors.length > 0) return { issues: withoutRepeats(issues.items, raw.issues) };
     return {
         model: {
             project: input.project,
@@ -172,6 +192,17 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
         },
         issues: issues.items,
     };
+}
+
+/**
+ * A value the first look refused (an over-long string, cut to the bound for the later checks) may fail its
+ * field's own rule too; its first report says what to fix, so later ones at the same path are left out.
+ */
+function withoutRepeats(all: readonly ConfigIssue[], first: readonly ConfigIssue[]): ConfigIssue[] {
+    if (first.length === 0) return [...all];
+    const firstSet = new Set(first);
+    const refused = new Set(first.map((issue) => issue.path));
+    return all.filter((issue) => firstSet.has(issue) || !refused.has(issue.path));
 }
 
 /** buildModel, throwing a ConfigError with every error when the config is invalid. */

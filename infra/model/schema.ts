@@ -128,11 +128,18 @@ function keysAt(schema: z.ZodType, path: readonly PathSegment[]): readonly strin
     return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
 }
 
+/**
+ * What a value is, never what it holds: in the program, `secure:` config is decrypted before it is checked,
+ * so a secret set under the wrong key would otherwise be printed in the error.
+ */
 export function describe(input: unknown): string {
     if (input === null) return "null";
     if (Array.isArray(input)) return "a list";
     if (typeof input === "object") return "a mapping";
-    return `${typeof input} ${JSON.stringify(input)}`;
+    if (typeof input === "string") return input === "" ? "an empty string" : "a string";
+    if (typeof input === "number") return Number.isInteger(input) ? "a whole number" : "a number";
+    if (typeof input === "boolean") return "true or false";
+    return `a ${typeof input}`;
 }
 
 /** Turns zod's issues into config issues with paths and fixes. */

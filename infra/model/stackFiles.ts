@@ -3,16 +3,10 @@ import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError, type ConfigIssue } from "./issues";
 import type { StackConfigInput } from "./model";
+import { projectNameProblem, stackNameProblem } from "./names";
+import { maxConfigDepth } from "./rawInput";
 
-/**
- * Pulumi's rule for stack names: up to 100 letters, digits, `-`, `_` and `.`. A stack name becomes part of a
- * file name (`Pulumi.<stack>.yaml`), so anything else (a `/`, `..`) would read a file outside the project.
- */
-export function stackNameProblem(stack: string): string | undefined {
-    if (/^[A-Za-z0-9_.-]{1,100}$/.test(stack) && !/^\.+$/.test(stack)) return undefined;
-    const shown = JSON.stringify(stack.length > 60 ? `${stack.slice(0, 57)}...` : stack);
-    return `${shown} is not a stack name: up to 100 letters, digits, '-', '_' or '.' (Pulumi's rule; a stack is a name, not a path)`;
-}
+export { stackNameProblem } from "./names";
 
 /**
  * Reads a stack's config straight from `Pulumi.yaml` and `Pulumi.<stack>.yaml`, so the CLI computes the
@@ -26,23 +20,28 @@ export function readStackConfig(dir: string, stack: string, options: { readonly 
     const shown = (file: string) => displayPath(file, cwd);
     const projectFile = path.join(dir, "Pulumi.yaml");
     if (!fs.existsSync(projectFile)) {
-        throw fileError(shown(projectFile), `no Pulumi.yaml in ${displayPath(dir, cwd)}; run rotor from the project directory or pass --dir`);
+        throw new StackNotFoundError(shown(projectFile), `no Pulumi.yaml in ${displayPath(dir, cwd)}; run rotor from the project directory or pass --dir`);
     }
     const project = asMapping(readYaml(projectFile, shown(projectFile)), shown(projectFile));
     const projectName = project["name"];
     if (typeof projectName !== "string" || projectName === "") throw fileError(shown(projectFile), "name: required: the Pulumi project name");
+    const badProject = projectNameProblem(projectName);
+    if (badProject) throw fileError(shown(projectFile), `name: ${badProject}`);
 
     const configDir = typeof project["stackConfigDir"] === "string" ? path.join(dir, project["stackConfigDir"]) : dir;
     const stackFile = findStackFile(configDir, stack);
     if (!stackFile) {
         const available = listStacks(configDir);
-        throw fileError(
+        throw new StackNotFoundError(
             shown(path.join(configDir, `Pulumi.${stack}.yaml`)),
             `no config for stack "${stack}"; ${available.length ? `stacks here: ${available.join(", ")}` : "create Pulumi.<stack>.yaml"}`,
         );
     }
 
-    const values: Record<string, unknown> = {};
+    // Null-prototype: a key named __proto__ is a key like any other (and reported as unknown), never the
+    // object's prototype, so the offline plan reads exactly what the program would.
+    const values: Record<string, unknown> = Object.create(null);
+    const secureKeys: string[] = [];
     const projectConfig = project["config"];
     if (projectConfig !== undefined && projectConfig !== null) {
         for (const [key, declared] of Object.entries(asMapping(projectConfig, shown(projectFile)))) {
@@ -65,12 +64,16 @@ export function readStackConfig(dir: string, stack: string, options: { readonly 
         for (const [key, value] of Object.entries(asMapping(stackConfig, shown(stackFile)))) {
             const own = ownKey(key, projectName);
             if (own === undefined) continue;
-            // Encrypted values are never needed offline; leaving them out keeps them out of every output.
-            if (typeof value === "object" && value !== null && "secure" in value) continue;
+            // Encrypted values are never needed offline; leaving them out keeps them out of every output. Their
+            // keys still count: an unknown or misplaced one is reported like any other.
+            if (typeof value === "object" && value !== null && Object.hasOwn(value, "secure")) {
+                secureKeys.push(own);
+                continue;
+            }
             values[own] = value;
         }
     }
-    return { project: projectName, stack, values, source: displayPath(stackFile, cwd), baseDir: dir };
+    return { project: projectName, stack, values, secureKeys, source: displayPath(stackFile, cwd), baseDir: dir };
 }
 
 /** Relative to the working directory when inside it, else absolute: the shortest unambiguous name. */
@@ -104,23 +107,51 @@ function listStacks(dir: string): string[] {
         .sort();
 }
 
+/**
+ * The largest stack or project file read. A stack of 5,000 app registrations is about 3.5 MB; a file from a
+ * pull request larger than this is refused before it is read, so parsing time and memory stay bounded.
+ */
+export const maxConfigFileBytes = 16 * 1024 * 1024;
+
 function readYaml(file: string, shownAs: string): unknown {
+    const size = fs.statSync(file).size;
+    if (size > maxConfigFileBytes) {
+        throw fileError(shownAs, `is ${size} bytes; a stack config is at most ${maxConfigFileBytes} bytes (16 MiB), far more than thousands of app registrations need`);
+    }
+    // yaml refuses alias expansion past its maxAliasCount (a "billion laughs" file) with an error of its own.
     const doc = parseDocument(fs.readFileSync(file, "utf8"), { prettyErrors: true, uniqueKeys: true });
     if (doc.errors.length > 0) {
         throw new ConfigError(
             doc.errors.map((error): ConfigIssue => {
                 const where = error.linePos?.[0];
-                return { path: where ? `line ${where.line}, column ${where.col}` : "", message: error.message.split("\n")[0]!, severity: "error" };
+                // The parser is recursive: a document nested thousands deep ends its descent with a RangeError.
+                const message = /Maximum call stack/.test(error.message)
+                    ? `nested too deeply to read; a stack config is a few levels deep (entra-rotor refuses more than ${maxConfigDepth})`
+                    : error.message.split("\n")[0]!;
+                return { path: where ? `line ${where.line}, column ${where.col}` : "", message, severity: "error" };
             }),
             shownAs,
         );
     }
-    return doc.toJS();
+    try {
+        return doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+        if (error instanceof RangeError) throw fileError(shownAs, `nested too deeply to read; a stack config is a few levels deep (entra-rotor refuses more than ${maxConfigDepth})`);
+        throw fileError(shownAs, (error as Error).message.split("\n")[0]!);
+    }
 }
 
 function asMapping(value: unknown, file: string): Record<string, unknown> {
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw fileError(file, "expected a YAML mapping at the top level");
     return value as Record<string, unknown>;
+}
+
+/** The project or the stack's file does not exist (as opposed to existing and being invalid). */
+export class StackNotFoundError extends ConfigError {
+    constructor(file: string, message: string) {
+        super([{ path: "", message, severity: "error" }], file);
+        this.name = "StackNotFoundError";
+    }
 }
 
 function fileError(file: string, message: string): ConfigError {

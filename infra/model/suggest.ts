@@ -18,8 +18,14 @@ export function editDistance(a: string, b: string): number {
     return previous[b.length]!;
 }
 
+/** The longest input a suggestion is searched for: Graph's longest permission name is under 80 characters. */
+export const maxSuggestedLength = 128;
+
 /** The closest candidate to `input`, or undefined when nothing is close enough to be a typo. */
 export function closest(input: string, candidates: Iterable<string>): string | undefined {
+    // Nothing we suggest is this long; a longer input is not a typo of it, and the distance would cost
+    // its length times each candidate's (a pull request's megabyte "permission name" against the catalog).
+    if (input.length > maxSuggestedLength) return undefined;
     const lowered = input.toLowerCase();
     let best: string | undefined;
     let bestDistance = Infinity;
