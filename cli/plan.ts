@@ -1,8 +1,9 @@
 import * as path from "node:path";
 import { buildModel, type StackModel } from "../infra/model/model";
-import { readStackConfig } from "../infra/model/stackFiles";
+import { ConfigError } from "../infra/model/issues";
+import { readStackConfig, StackNotFoundError } from "../infra/model/stackFiles";
 import { type CliIo, exitCodes, UsageError, writeChunks } from "./io";
-import type { OutputFormat } from "./output/table";
+import { type OutputFormat, plural } from "./output/table";
 import { withProjectAt } from "./review/gitBase";
 import { streamPlan } from "./review/plan";
 import { diffModels } from "./review/planDiff";
@@ -29,21 +30,31 @@ export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> 
     if (options.base) {
         const ref = options.base;
         const base = withProjectAt(projectDir, ref, (baseDir) => baseModel(baseDir, options.stack, at, ref, io));
-        io.stdout(renderPlanDiff(diffModels(base, model, ref), options.format));
+        io.stdout(renderPlanDiff(diffModels(base.model, model, ref, base.problem), options.format));
         return exitCodes.ok;
     }
     await writeChunks(io, renderPlan(streamPlan(model, options.since ? { since: options.since } : {}), options.format));
     return exitCodes.ok;
 }
 
-function baseModel(baseDir: string, stack: string, at: Date, ref: string, io: CliIo): StackModel | undefined {
+/**
+ * The stack's model at the base ref. A stack file that is not there is a new stack (everything is added);
+ * one that is there but unreadable or invalid is said so, on stderr and in the output, rather than shown
+ * silently as "everything added".
+ */
+function baseModel(baseDir: string, stack: string, at: Date, ref: string, io: CliIo): { model?: StackModel; problem?: string } {
     let input;
     try {
         input = readStackConfig(baseDir, stack, { cwd: io.cwd });
-    } catch {
-        return undefined; // The stack is new in this change.
+    } catch (error) {
+        if (error instanceof StackNotFoundError) return {};
+        const problem = error instanceof ConfigError ? `cannot be read (${plural(error.issues.length, "error")})` : "cannot be read";
+        io.stderr(`rotor: note: the config at ${ref} ${problem}; everything is shown as added (run rotor plan on ${ref} to see why)\n`);
+        return { problem };
     }
     const result = buildModel(input, at);
-    if (!result.model) io.stderr(`rotor: note: the config at ${ref} is invalid; everything is shown as added\n`);
-    return result.model;
+    if (result.model) return { model: result.model };
+    const problem = `is invalid (${plural(result.issues.filter((issue) => issue.severity === "error").length, "error")})`;
+    io.stderr(`rotor: note: the config at ${ref} ${problem}; everything is shown as added (run rotor plan on ${ref} to see why)\n`);
+    return { problem };
 }

@@ -40,7 +40,17 @@ describe("rotor plan on the sample stack", () => {
     it("prints markdown for a pull-request comment", async () => {
         const run = await rotor(["plan", "--stack", "dev", "--format", "markdown"], { cwd: repoRoot, now: at });
         expect(run.code).toBe(0);
-        expect(run.stdout).toContain("## Credential plan: entra-rotor / dev");
+        // Privileged permissions come first, before anything a stack file wrote (even the project's name).
+        expect(run.stdout.split("\n").slice(0, 7)).toEqual([
+            "## Credential plan",
+            "",
+            "> [!WARNING]",
+            "> **Privileged application permissions:**",
+            "> - ci-deployer: Application.ReadWrite.OwnedBy on Microsoft Graph (tier 0, justified)",
+            "> - mail-sender: Mail.Send on Microsoft Graph (tier 1, justified)",
+            "",
+        ]);
+        expect(run.stdout).toContain("entra-rotor / dev at 2027-03-01T00:00:00Z: 5 apps");
         expect(run.stdout).toContain("### ci-deployer (Contoso CI Deployer)");
         expect(run.stdout).toContain("| application | Microsoft Graph | Mail.Send | 1 (justified) | admin: app role assignment |");
     });
@@ -49,7 +59,11 @@ describe("rotor plan on the sample stack", () => {
         const run = await rotor(["plan", "--stack", "dev", "--format", "json"], { cwd: repoRoot, now: at });
         expect(run.code).toBe(0);
         const plan = JSON.parse(run.stdout) as PlanDocument;
-        expect(Object.keys(plan)).toEqual(["schemaVersion", "project", "stack", "at", "since", "apps", "warnings", "totals"]);
+        expect(Object.keys(plan)).toEqual(["schemaVersion", "project", "stack", "at", "since", "apps", "warnings", "totals", "privileged"]);
+        expect(plan.privileged).toEqual([
+            { app: "ci-deployer", api: "Microsoft Graph", name: "Application.ReadWrite.OwnedBy", tier: 0, justification: expect.any(String) },
+            { app: "mail-sender", api: "Microsoft Graph", name: "Mail.Send", tier: 1, justification: expect.any(String) },
+        ]);
         expect(plan.since).toBe("2027-02-28T00:00:00Z");
         expect(plan.schemaVersion).toBe(1);
         expect(plan.at).toBe("2027-03-01T00:00:00Z");
@@ -246,7 +260,7 @@ describe("rotation status in the plan", () => {
         ]);
         expect(table.stdout).toMatch(/importer +secret .* BREAKING: both slots +device-inventory-importer/);
         const markdown = await rotor([...args, "--format", "markdown"], { cwd: repoRoot });
-        expect(markdown.stdout).toContain("> [!CAUTION]\n> Breaking for consumers:\n> - device-inventory/importer: both slots are replaced");
+        expect(markdown.stdout).toContain("> [!CAUTION]\n> **Breaking for consumers:**\n> - device-inventory/importer: both slots are replaced");
     });
 
     it("calls a credential expired when the value served since the last run has run out", async () => {

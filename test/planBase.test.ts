@@ -1,9 +1,10 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { beforeEach, describe, expect, it } from "vitest";
+import { baseDirPrefix } from "../cli/review/gitBase";
 import type { PlanDiff } from "../cli/review/planDiff";
 import { rotor } from "./support/cli";
 import { repoRoot } from "./support/program";
@@ -61,16 +62,19 @@ describe("rotor plan --base", () => {
         ]);
         const markdown = await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "markdown"], { cwd: repo, now: at });
         const lines = markdown.stdout.split("\n");
-        expect(lines.slice(0, 7)).toEqual([
-            "## Identity plan: entra-rotor / dev",
+        expect(lines.slice(0, 11)).toEqual([
+            "## Identity plan",
             "",
-            "entra-rotor / dev, main -> working tree, at 2027-03-01T06:00:00Z: 1 permission change(s), 1 escalation(s), 1 credential change(s), 1 breaking",
+            "> [!WARNING]",
+            "> **Privileged permissions added:**",
+            "> - device-inventory: AppRoleAssignment.ReadWrite.All on Microsoft Graph (tier 0)",
             "",
             "> [!CAUTION]",
             "> **Breaking for consumers:**",
             "> - device-inventory/importer: both slots are replaced at once: rotation every 30 days, valid 90 becomes every 30 days, valid 80",
+            "",
+            "entra-rotor / dev, main -> working tree, at 2027-03-01T06:00:00Z: 1 permission change(s), 1 escalation(s), 1 credential change(s), 1 breaking",
         ]);
-        expect(markdown.stdout).toContain("> **Privileged permissions added:** device-inventory: AppRoleAssignment.ReadWrite.All (tier 0)");
         expect(markdown.stdout).toContain("| added, ESCALATION (tier 0) | device-inventory | application | Microsoft Graph | AppRoleAssignment.ReadWrite.All | 0 |");
         // The repository is as it was: no worktree left behind.
         expect(git(repo, "worktree", "list").trim().split("\n")).toHaveLength(1);
@@ -112,5 +116,81 @@ describe("rotor plan --base", () => {
         const noGit = await rotor(["plan", "--stack", "dev", "--base", "main"], { cwd: outside, now: at });
         expect(noGit.code).toBe(1);
         expect(noGit.stderr).toMatch(/^rotor: --base needs a git repository/);
+    });
+
+    it("says so on stderr and in the comment when the base config cannot be read, instead of silently showing everything added", async () => {
+        fs.writeFileSync(path.join(repo, "Pulumi.dev.yaml"), "config:\n  entra-rotor:apps: [\n");
+        git(repo, "commit", "--quiet", "-am", "broken base");
+        git(repo, "branch", "broken");
+        git(repo, "checkout", "--quiet", "HEAD~1", "--", "Pulumi.dev.yaml");
+        const run = await rotor(["plan", "--stack", "dev", "--base", "broken", "--format", "markdown"], { cwd: repo, now: at });
+        expect(run.code).toBe(0);
+        expect(run.stderr).toBe("rotor: note: the config at broken cannot be read (1 error); everything is shown as added (run rotor plan on broken to see why)\n");
+        expect(run.stdout).toContain("> [!NOTE]\n> The config at broken cannot be read (1 error), so it could not be compared: everything is shown as added.");
+        const json = JSON.parse((await rotor(["plan", "--stack", "dev", "--base", "broken", "--format", "json"], { cwd: repo, now: at })).stdout) as PlanDiff;
+        expect(json.baseProblem).toBe("cannot be read (1 error)");
+        // A stack that is new in the change is not a problem.
+        fs.copyFileSync(path.join(repo, "Pulumi.dev.yaml"), path.join(repo, "Pulumi.prod.yaml"));
+        const fresh = await rotor(["plan", "--stack", "prod", "--base", "main", "--format", "json"], { cwd: repo, now: at });
+        expect(fresh.stderr).toBe("");
+        expect((JSON.parse(fresh.stdout) as PlanDiff).baseProblem).toBeNull();
+    });
+
+    it("refuses a base that git would read as an option, or that is not a ref", async () => {
+        for (const ref of ["--output=/tmp/x", "-c", "main\n<!--", "a b"]) {
+            const run = await rotor(["plan", "--stack", "dev", "--base", ref], { cwd: repo, now: at });
+            expect(run.code, ref).toBe(1);
+            expect(run.stderr, ref).toMatch(/^rotor: --base .*(git would read it as an option|is not a git ref)/);
+            expect(run.stderr, ref).not.toContain("\n<");
+        }
+    });
+
+    it("removes the worktrees a killed run left behind, and keeps those of a run still going", async () => {
+        const leftover = (pid: number) => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), baseDirPrefix));
+            git(repo, "worktree", "add", "--detach", "--quiet", path.join(dir, "tree"), "main");
+            fs.writeFileSync(path.join(dir, "pid"), String(pid));
+            return dir;
+        };
+        const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+        const abandoned = leftover(dead);
+        const running = leftover(process.pid);
+        await rotor(["plan", "--stack", "dev", "--base", "main"], { cwd: repo, now: at });
+        expect(fs.existsSync(abandoned)).toBe(false);
+        expect(fs.existsSync(running)).toBe(true);
+        const trees = git(repo, "worktree", "list", "--porcelain").split("\n").filter((line) => line.startsWith("worktree "));
+        expect(trees).toHaveLength(2);
+        git(repo, "worktree", "remove", "--force", path.join(running, "tree"));
+        fs.rmSync(running, { recursive: true, force: true });
+    });
+
+    it.skipIf(process.platform === "win32")("removes its worktree when interrupted with SIGTERM or SIGINT", async () => {
+        // A git that pauses after adding the worktree, so the signal arrives while it exists.
+        const realGit = execFileSync("bash", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+        const shim = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-git-shim-"));
+        const marker = path.join(shim, "added");
+        fs.writeFileSync(
+            path.join(shim, "git"),
+            `#!/bin/sh\n"${realGit}" "$@"; status=$?\nif [ "$1" = worktree ] && [ "$2" = add ]; then touch "${marker}"; sleep 2; fi\nexit $status\n`,
+            { mode: 0o755 },
+        );
+        for (const signal of ["SIGTERM", "SIGINT"] as const) {
+            fs.rmSync(marker, { force: true });
+            const child = spawn(process.execPath, [path.join(repoRoot, "bin", "rotor.js"), "plan", "--stack", "dev", "--base", "main"], {
+                cwd: repo,
+                env: { ...process.env, PATH: `${shim}${path.delimiter}${process.env["PATH"] ?? ""}` },
+                stdio: "ignore",
+            });
+            const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+            for (let i = 0; i < 200 && !fs.existsSync(marker); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+            expect(fs.existsSync(marker), signal).toBe(true);
+            child.kill(signal);
+            await exited;
+            const trees = git(repo, "worktree", "list", "--porcelain").split("\n").filter((line) => line.startsWith("worktree "));
+            expect(trees, signal).toHaveLength(1);
+            const ours = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith(baseDirPrefix) && fs.existsSync(path.join(os.tmpdir(), name, "pid")) && fs.readFileSync(path.join(os.tmpdir(), name, "pid"), "utf8") === String(child.pid));
+            expect(ours, signal).toEqual([]);
+        }
+        fs.rmSync(shim, { recursive: true, force: true });
     });
 });

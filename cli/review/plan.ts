@@ -22,6 +22,20 @@ export interface PlanDocument {
     readonly apps: readonly PlanApp[];
     readonly warnings: readonly PlanWarning[];
     readonly totals: PlanTotals;
+    /**
+     * Every tier-0 and tier-1 application permission, tier 0 first: what a reviewer must see before anything
+     * else. The same permissions the apps list and totals.tier0/tier1 count.
+     */
+    readonly privileged: readonly PlanPrivileged[];
+}
+
+/** A tier-0 or tier-1 application permission of an app: the summary at the top of the plan. */
+export interface PlanPrivileged {
+    readonly app: string;
+    readonly api: string;
+    readonly name: string;
+    readonly tier: 0 | 1;
+    readonly justification: string | null;
 }
 
 export interface PlanApp {
@@ -225,14 +239,18 @@ export function streamPlan(model: StackModel, options: { since?: Date } = {}): P
     if (since.getTime() > at.getTime()) throw new RangeError(`the last run (${dateToIsoSeconds(since)}) is after the plan's instant (${model.at})`);
     const statuses = model.apps.map((app) => app.credentials.map((c) => credentialStatus(c, since, at)));
     const totals = { apps: model.apps.length, permissions: 0, application: 0, delegated: 0, tier0: 0, tier1: 0, credentials: 0, federatedCredentials: 0, rotating: 0, breaking: 0, expired: 0 };
+    const privileged: PlanPrivileged[] = [];
     model.apps.forEach((app, i) => {
         for (const p of app.permissions) {
             totals.permissions++;
             if (p.kind === "delegated") totals.delegated++;
             else {
                 totals.application++;
-                if (p.tier === 0) totals.tier0++;
-                if (p.tier === 1) totals.tier1++;
+                if (p.tier === 0 || p.tier === 1) {
+                    privileged.push({ app: app.name, api: p.api.displayName, name: p.name, tier: p.tier, justification: p.justification ?? null });
+                    if (p.tier === 0) totals.tier0++;
+                    else totals.tier1++;
+                }
             }
         }
         totals.credentials += app.credentials.length;
@@ -252,6 +270,8 @@ export function streamPlan(model: StackModel, options: { since?: Date } = {}): P
         apps: new LazyList(model.apps.length, (i) => planApp(model.apps[i]!, statuses[i]!, since, model.at)),
         warnings: model.warnings.map(({ path, message }) => ({ path, message })),
         totals,
+        // Stable: tier 0 before tier 1, each in declaration order.
+        privileged: [...privileged.filter((p) => p.tier === 0), ...privileged.filter((p) => p.tier === 1)],
     };
 }
 

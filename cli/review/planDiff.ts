@@ -48,6 +48,11 @@ export interface PlanDiff {
     /** Messages about what breaks consumers, for the top of the comment. */
     readonly breaking: readonly string[];
     readonly hasChanges: boolean;
+    /**
+     * Why the base config could not be compared, e.g. "is invalid (2 errors)"; null when it was read (or the
+     * stack is new there). Everything is then shown as added.
+     */
+    readonly baseProblem: string | null;
 }
 
 const permissionKey = (p: PermissionModel) => `${p.api.appId}/${p.kind}/${p.name}`;
@@ -147,7 +152,7 @@ function credentialChanges(app: string, base: AppModel, head: AppModel, at: Date
 const emptyApp = (app: AppModel): AppModel => ({ ...app, permissions: [], credentials: [], certificateFiles: [], federatedCredentials: [] });
 
 /** The differences between the base config's model and the working tree's, both at `at`. `base` undefined: the stack is new. */
-export function diffModels(base: StackModel | undefined, head: StackModel, baseRef: string): PlanDiff {
+export function diffModels(base: StackModel | undefined, head: StackModel, baseRef: string, baseProblem?: string): PlanDiff {
     const at = new Date(head.at);
     const baseApps = new Map((base?.apps ?? []).map((a) => [a.name, a]));
     const headApps = new Map(head.apps.map((a) => [a.name, a]));
@@ -184,5 +189,6 @@ export function diffModels(base: StackModel | undefined, head: StackModel, baseR
         credentials,
         breaking,
         hasChanges: appsAdded.length + appsRemoved.length + permissions.length + credentials.length > 0,
+        baseProblem: baseProblem ?? null,
     };
 }

@@ -1,6 +1,17 @@
 import { type Chunks, joinedLines, jsonChunks } from "../output/chunks";
+import { markdownCode, markdownText, visible } from "../output/escape";
 import { capitalize, markdownTable, type OutputFormat, plural, textTable } from "../output/table";
-import type { PlanApp, PlanCertificateFile, PlanCredential, PlanDocument, PlanFederatedCredential, PlanPermission, PlanStream } from "./plan";
+import type { PlanApp, PlanCertificateFile, PlanCredential, PlanDocument, PlanFederatedCredential, PlanPermission, PlanPrivileged, PlanStream } from "./plan";
+
+/**
+ * The plan for a terminal or a pull request comment. Everything in it that a stack file wrote (display
+ * names, API and permission names, justifications, subjects, issuers, file paths, warnings) may come from a
+ * fork: in markdown it is escaped so it shows as written and never as markup, in text its control
+ * characters are shown as escapes. Privileged permissions and breaking changes come first, before any of it.
+ */
+
+/** How a cell's text is made safe: markdown escapes for a comment, visible escapes for a terminal. */
+type Escape = (text: string) => string;
 
 /** A plan held whole, or made app by app as it is written. */
 type Plan = PlanDocument | PlanStream;
@@ -18,8 +29,8 @@ function consentLabel(p: PlanPermission): string {
 
 const permissionHeader = ["TYPE", "API", "PERMISSION", "TIER", "CONSENT"];
 
-function permissionRows(permissions: readonly PlanPermission[]): string[][] {
-    return permissions.map((p) => [p.type, p.api, p.name, tierLabel(p), consentLabel(p)]);
+function permissionRows(permissions: readonly PlanPermission[], e: Escape): string[][] {
+    return permissions.map((p) => [p.type, e(p.api), e(p.name), tierLabel(p), consentLabel(p)]);
 }
 
 const credentialHeader = ["CREDENTIAL", "TYPE", "SLOT 0", "SLOT 1", "SERVED", "NEXT ROTATION", "DAYS LEFT", "STATUS", "KEY VAULT SECRET"];
@@ -42,39 +53,45 @@ function secretNames(c: PlanCredential): string {
     return c.pfx ? `${c.keyVaultSecretName} (+ ${c.pfx.secretName}, ${c.pfx.passwordSecretName})` : c.keyVaultSecretName;
 }
 
-function credentialRows(credentials: readonly PlanCredential[]): string[][] {
-    return credentials.map((c) => [c.name, c.type, slotLabel(c, 0), slotLabel(c, 1), `slot ${c.servedSlot}`, c.nextRotation.slice(0, 10), String(c.daysLeft), statusLabels[c.status], secretNames(c)]);
+function credentialRows(credentials: readonly PlanCredential[], e: Escape): string[][] {
+    return credentials.map((c) => [e(c.name), c.type, slotLabel(c, 0), slotLabel(c, 1), `slot ${c.servedSlot}`, c.nextRotation.slice(0, 10), String(c.daysLeft), statusLabels[c.status], e(secretNames(c))]);
 }
 
 /** The credentials a run would break for consumers, loudly, before anything else. */
-function alarms(plan: Plan): string[] {
+function alarms(plan: Plan, e: Escape): string[] {
     const lastRun = plan.since.slice(0, 10);
     if (plan.totals.breaking + plan.totals.expired === 0) return [];
     return [...plan.apps].flatMap((app: PlanApp) =>
         app.credentials.flatMap((c) => {
-            if (c.status === "expired") return [`${app.name}/${c.name}: the value served since the last run (${lastRun}) has expired; consumers fail until this run serves a new one.`];
-            if (c.status === "breaking") return [`${app.name}/${c.name}: both slots are replaced because the last run was ${lastRun}, more than ${c.rotateEveryDays} days ago; consumers holding the value served until now lose it at once.`];
+            const which = e(`${app.name}/${c.name}`);
+            if (c.status === "expired") return [`${which}: the value served since the last run (${lastRun}) has expired; consumers fail until this run serves a new one.`];
+            if (c.status === "breaking") return [`${which}: both slots are replaced because the last run was ${lastRun}, more than ${c.rotateEveryDays} days ago; consumers holding the value served until now lose it at once.`];
             return [];
         }),
     );
 }
 
+/** `app: Permission (tier 0, justified)`, one per privileged permission. */
+function privilegedLines(privileged: readonly PlanPrivileged[], e: Escape): string[] {
+    return privileged.map((p) => `${e(p.app)}: ${e(p.name)} on ${e(p.api)} (tier ${p.tier}${p.justification === null ? "" : ", justified"})`);
+}
+
 const certificateFileHeader = ["CERTIFICATE FILE", "FILE", "THUMBPRINT", "EXPIRES", "DAYS LEFT", "STATUS"];
 
-function certificateFileRows(files: readonly PlanCertificateFile[]): string[][] {
-    return files.map((c) => [c.name, c.file, c.thumbprint, c.notAfter.slice(0, 10), String(c.daysLeft), c.status === "expiring" ? "expiring: replace the file" : "ok"]);
+function certificateFileRows(files: readonly PlanCertificateFile[], e: Escape): string[][] {
+    return files.map((c) => [e(c.name), e(c.file), c.thumbprint, c.notAfter.slice(0, 10), String(c.daysLeft), c.status === "expiring" ? "expiring: replace the file" : "ok"]);
 }
 
 const federatedHeader = ["FEDERATED", "PRESET", "ISSUER", "SUBJECT", "AUDIENCE"];
 
-function federatedRows(credentials: readonly PlanFederatedCredential[]): string[][] {
-    return credentials.map((c) => [c.name, c.preset, c.issuer, c.subject, c.audience]);
+function federatedRows(credentials: readonly PlanFederatedCredential[], e: Escape, code: Escape): string[][] {
+    return credentials.map((c) => [e(c.name), c.preset, code(c.issuer), code(c.subject), code(c.audience)]);
 }
 
-function headline(plan: Plan): string {
+function headline(plan: Plan, e: Escape): string {
     const t = plan.totals;
     return (
-        `${plan.project} / ${plan.stack} at ${plan.at}: ${plural(t.apps, "app")}, ` +
+        `${e(plan.project)} / ${e(plan.stack)} at ${plan.at}: ${plural(t.apps, "app")}, ` +
         `${plural(t.permissions, "permission")} (${t.application} application, ${t.delegated} delegated; ` +
         `${t.tier0} tier 0, ${t.tier1} tier 1), ${plural(t.credentials, "rotating credential")} (${t.rotating} rotating on this run` +
         `${t.breaking ? `, ${t.breaking} breaking` : ""}${t.expired ? `, ${t.expired} expired` : ""}), ${t.federatedCredentials} federated`
@@ -88,32 +105,37 @@ export function renderPlan(plan: Plan, format: OutputFormat): Chunks {
 }
 
 function* markdownBlocks(plan: Plan): Generator<string[]> {
-    const alarm = alarms(plan);
-    yield [`## Credential plan: ${plan.project} / ${plan.stack}`, "", headline(plan), ""];
-    if (alarm.length) yield ["> [!CAUTION]", "> Breaking for consumers:", ...alarm.map((a) => `> - ${a}`), ""];
+    const e = markdownText;
+    const alarm = alarms(plan, e);
+    yield ["## Credential plan", ""];
+    if (plan.privileged.length) yield ["> [!WARNING]", "> **Privileged application permissions:**", ...privilegedLines(plan.privileged, e).map((line) => `> - ${line}`), ""];
+    if (alarm.length) yield ["> [!CAUTION]", "> **Breaking for consumers:**", ...alarm.map((a) => `> - ${a}`), ""];
+    yield [headline(plan, e), ""];
     for (const app of plan.apps) {
-        const out: string[] = [`### ${app.name} (${app.displayName})`, ""];
-        out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions)) : "_No API permissions._", "");
-        if (app.credentials.length) out.push(markdownTable(credentialHeader.map(capitalize), credentialRows(app.credentials)), "");
-        if (app.certificateFiles.length) out.push(markdownTable(certificateFileHeader.map(capitalize), certificateFileRows(app.certificateFiles)), "");
-        if (app.federatedCredentials.length) out.push(markdownTable(federatedHeader.map(capitalize), federatedRows(app.federatedCredentials)), "");
+        const out: string[] = [`### ${e(app.name)} (${e(app.displayName)})`, ""];
+        out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions, e)) : "_No API permissions._", "");
+        if (app.credentials.length) out.push(markdownTable(credentialHeader.map(capitalize), credentialRows(app.credentials, e)), "");
+        if (app.certificateFiles.length) out.push(markdownTable(certificateFileHeader.map(capitalize), certificateFileRows(app.certificateFiles, e)), "");
+        if (app.federatedCredentials.length) out.push(markdownTable(federatedHeader.map(capitalize), federatedRows(app.federatedCredentials, e, markdownCode)), "");
         yield out;
     }
-    if (plan.warnings.length) yield ["### Warnings", "", ...plan.warnings.map((w) => `- \`${w.path}\`: ${w.message}`), ""];
+    if (plan.warnings.length) yield ["### Warnings", "", ...plan.warnings.map((w) => `- ${markdownCode(w.path)}: ${e(w.message)}`), ""];
 }
 
 function* textBlocks(plan: Plan): Generator<string[]> {
-    const alarm = alarms(plan);
-    yield [headline(plan), ""];
+    const e = visible;
+    const alarm = alarms(plan, e);
+    yield [headline(plan, e), ""];
     if (alarm.length) yield ["BREAKING FOR CONSUMERS:", ...alarm.map((a) => `  ${a}`), ""];
+    if (plan.privileged.length) yield ["Privileged application permissions:", ...privilegedLines(plan.privileged, e).map((line) => `  ${line}`), ""];
     for (const app of plan.apps) {
-        const out: string[] = [`${app.name}  ${app.displayName}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`];
-        out.push(app.permissions.length ? textTable(permissionHeader, permissionRows(app.permissions)) : "  no API permissions");
-        if (app.credentials.length) out.push("", textTable(credentialHeader, credentialRows(app.credentials)));
-        if (app.certificateFiles.length) out.push("", textTable(certificateFileHeader, certificateFileRows(app.certificateFiles)));
-        if (app.federatedCredentials.length) out.push("", textTable(federatedHeader, federatedRows(app.federatedCredentials)));
+        const out: string[] = [`${e(app.name)}  ${e(app.displayName)}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`];
+        out.push(app.permissions.length ? textTable(permissionHeader, permissionRows(app.permissions, e)) : "  no API permissions");
+        if (app.credentials.length) out.push("", textTable(credentialHeader, credentialRows(app.credentials, e)));
+        if (app.certificateFiles.length) out.push("", textTable(certificateFileHeader, certificateFileRows(app.certificateFiles, e)));
+        if (app.federatedCredentials.length) out.push("", textTable(federatedHeader, federatedRows(app.federatedCredentials, e, e)));
         out.push("");
         yield out;
     }
-    if (plan.warnings.length) yield ["Warnings:", ...plan.warnings.map((w) => `  ${w.path}: ${w.message}`), ""];
+    if (plan.warnings.length) yield ["Warnings:", ...plan.warnings.map((w) => `  ${e(w.path)}: ${e(w.message)}`), ""];
 }

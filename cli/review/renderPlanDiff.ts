@@ -1,29 +1,45 @@
-import type { PlanDiff } from "./planDiff";
+import type { PermissionChange, PlanDiff } from "./planDiff";
+import { markdownText, visible } from "../output/escape";
 import { markdownTable, type OutputFormat, textTable } from "../output/table";
+
+/**
+ * `rotor plan --base` for a pull request comment or a terminal. The pull request wrote every name, subject,
+ * justification and path in it (from a fork, too): in markdown each is escaped to show as written and never
+ * as markup (no HTML comment can swallow what follows, no line break can end a table), in text control
+ * characters are shown as escapes. What a reviewer must not miss (privileged permissions added, changes that
+ * break consumers, a base config that could not be compared) comes first, and the headline counts the same
+ * lists the sections show.
+ */
+
+type Escape = (text: string) => string;
 
 const tierText = (tier: number | null, type: string) => (type === "delegated" ? "-" : tier === null ? "?" : String(tier));
 
-function permissionRows(diff: PlanDiff): string[][] {
+function permissionRows(diff: PlanDiff, e: Escape): string[][] {
     return diff.permissions.map((p) => [
         p.change === "added" ? (p.escalation ? `added, ESCALATION (tier ${p.tier})` : "added") : "removed",
-        p.app,
+        e(p.app),
         p.type,
-        p.api,
-        p.name,
+        e(p.api),
+        e(p.name),
         tierText(p.tier, p.type),
-        p.justification ?? "",
+        e(p.justification ?? ""),
     ]);
 }
 
-function credentialRows(diff: PlanDiff): string[][] {
-    return diff.credentials.map((c) => [c.breaking ? `${c.change}, BREAKING` : c.change, c.app, c.credential, c.type, String(c.slotsReplaced), c.detail]);
+function credentialRows(diff: PlanDiff, e: Escape): string[][] {
+    return diff.credentials.map((c) => [c.breaking ? `${c.change}, BREAKING` : c.change, e(c.app), e(c.credential), c.type, String(c.slotsReplaced), e(c.detail)]);
 }
 
 const permissionHeader = ["CHANGE", "APP", "TYPE", "API", "PERMISSION", "TIER", "JUSTIFICATION"];
 const credentialHeader = ["CHANGE", "APP", "CREDENTIAL", "TYPE", "SLOTS REPLACED", "DETAIL"];
 
-function headline(diff: PlanDiff): string {
-    const escalations = diff.permissions.filter((p) => p.escalation).length;
+function escalationsOf(diff: PlanDiff): PermissionChange[] {
+    return diff.permissions.filter((p) => p.escalation);
+}
+
+function headline(diff: PlanDiff, e: Escape): string {
+    const escalations = escalationsOf(diff).length;
     const parts = [
         diff.appsAdded.length ? `${diff.appsAdded.length} app(s) added` : "",
         diff.appsRemoved.length ? `${diff.appsRemoved.length} app(s) removed` : "",
@@ -31,29 +47,47 @@ function headline(diff: PlanDiff): string {
         diff.credentials.length ? `${diff.credentials.length} credential change(s)` : "",
         diff.breaking.length ? `${diff.breaking.length} breaking` : "",
     ].filter(Boolean);
-    return `${diff.project} / ${diff.stack}, ${diff.base} -> working tree, at ${diff.at}: ${parts.length ? parts.join(", ") : "no identity changes"}`;
+    return `${e(diff.project)} / ${e(diff.stack)}, ${e(diff.base)} -> working tree, at ${diff.at}: ${parts.length ? parts.join(", ") : "no identity changes"}`;
+}
+
+function escalationLines(diff: PlanDiff, e: Escape): string[] {
+    return escalationsOf(diff).map((p) => `${e(p.app)}: ${e(p.name)} on ${e(p.api)} (tier ${p.tier})`);
+}
+
+function baseNote(diff: PlanDiff, e: Escape): string | undefined {
+    return diff.baseProblem === null ? undefined : `The config at ${e(diff.base)} ${e(diff.baseProblem)}, so it could not be compared: everything is shown as added.`;
 }
 
 export function renderPlanDiff(diff: PlanDiff, format: OutputFormat): string {
     if (format === "json") return JSON.stringify(diff, null, 2) + "\n";
     const capital = (h: string) => h.charAt(0) + h.slice(1).toLowerCase();
     if (format === "markdown") {
-        const out = [`## Identity plan: ${diff.project} / ${diff.stack}`, "", headline(diff), ""];
-        if (diff.breaking.length) out.push("> [!CAUTION]", "> **Breaking for consumers:**", ...diff.breaking.map((b) => `> - ${b}`), "");
-        const escalations = diff.permissions.filter((p) => p.escalation);
-        if (escalations.length) out.push("> [!WARNING]", "> **Privileged permissions added:** " + escalations.map((p) => `${p.app}: ${p.name} (tier ${p.tier})`).join(", "), "");
-        if (diff.appsAdded.length) out.push(`Apps added: ${diff.appsAdded.join(", ")}`, "");
-        if (diff.appsRemoved.length) out.push(`Apps removed: ${diff.appsRemoved.join(", ")}`, "");
-        if (diff.permissions.length) out.push("### Permissions", "", markdownTable(permissionHeader.map(capital), permissionRows(diff)), "");
-        if (diff.credentials.length) out.push("### Credentials", "", markdownTable(credentialHeader.map(capital), credentialRows(diff)), "");
+        const e = markdownText;
+        const out = ["## Identity plan", ""];
+        const escalations = escalationLines(diff, e);
+        if (escalations.length) out.push("> [!WARNING]", "> **Privileged permissions added:**", ...escalations.map((line) => `> - ${line}`), "");
+        if (diff.breaking.length) out.push("> [!CAUTION]", "> **Breaking for consumers:**", ...diff.breaking.map((b) => `> - ${e(b)}`), "");
+        const note = baseNote(diff, e);
+        if (note) out.push("> [!NOTE]", `> ${note}`, "");
+        out.push(headline(diff, e), "");
+        if (diff.appsAdded.length) out.push(`Apps added: ${diff.appsAdded.map(e).join(", ")}`, "");
+        if (diff.appsRemoved.length) out.push(`Apps removed: ${diff.appsRemoved.map(e).join(", ")}`, "");
+        if (diff.permissions.length) out.push("### Permissions", "", markdownTable(permissionHeader.map(capital), permissionRows(diff, e)), "");
+        if (diff.credentials.length) out.push("### Credentials", "", markdownTable(credentialHeader.map(capital), credentialRows(diff, e)), "");
         return out.join("\n");
     }
-    const out = [headline(diff), ""];
-    if (diff.breaking.length) out.push("BREAKING FOR CONSUMERS:", ...diff.breaking.map((b) => `  ${b}`), "");
-    if (diff.appsAdded.length) out.push(`apps added: ${diff.appsAdded.join(", ")}`);
-    if (diff.appsRemoved.length) out.push(`apps removed: ${diff.appsRemoved.join(", ")}`);
-    if (diff.permissions.length) out.push("", textTable(permissionHeader, permissionRows(diff)));
-    if (diff.credentials.length) out.push("", textTable(credentialHeader, credentialRows(diff)));
+    const e = visible;
+    const out: string[] = [];
+    const escalations = escalationLines(diff, e);
+    if (escalations.length) out.push("PRIVILEGED PERMISSIONS ADDED:", ...escalations.map((line) => `  ${line}`), "");
+    if (diff.breaking.length) out.push("BREAKING FOR CONSUMERS:", ...diff.breaking.map((b) => `  ${e(b)}`), "");
+    const note = baseNote(diff, e);
+    if (note) out.push(`NOTE: ${note}`, "");
+    out.push(headline(diff, e), "");
+    if (diff.appsAdded.length) out.push(`apps added: ${diff.appsAdded.map(e).join(", ")}`);
+    if (diff.appsRemoved.length) out.push(`apps removed: ${diff.appsRemoved.map(e).join(", ")}`);
+    if (diff.permissions.length) out.push("", textTable(permissionHeader, permissionRows(diff, e)));
+    if (diff.credentials.length) out.push("", textTable(credentialHeader, credentialRows(diff, e)));
     out.push("");
     return out.join("\n");
 }
