@@ -13,13 +13,16 @@ export function readRuntimeConfig(): StackConfigInput {
     const stack = pulumi.getStack();
     // Null-prototype, as the offline CLI reads it: `entra-rotor:__proto__` is an (unknown) key, not a prototype.
     const values: Record<string, unknown> = Object.create(null);
+    const provider: { tenantId?: unknown; environment?: unknown } = {};
     for (const [key, raw] of Object.entries(pulumi.runtime.allConfig())) {
+        if (key === "azuread:tenantId") provider.tenantId = raw;
+        if (key === "azuread:environment") provider.environment = raw;
         const colon = key.indexOf(":");
         if (key.slice(0, colon) !== project) continue;
         const own = key.slice(colon + 1);
         values[own] = structuredKeys.has(own) ? parseStructured(key, raw) : raw;
     }
-    return { project, stack, values, source: `Pulumi.${stack}.yaml` };
+    return { project, stack, values, provider, source: `Pulumi.${stack}.yaml` };
 }
 
 function parseStructured(key: string, raw: string): unknown {

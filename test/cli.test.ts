@@ -111,7 +111,7 @@ describe("rotor plan on the sample stack", () => {
                 name: "github-production",
                 preset: "github",
                 issuer: "https://token.actions.githubusercontent.com",
-                subject: "repo:contoso/identity:environment:production",
+                subject: "repo:contoso@5544123/identity@821093847:environment:production",
                 audience: "api://AzureADTokenExchange",
                 path: "apps[3].credentials[0]",
             },

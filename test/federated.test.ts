@@ -53,7 +53,9 @@ const errorAt = (path: string, message: string | RegExp) => issueAt("error", pat
 const warningAt = (path: string, message: string | RegExp) => issueAt("warning", path, message);
 
 const fed = (name: string, fields: Record<string, unknown>) => ({ type: "federated", name, ...fields });
-const gh = (name: string, target: Record<string, unknown>, repo = "contoso/payments-api") => fed(name, { github: { repo, ...target } });
+/** A GitHub credential for a repository that keeps the name-only subject (said explicitly, so no warning). */
+const gh = (name: string, target: Record<string, unknown>, repo = "contoso/payments-api") =>
+    fed(name, { github: { repo, ...(repo.includes("@") || "ownerId" in target ? {} : { immutableSubject: false }), ...target } });
 const custom = (name: string, issuer: string, subject: string, extra: Record<string, unknown> = {}) => fed(name, { issuer, subject, ...extra });
 
 describe("subject helpers", () => {
@@ -228,7 +230,7 @@ interface RuleCase {
 const c = (i: number, rest = "") => `apps[0].credentials[${i}]${rest}`;
 const long = (n: number) => "a".repeat(n);
 const wildcardWhy = "Entra matches issuer and subject exactly and case-sensitively";
-const formsList = "github, kubernetes, azureDevOps, gitlab, terraformCloud, or issuer + subject";
+const formsList = "github, kubernetes, azureDevOps, gitlab, terraformCloud, managedIdentity, or issuer + subject";
 const k8s = (fields: Record<string, unknown>) => fed("aks-api", { kubernetes: { issuer: aksIssuer, namespace: "payments", serviceAccount: "api", ...fields } });
 const ado = (fields: Record<string, unknown>) => fed("ado-prod", { azureDevOps: { issuer: `https://login.microsoftonline.com/${tenant}/v2.0`, subject: entraAdoSubject, ...fields } });
 const gl = (fields: Record<string, unknown>) => fed("gl-main", { gitlab: { project: "contoso/payments", ...fields } });
@@ -451,12 +453,12 @@ describe("structure (zod), as the stack config reports it", () => {
             errorAt("apps[0].credentials[0].kubernetes.namespace", "required"),
             errorAt("apps[0].credentials[0].kubernetes.serviceAccount", "required"),
         ]);
-        expect(structural(fed("gh-main", { github: "contoso/api" }))).toEqual([errorAt("apps[0].credentials[0].github", "a mapping: {repo, and one of branch")]);
+        expect(structural(fed("gh-main", { github: "contoso/api" }))).toEqual([errorAt("apps[0].credentials[0].github", "a mapping: {repo, ownerId and repoId, and one of branch")]);
     });
 
     it("reports unknown keys at their path, with the keys that level accepts", () => {
         expect(structural(fed("gh-main", { github: { repo: "contoso/api", branch: "main", brnach: "dev" } }))).toEqual([
-            errorAt("apps[0].credentials[0].github.brnach", 'unknown key "brnach" (did you mean "branch"?); allowed keys: repo, branch, tag, environment, pullRequest'),
+            errorAt("apps[0].credentials[0].github.brnach", 'unknown key "brnach" (did you mean "branch"?); allowed keys: repo, branch, tag, environment, pullRequest, ownerId, repoId, immutableSubject'),
         ]);
         expect(structural(fed("tfc", { terraformCloud: { organization: "o", project: "p", workspace: "w", run_phase: "plan" } }))).toContainEqual(
             errorAt("apps[0].credentials[0].terraformCloud.run_phase", 'unknown key "run_phase" (did you mean "runPhase"?)'),
@@ -470,5 +472,74 @@ describe("structure (zod), as the stack config reports it", () => {
         for (const entry of [gh("gh", { branch: "main" }), k8s({}), ado({}), gl({ branch: "main" }), tfc({}), ok]) {
             expect(structural(entry)).toEqual([]);
         }
+    });
+});
+
+describe("GitHub's immutable subject (owner and repository ids)", () => {
+    const withIds = (target: Record<string, unknown>, extra: Record<string, unknown> = {}, name = "gh-prod") => fed(name, { github: { repo: "contoso/payments-api", ownerId: 5544123, repoId: 821093847, ...target, ...extra } });
+
+    it("puts the ids into the subject as GitHub documents it: repo:OWNER@OWNER-ID/REPO@REPO-ID:...", () => {
+        const result = resolve(withIds({ environment: "production" }), withIds({ branch: "main" }, { repoId: "821093847" }, "gh-main"));
+        expect(result.issues).toEqual([]);
+        expect(result.credentials.map((c) => c.subject)).toEqual([
+            "repo:contoso@5544123/payments-api@821093847:environment:production",
+            "repo:contoso@5544123/payments-api@821093847:ref:refs/heads/main",
+        ]);
+        // Microsoft Learn's example, written inline.
+        expect(resolve(gh("gh-main", { branch: "main" }, "contoso@5544123/payments-api@821093847")).credentials[0]!.subject).toBe("repo:contoso@5544123/payments-api@821093847:ref:refs/heads/main");
+    });
+
+    it("warns when a repository is given without ids, unless it says it keeps the name-only subject", () => {
+        const bare = resolve(fed("gh-main", { github: { repo: "contoso/payments-api", branch: "main" } }));
+        expect(bare.credentials[0]!.subject).toBe("repo:contoso/payments-api:ref:refs/heads/main");
+        expect(warnings(bare.issues)).toEqual([warningAt("apps[0].credentials[0].github.repo", "has no ids: GitHub puts the owner and repository ids in the subject")]);
+        expect(warnings(bare.issues)[0]!.message).toContain("gh api repos/contoso/payments-api --jq '.owner.id, .id'");
+        expect(resolve(gh("gh-main", { branch: "main" })).issues).toEqual([]);
+    });
+
+    it("refuses ids that are not GitHub's, one id without the other, and contradictions", () => {
+        expect(errors(resolve(withIds({ branch: "main" }, { ownerId: "x1" })).issues)).toEqual([errorAt("apps[0].credentials[0].github.ownerId", "must be GitHub's numeric id")]);
+        expect(errors(resolve(withIds({ branch: "main" }, { ownerId: undefined })).issues)).toEqual([errorAt("apps[0].credentials[0].github.ownerId", "required with repoId")]);
+        expect(errors(resolve(withIds({ branch: "main" }, { immutableSubject: false })).issues)).toEqual([errorAt("apps[0].credentials[0].github.immutableSubject", "is false, but ownerId and repoId")]);
+        expect(errors(resolve(fed("gh-x", { github: { repo: "contoso/api", branch: "main", immutableSubject: true } })).issues)).toEqual([errorAt("apps[0].credentials[0].github", "add ownerId and repoId")]);
+        expect(errors(resolve(gh("gh-main", { branch: "main" }, "contoso@1/payments-api")).issues)).toEqual([errorAt("apps[0].credentials[0].github.repo", "has one id")]);
+        expect(errors(resolve(fed("gh-x", { github: { repo: "contoso@1/api@2", ownerId: 1, repoId: 2, branch: "main" } })).issues)).toEqual([errorAt("apps[0].credentials[0].github.repo", "already holds ids")]);
+    });
+});
+
+describe("managedIdentity: a user-assigned managed identity as the app's credential", () => {
+    const principal = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
+    const mi = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}) => fed("aks-job", { managedIdentity: fields, ...extra });
+    const resolveIn = (context: Parameters<typeof resolveFederated>[2], ...raws: unknown[]) =>
+        resolveFederated(
+            raws.map((raw, index) => ({ index, entry: parse(raw) })),
+            appPath,
+            context,
+        );
+
+    it("derives issuer, subject and audience per cloud (Microsoft Learn: configure an app to trust a managed identity)", () => {
+        const expected = [
+            ["global", `https://login.microsoftonline.com/${tenant}/v2.0`, "api://AzureADTokenExchange"],
+            ["usgovernment", `https://login.microsoftonline.us/${tenant}/v2.0`, "api://AzureADTokenExchangeUSGov"],
+            ["china", `https://login.partner.microsoftonline.cn/${tenant}/v2.0`, "api://AzureADTokenExchangeChina"],
+        ] as const;
+        for (const [cloud, issuer, audience] of expected) {
+            const result = resolveIn({ cloud, tenantId: tenant }, mi({ principalId: principal }));
+            expect(result.issues, cloud).toEqual([]);
+            expect(result.credentials[0], cloud).toMatchObject({ issuer, subject: principal, audience, preset: "managedIdentity" });
+        }
+        // The tenant may come from the preset when the stack does not name one.
+        expect(resolveIn({ cloud: "global" }, mi({ principalId: principal, tenantId: tenant })).credentials[0]!.issuer).toBe(`https://login.microsoftonline.com/${tenant}/v2.0`);
+    });
+
+    it("refuses what Entra would accept and then never match", () => {
+        const at = (key: string) => `apps[0].credentials[0].managedIdentity.${key}`;
+        expect(errors(resolveIn({ cloud: "global" }, mi({ principalId: principal })).issues)).toEqual([errorAt(at("tenantId"), "required: the managed identity's tenant")]);
+        expect(errors(resolveIn({ cloud: "global", tenantId: tenant }, mi({ principalId: "not-a-guid" })).issues)).toEqual([errorAt(at("principalId"), "must be the managed identity's object (principal) id")]);
+        expect(errors(resolveIn({ cloud: "global", tenantId: tenant }, mi({ principalId: principal.toUpperCase() })).issues)).toEqual([errorAt(at("principalId"), `write the managed identity's object (principal) id, not its client id in lowercase`)]);
+        expect(errors(resolveIn({ cloud: "global", tenantId: tenant }, mi({ principalId: principal, tenantId: "0f8fad5b-d4e0-4f3a-9c22-7b1c5e0c3a11" })).issues)).toEqual([errorAt(at("tenantId"), "is not the stack's tenant")]);
+        expect(errors(resolveIn({ cloud: "usgovernment", tenantId: tenant }, mi({ principalId: principal }, { audience: "api://AzureADTokenExchange" })).issues)).toEqual([
+            errorAt("apps[0].credentials[0].audience", "carries the audience api://AzureADTokenExchangeUSGov"),
+        ]);
     });
 });

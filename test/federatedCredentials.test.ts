@@ -66,7 +66,25 @@ describe("federated credentials in the stack model", () => {
         const result = build([fic("github-production", "production"), { name: "main", type: "secret" }]);
         expect(result.model?.apps[0]!.federatedCredentials.map((c) => c.subject)).toEqual(["repo:contoso/identity:environment:production"]);
         expect(result.model?.apps[0]!.credentials.map((c) => c.name)).toEqual(["main"]);
-        expect(result.issues).toContainEqual({ path: "apps[0].credentials[1]", severity: "warning", message: expect.stringContaining("use a federated credential and remove the secret") });
+        expect(result.issues).toContainEqual({
+            path: "apps[0].credentials[1]",
+            severity: "warning",
+            message: "this app already signs in from GitHub Actions without a secret (github-production); if this secret's consumer runs there, it can use a federated credential too and the secret can go: remove it once the consumer has switched",
+        });
+    });
+
+    it("reads the stack's tenant and cloud from the azuread provider's config, for a managed identity's issuer", () => {
+        const principal = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
+        const tenant = "6f1a2b3c-4d5e-4f60-8a71-92b3c4d5e6f7";
+        const values = { apps: [{ name: "deployer", credentials: [{ name: "aks-job", type: "federated", managedIdentity: { principalId: principal } }] }] };
+        const at = new Date("2027-01-01T00:00:00Z");
+        const model = buildModel({ project: "entra-rotor", stack: "test", source: "test", values, provider: { tenantId: tenant.toUpperCase(), environment: "usgovernment" } }, at).model!;
+        expect(model).toMatchObject({ tenantId: tenant, cloud: "usgovernment" });
+        expect(model.apps[0]!.federatedCredentials[0]).toMatchObject({ issuer: `https://login.microsoftonline.us/${tenant}/v2.0`, subject: principal, audience: "api://AzureADTokenExchangeUSGov", preset: "managedIdentity" });
+        const bad = buildModel({ project: "entra-rotor", stack: "test", source: "test", values, provider: { tenantId: "contoso.onmicrosoft.com", environment: "germany" } }, at);
+        expect(bad.issues.filter((i) => i.severity === "error").map((i) => i.path)).toEqual(["azuread:tenantId", "azuread:environment", "apps[0].credentials[0].managedIdentity.tenantId"]);
+        const missing = buildModel({ project: "entra-rotor", stack: "test", source: "test", values }, at);
+        expect(missing.issues).toContainEqual({ path: "apps[0].credentials[0].managedIdentity.tenantId", severity: "error", message: expect.stringContaining("set azuread:tenantId") });
     });
 
     it("refuses a 21st federated credential and a name used by another credential type", () => {

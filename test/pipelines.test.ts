@@ -106,8 +106,8 @@ describe("rotor commands in the pipelines", () => {
 /** The sample's federated credentials, by the app that holds them. */
 const sample = buildModelOrThrow(sampleStack(), new Date("2027-03-01T00:00:00Z"));
 const federated = sample.apps.flatMap((app) => app.federatedCredentials.map((credential) => ({ app, credential })));
-/** The repository the sample trusts; a copy of the workflows runs in it. */
-const sampleRepository = "contoso/identity";
+/** The sample repository as its OIDC tokens name it: GitHub's immutable subject, with the owner and repository ids. */
+const sampleRepository = "contoso@5544123/identity@821093847";
 
 interface WorkflowStep {
     readonly run?: string;

@@ -93,7 +93,7 @@ describe("rotor plan --base", () => {
         expect(diff.credentials.map((c) => `${c.app}/${c.credential} ${c.change}`)).toEqual(["ci-deployer/github-main added", "ci-deployer/github-production removed", "mail-sender/main removed"]);
         expect(diff.breaking).toEqual([
             "mail-sender: the application is deleted; everything that signs in as it stops working",
-            "ci-deployer/github-production: removed: https://token.actions.githubusercontent.com repo:contoso/identity:environment:production may no longer sign in",
+            "ci-deployer/github-production: removed: https://token.actions.githubusercontent.com repo:contoso@5544123/identity@821093847:environment:production may no longer sign in",
         ]);
         expect(diff.permissions.map((p) => `${p.change} ${p.app} ${p.name}`)).toEqual(["added hr-export User.Read.All", "removed mail-sender Mail.Send"]);
     });

@@ -57,4 +57,14 @@ describe("readStackConfig", () => {
         expect(model.apis.map((api) => api.displayName)).toEqual(["Microsoft Graph"]);
         expect(model.warnings).toEqual([]);
     });
+
+    it("reads the azuread provider's tenant and cloud, from the stack or as a project default, and never an encrypted one", () => {
+        const tenant = "6f1a2b3c-4d5e-4f60-8a71-92b3c4d5e6f7";
+        const dir = projectDir(
+            { dev: { config: { "azuread:tenantId": tenant, "entra-rotor:apps": [] } }, prod: { config: { "azuread:tenantId": { secure: "v1:x" }, "entra-rotor:apps": [] } } },
+            { name: "entra-rotor", runtime: "nodejs", config: { "azuread:environment": { default: "china" } } },
+        );
+        expect(readStackConfig(dir, "dev").provider).toEqual({ tenantId: tenant, environment: "china" });
+        expect(readStackConfig(dir, "prod").provider).toEqual({ environment: "china" });
+    });
 });

@@ -24,7 +24,35 @@ export const MAX_FEDERATED_VALUE_LENGTH = 600;
 export const federatedNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/;
 export const federatedNameRule = "3-120 letters, digits, '-' or '_', starting with a letter or digit";
 
-export type FederatedPreset = "github" | "kubernetes" | "azureDevOps" | "gitlab" | "terraformCloud" | "custom";
+export type FederatedPreset = "github" | "kubernetes" | "azureDevOps" | "gitlab" | "terraformCloud" | "managedIdentity" | "custom";
+
+/**
+ * The Entra cloud a stack's tenant lives in, from the azuread provider's own `environment` config (`global`,
+ * `usgovernment`/`usgovernmentl4`/`usgovernmentl5`/`dod`, `china`). It decides the issuer and audience of a
+ * managed identity's token.
+ */
+export type EntraCloud = "global" | "usgovernment" | "china";
+
+/** What resolving a federated credential may need from the stack beyond the entry itself. */
+export interface FederatedContext {
+    /** The stack's tenant (`azuread:tenantId`), when set. */
+    readonly tenantId?: string;
+    readonly cloud: EntraCloud;
+}
+
+/**
+ * A user-assigned managed identity's token, per cloud: Microsoft Learn, "Configure an application to trust a
+ * managed identity" (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity):
+ * issuer `https://login.microsoftonline.com/{tenant}/v2.0` (the China page: login.partner.microsoftonline.cn;
+ * US Government's authority is login.microsoftonline.us), subject the identity's object (principal) id, and
+ * audience `api://AzureADTokenExchange`, `api://AzureADTokenExchangeUSGov` or `api://AzureADTokenExchangeChina`.
+ * Entra accepts wrong values here and fails only at token exchange, so they are derived, never typed.
+ */
+export const managedIdentityClouds: Readonly<Record<EntraCloud, { readonly authority: string; readonly audience: string }>> = {
+    global: { authority: "https://login.microsoftonline.com", audience: "api://AzureADTokenExchange" },
+    usgovernment: { authority: "https://login.microsoftonline.us", audience: "api://AzureADTokenExchangeUSGov" },
+    china: { authority: "https://login.partner.microsoftonline.cn", audience: "api://AzureADTokenExchangeChina" },
+};
 
 const optionalText = (what: string) => z.string({ error: `must be a string: ${what}` }).optional();
 
@@ -37,8 +65,21 @@ const githubSchema = z.strictObject(
         pullRequest: z
             .literal(true, { error: "pullRequest takes only true; to trust a branch, tag or environment use that key instead" })
             .optional(),
+        /** GitHub's immutable subject: the owner's and the repository's numeric ids. */
+        ownerId: z.unknown().optional(),
+        repoId: z.unknown().optional(),
+        /** false: this repository keeps the name-only subject (created before 2026-07-15 and not opted in). */
+        immutableSubject: z.boolean({ error: "true or false: whether the repository's tokens carry GitHub's immutable subject (with ids)" }).optional(),
     },
-    { error: "a mapping: {repo, and one of branch, tag, environment or pullRequest: true}" },
+    { error: "a mapping: {repo, ownerId and repoId, and one of branch, tag, environment or pullRequest: true}" },
+);
+
+const managedIdentitySchema = z.strictObject(
+    {
+        principalId: nonEmpty("the user-assigned managed identity's object (principal) id, a GUID: az identity show --query principalId"),
+        tenantId: nonEmpty("the tenant of the managed identity and the app, a GUID").optional(),
+    },
+    { error: "a mapping: {principalId, and tenantId unless azuread:tenantId is set}" },
 );
 
 const kubernetesSchema = z.strictObject(
@@ -101,6 +142,7 @@ export const federatedCredentialSchema = z.strictObject({
     azureDevOps: azureDevOpsSchema.optional(),
     gitlab: gitlabSchema.optional(),
     terraformCloud: terraformCloudSchema.optional(),
+    managedIdentity: managedIdentitySchema.optional(),
     issuer: optionalText("the issuer URL, exactly as in the token's iss claim"),
     subject: optionalText("the subject, exactly as in the token's sub claim"),
     audience: optionalText(`the one audience the token carries, default ${DEFAULT_AUDIENCE}`),
@@ -209,6 +251,86 @@ const entraIssuer = new RegExp(`^https://login\\.microsoftonline\\.com/${guid}/v
 const azureDevOpsSubject = /^sc:\/\/[^/\s][^/]*\/[^/]+\/[^/]+$/;
 const entraServiceConnectionSubject = /^\/eid1\/c\/pub\/t\/[A-Za-z0-9_-]+\/a\/[A-Za-z0-9_-]+\/sc\/[^/]+\/[^/]+$/;
 
+/** A GitHub id: the positive integer GitHub gives every account and repository. */
+function githubId(value: unknown): string | undefined {
+    const text = typeof value === "number" ? String(value) : typeof value === "string" ? value : undefined;
+    return text !== undefined && /^[1-9]\d{0,15}$/.test(text) && Number.isSafeInteger(Number(text)) ? text : undefined;
+}
+
+/**
+ * The repository part of the subject. GitHub's immutable subject claims (https://docs.github.com/en/actions/reference/security/oidc,
+ * "Immutable subject claims"; Microsoft Learn: workload-identities-github-immutable-subjects) carry the ids:
+ * `repo:OWNER@OWNER-ID/REPO@REPO-ID:...`, for repositories created after 2026-07-15, renamed or transferred
+ * after it, and older ones that opted in. A credential written with names only then never matches, so a
+ * repository without ids is warned about unless `immutableSubject: false` says it keeps the old form.
+ */
+function githubRepoWithIds(github: NonNullable<FederatedCredentialConfig["github"]>, path: string, issues: IssueList): string | undefined {
+    const inline = github.repo.includes("@");
+    const given = github.ownerId !== undefined || github.repoId !== undefined;
+    if (inline && given) {
+        issues.error(`${path}.repo`, `"${github.repo}" already holds ids; write repo as ORG/REPO with ownerId and repoId, or the ids in repo only`);
+        return undefined;
+    }
+    if (inline) {
+        if (!/^[^@/]+@\d+\/[^@/]+@\d+$/.test(github.repo)) {
+            issues.error(`${path}.repo`, `"${github.repo}" has one id: GitHub's immutable subject names both, ORG@OWNER-ID/REPO@REPO-ID (or use ownerId and repoId)`);
+            return undefined;
+        }
+        if (github.immutableSubject === false) {
+            issues.error(`${path}.immutableSubject`, "is false, but repo holds ids (the immutable form): remove immutableSubject, or write repo as ORG/REPO");
+            return undefined;
+        }
+        return github.repo;
+    }
+    if (given) {
+        const ownerId = githubId(github.ownerId);
+        const repoId = githubId(github.repoId);
+        for (const [key, id, raw] of [["ownerId", ownerId, github.ownerId], ["repoId", repoId, github.repoId]] as const) {
+            if (raw === undefined) issues.error(`${path}.${key}`, `required with ${key === "ownerId" ? "repoId" : "ownerId"}: GitHub's immutable subject carries both ids (gh api repos/${github.repo} --jq '.owner.id, .id')`);
+            else if (id === undefined) issues.error(`${path}.${key}`, `must be GitHub's numeric id, a positive whole number (gh api repos/${github.repo} --jq '.owner.id, .id')`);
+        }
+        if (github.immutableSubject === false) issues.error(`${path}.immutableSubject`, "is false, but ownerId and repoId make the immutable subject: remove one or the other");
+        if (ownerId === undefined || repoId === undefined || github.immutableSubject === false) return undefined;
+        const [owner, name] = github.repo.split("/") as [string, string];
+        return `${owner}@${ownerId}/${name}@${repoId}`;
+    }
+    if (github.immutableSubject === true) {
+        issues.error(path, `immutableSubject is true: add ownerId and repoId (gh api repos/${github.repo} --jq '.owner.id, .id')`);
+        return undefined;
+    }
+    if (github.immutableSubject === undefined) {
+        issues.warning(
+            `${path}.repo`,
+            `has no ids: GitHub puts the owner and repository ids in the subject of repositories created, renamed or transferred after 2026-07-15 ` +
+                `(repo:ORG@ID/REPO@ID:...), and Entra compares exactly; add ownerId and repoId (gh api repos/${github.repo} --jq '.owner.id, .id'), ` +
+                `or set immutableSubject: false if this repository keeps the name-only subject`,
+        );
+    }
+    return github.repo;
+}
+
+function resolveManagedIdentity(mi: NonNullable<FederatedCredentialConfig["managedIdentity"]>, path: string, issues: IssueList, context: FederatedContext): Resolved | undefined {
+    const lowerGuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const guidProblem = (value: string, what: string): string | undefined => {
+        if (lowerGuid.test(value)) return undefined;
+        if (lowerGuid.test(value.toLowerCase())) return `write ${what} in lowercase, as Azure shows it and the token carries it (Entra compares case-sensitively): ${value.toLowerCase()}`;
+        return `must be ${what}, a GUID such as 00000000-0000-0000-0000-000000000000`;
+    };
+    const principalOk = check(issues, `${path}.principalId`, guidProblem(mi.principalId, "the managed identity's object (principal) id, not its client id"));
+    const tenantOk = mi.tenantId === undefined || check(issues, `${path}.tenantId`, guidProblem(mi.tenantId, "the tenant id"));
+    if (!principalOk || !tenantOk) return undefined;
+    const tenant = mi.tenantId ?? context.tenantId;
+    if (tenant === undefined) {
+        issues.error(`${path}.tenantId`, "required: the managed identity's tenant (it must be the app's); set it here or set azuread:tenantId for the stack");
+        return undefined;
+    }
+    if (context.tenantId !== undefined && tenant !== context.tenantId.toLowerCase()) {
+        issues.error(`${path}.tenantId`, `is not the stack's tenant (azuread:tenantId ${context.tenantId}); a managed identity can only sign in as an app of its own tenant`);
+        return undefined;
+    }
+    return { issuer: `${managedIdentityClouds[context.cloud].authority}/${tenant}/v2.0`, subject: mi.principalId, preset: "managedIdentity", pullRequestPath: `${path}.principalId` };
+}
+
 // --- resolution -------------------------------------------------------------------------------------------
 
 interface Resolved {
@@ -219,7 +341,7 @@ interface Resolved {
     readonly pullRequestPath: string;
 }
 
-const presetKeys = ["github", "kubernetes", "azureDevOps", "gitlab", "terraformCloud"] as const;
+const presetKeys = ["github", "kubernetes", "azureDevOps", "gitlab", "terraformCloud", "managedIdentity"] as const;
 type PresetKey = (typeof presetKeys)[number];
 const formsList = `${presetKeys.join(", ")}, or issuer + subject`;
 
@@ -232,6 +354,7 @@ const formsList = `${presetKeys.join(", ")}, or issuer + subject`;
 export function resolveFederated(
     entries: readonly { readonly index: number; readonly entry: FederatedCredentialConfig }[],
     appPath: string,
+    context: FederatedContext = { cloud: "global" },
 ): { credentials: FederatedModel[]; issues: ConfigIssue[] } {
     const issues = new IssueList();
     const credentials: FederatedModel[] = [];
@@ -260,11 +383,18 @@ export function resolveFederated(
             else nameFirstSeen.set(entry.name.toLowerCase(), path);
         }
 
-        const audience = entry.audience ?? DEFAULT_AUDIENCE;
-        const audienceProblem = valueProblem(audience, `the audience, e.g. ${DEFAULT_AUDIENCE}`);
+        const defaultAudience = entry.managedIdentity !== undefined ? managedIdentityClouds[context.cloud].audience : DEFAULT_AUDIENCE;
+        const audience = entry.audience ?? defaultAudience;
+        const audienceProblem = valueProblem(audience, `the audience, e.g. ${defaultAudience}`);
         if (audienceProblem) issues.error(`${path}.audience`, audienceProblem);
+        else if (entry.managedIdentity !== undefined && audience !== defaultAudience) {
+            issues.error(
+                `${path}.audience`,
+                `a managed identity's token in the ${context.cloud} cloud carries the audience ${defaultAudience}; Entra would accept "${audience}" and refuse every token exchange: remove audience`,
+            );
+        }
 
-        const resolved = resolveForm(entry, path, issues);
+        const resolved = resolveForm(entry, path, issues, context);
         if (!resolved || issues.errors.length > errorsBefore) return;
 
         if (resolved.subject.endsWith(":pull_request")) {
@@ -308,7 +438,7 @@ export function resolveFederated(
     return { credentials, issues: issues.items };
 }
 
-function resolveForm(entry: FederatedCredentialConfig, path: string, issues: IssueList): Resolved | undefined {
+function resolveForm(entry: FederatedCredentialConfig, path: string, issues: IssueList, context: FederatedContext): Resolved | undefined {
     const presets = presetKeys.filter((key) => entry[key] !== undefined);
     const custom = entry.issuer !== undefined || entry.subject !== undefined;
     if (presets.length === 0 && !custom) {
@@ -327,10 +457,10 @@ function resolveForm(entry: FederatedCredentialConfig, path: string, issues: Iss
         issues.error(`${path}.${key}`, `${preset} sets the issuer and subject itself; remove ${key}, or remove ${preset} and give issuer + subject`);
         return undefined;
     }
-    return preset === undefined ? resolveCustom(entry, path, issues) : resolvePreset(preset, entry, path, issues);
+    return preset === undefined ? resolveCustom(entry, path, issues) : resolvePreset(preset, entry, path, issues, context);
 }
 
-function resolvePreset(preset: PresetKey, entry: FederatedCredentialConfig, path: string, issues: IssueList): Resolved | undefined {
+function resolvePreset(preset: PresetKey, entry: FederatedCredentialConfig, path: string, issues: IssueList, context: FederatedContext): Resolved | undefined {
     const presetPath = `${path}.${preset}`;
     switch (preset) {
         case "github":
@@ -343,6 +473,8 @@ function resolvePreset(preset: PresetKey, entry: FederatedCredentialConfig, path
             return resolveGitlab(entry.gitlab!, presetPath, issues);
         case "terraformCloud":
             return resolveTerraformCloud(entry.terraformCloud!, presetPath, issues);
+        case "managedIdentity":
+            return resolveManagedIdentity(entry.managedIdentity!, presetPath, issues, context);
     }
 }
 
@@ -398,7 +530,8 @@ function resolveGithub(github: NonNullable<FederatedCredentialConfig["github"]>,
             : `"${github.repo}" must be "ORG/REPO" as in the repository's URL, e.g. contoso/payments-api (or "ORG@OWNER_ID/REPO@REPO_ID" for GitHub's immutable subjects)`,
     );
     const which = exactlyOne(github, ["branch", "tag", "environment", "pullRequest"] as const, path, issues, "say which workflow runs may sign in");
-    if (!repoOk || which === undefined) return undefined;
+    const repo = repoOk ? githubRepoWithIds(github, path, issues) : undefined;
+    if (repo === undefined || which === undefined) return undefined;
     const fieldPath = `${path}.${which}`;
     let target: GithubTarget;
     if (which === "branch") {
@@ -413,7 +546,7 @@ function resolveGithub(github: NonNullable<FederatedCredentialConfig["github"]>,
     } else {
         target = { pullRequest: true };
     }
-    const subject = githubSubject(github.repo, target);
+    const subject = githubSubject(repo, target);
     if (!check(issues, path, subject.length > MAX_FEDERATED_VALUE_LENGTH ? `makes a subject of ${subject.length} characters; Entra allows at most ${MAX_FEDERATED_VALUE_LENGTH}` : undefined)) return undefined;
     return { issuer: GITHUB_ISSUER, subject, preset: "github", pullRequestPath: fieldPath };
 }

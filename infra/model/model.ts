@@ -12,7 +12,7 @@ import {
     type RotationSettings,
     secretCredentialSchema,
 } from "./credentials";
-import { type FederatedCredentialConfig, federatedCredentialSchema, type FederatedModel, resolveFederated } from "./federated";
+import { type EntraCloud, type FederatedContext, type FederatedCredentialConfig, federatedCredentialSchema, type FederatedModel, resolveFederated } from "./federated";
 import { ConfigError, type ConfigIssue, IssueList } from "./issues";
 import { identitySecretNames, keyVaultSecretNameProblem, type KeyVaultModel, resolveKeyVault } from "./keyVault";
 import { type PermissionModel, resolvePermissions } from "./permissions";
@@ -60,6 +60,10 @@ export interface StackModel {
     readonly apis: readonly ApiRef[];
     /** Where rotating credentials are served; required when there are any. */
     readonly keyVault?: KeyVaultModel;
+    /** The stack's tenant, from `azuread:tenantId` (lowercase), when set. */
+    readonly tenantId?: string;
+    /** The Entra cloud, from `azuread:environment` (default `global`). */
+    readonly cloud: EntraCloud;
     readonly warnings: readonly ConfigIssue[];
 }
 
@@ -77,6 +81,11 @@ export interface StackConfigInput {
      * named so that an unknown or misplaced one is still reported.
      */
     readonly secureKeys?: readonly string[];
+    /**
+     * The azuread provider's own config for the stack (`azuread:tenantId`, `azuread:environment`): the tenant a
+     * managed identity's issuer names and the live commands sign in to, and the cloud.
+     */
+    readonly provider?: { readonly tenantId?: unknown; readonly environment?: unknown };
 }
 
 /** Config keys in the project's namespace that the program reads. */
@@ -111,6 +120,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
         }
     }
 
+    const provider = resolveProvider(input.provider ?? {}, issues);
     const settings = resolveRotationSettings(values["rotation"], issues, now);
     const keyVault = resolveKeyVault(values["keyVault"], issues);
     const rawApps = values["apps"];
@@ -153,7 +163,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
             const { credentials, federatedCredentials, certificateFiles } = resolveCredentials(
                 raw["credentials"],
                 path,
-                { stack: input.stack, app: typeof rawName === "string" ? rawName : `#${i}`, now, settings, baseDir: input.baseDir ?? process.cwd() },
+                { stack: input.stack, app: typeof rawName === "string" ? rawName : `#${i}`, now, settings, baseDir: input.baseDir ?? process.cwd(), provider },
                 issues,
             );
             if (!parsed.value) return;
@@ -188,6 +198,8 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
             apps,
             apis: distinctApis(apps),
             ...(keyVault ? { keyVault } : {}),
+            ...(provider.tenantId !== undefined ? { tenantId: provider.tenantId } : {}),
+            cloud: provider.cloud,
             warnings: issues.warnings,
         },
         issues: issues.items,
@@ -221,7 +233,7 @@ export function toIsoSeconds(date: Date): string {
 function resolveCredentials(
     raw: unknown,
     appPath: string,
-    context: { stack: string; app: string; now: Date; settings: RotationSettings; baseDir: string },
+    context: { stack: string; app: string; now: Date; settings: RotationSettings; baseDir: string; provider: FederatedContext },
     issues: IssueList,
 ): { credentials: CredentialModel[]; federatedCredentials: FederatedModel[]; certificateFiles: FileCertificateModel[] } {
     if (!Array.isArray(raw)) return { credentials: [], federatedCredentials: [], certificateFiles: [] };
@@ -271,19 +283,57 @@ function resolveCredentials(
             if (parsed.value) federated.push({ index: j, entry: parsed.value });
         }
     });
-    const resolved = resolveFederated(federated, appPath);
+    const resolved = resolveFederated(federated, appPath, context.provider);
     issues.add(resolved.issues);
-    if (federated.length > 0) {
+    if (resolved.credentials.length > 0) {
         // A workload that can present a federated token needs no secret: nothing to rotate or leak.
+        const platforms = [...new Set(resolved.credentials.map((f) => platformNames[f.preset]))].join(", ");
+        const names = resolved.credentials.map((f) => f.name).join(", ");
         for (const secret of credentials.filter((c) => c.type === "secret")) {
             issues.warning(
                 secret.path,
-                `this app also has a federated credential; if this secret's consumer runs where a federated token is available ` +
-                    `(GitHub Actions, Kubernetes, Azure DevOps, GitLab, Terraform Cloud), use a federated credential and remove the secret`,
+                `this app already signs in from ${platforms} without a secret (${names}); if this secret's consumer runs there, ` +
+                    `it can use a federated credential too and the secret can go: remove it once the consumer has switched`,
             );
         }
     }
     return { credentials, federatedCredentials: resolved.credentials, certificateFiles };
+}
+
+const platformNames: Readonly<Record<FederatedModel["preset"], string>> = {
+    github: "GitHub Actions",
+    kubernetes: "Kubernetes",
+    azureDevOps: "Azure DevOps",
+    gitlab: "GitLab",
+    terraformCloud: "HCP Terraform",
+    managedIdentity: "an Azure managed identity",
+    custom: "another identity provider",
+};
+
+/** The azuread provider's `environment` values (its config docs), by the cloud they name. */
+const environments: Readonly<Record<string, EntraCloud>> = {
+    global: "global",
+    public: "global",
+    usgovernment: "usgovernment",
+    usgovernmentl4: "usgovernment",
+    usgovernmentl5: "usgovernment",
+    dod: "usgovernment",
+    china: "china",
+};
+
+function resolveProvider(raw: { readonly tenantId?: unknown; readonly environment?: unknown }, issues: IssueList): { tenantId?: string; cloud: EntraCloud } {
+    let tenantId: string | undefined;
+    if (raw.tenantId !== undefined) {
+        if (typeof raw.tenantId === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(raw.tenantId)) tenantId = raw.tenantId.toLowerCase();
+        else issues.error("azuread:tenantId", `must be the tenant's id, a GUID (az account show --query tenantId), got ${describe(raw.tenantId)}`);
+    }
+    let cloud: EntraCloud = "global";
+    if (raw.environment !== undefined) {
+        const found = typeof raw.environment === "string" ? environments[raw.environment.toLowerCase()] : undefined;
+        if (found) cloud = found;
+        else issues.error("azuread:environment", `must be one of ${Object.keys(environments).join(", ")} (the azuread provider's values), got ${describe(raw.environment)}`);
+    }
+    return { ...(tenantId !== undefined ? { tenantId } : {}), cloud };
 }
 
 /** Every served secret needs a vault, a valid name, and a name of its own: one vault serves the whole stack. */

@@ -42,11 +42,15 @@ export function readStackConfig(dir: string, stack: string, options: { readonly 
     // object's prototype, so the offline plan reads exactly what the program would.
     const values: Record<string, unknown> = Object.create(null);
     const secureKeys: string[] = [];
+    const provider: { tenantId?: unknown; environment?: unknown } = {};
     const projectConfig = project["config"];
     if (projectConfig !== undefined && projectConfig !== null) {
         for (const [key, declared] of Object.entries(asMapping(projectConfig, shown(projectFile)))) {
             const own = ownKey(key, projectName);
-            if (own === undefined) continue;
+            if (own === undefined) {
+                readProviderKey(key, declaredValue(declared), provider);
+                continue;
+            }
             // Project config is either a plain value or a declaration with `value` or `default`.
             if (typeof declared === "object" && declared !== null && !Array.isArray(declared)) {
                 const declaration = declared as Record<string, unknown>;
@@ -63,7 +67,10 @@ export function readStackConfig(dir: string, stack: string, options: { readonly 
     if (stackConfig !== undefined && stackConfig !== null) {
         for (const [key, value] of Object.entries(asMapping(stackConfig, shown(stackFile)))) {
             const own = ownKey(key, projectName);
-            if (own === undefined) continue;
+            if (own === undefined) {
+                readProviderKey(key, value, provider);
+                continue;
+            }
             // Encrypted values are never needed offline; leaving them out keeps them out of every output. Their
             // keys still count: an unknown or misplaced one is reported like any other.
             if (typeof value === "object" && value !== null && Object.hasOwn(value, "secure")) {
@@ -73,7 +80,28 @@ export function readStackConfig(dir: string, stack: string, options: { readonly 
             values[own] = value;
         }
     }
-    return { project: projectName, stack, values, secureKeys, source: displayPath(stackFile, cwd), baseDir: dir };
+    return { project: projectName, stack, values, secureKeys, provider, source: displayPath(stackFile, cwd), baseDir: dir };
+}
+
+/** The azuread provider's keys the model reads (its tenant and cloud); encrypted values stay unread. */
+const providerKeys: Readonly<Record<string, "tenantId" | "environment">> = { "azuread:tenantId": "tenantId", "azuread:environment": "environment" };
+
+function readProviderKey(key: string, value: unknown, provider: { tenantId?: unknown; environment?: unknown }): void {
+    const field = providerKeys[key];
+    if (field === undefined || value === undefined) return;
+    if (typeof value === "object" && value !== null && Object.hasOwn(value, "secure")) return;
+    provider[field] = value;
+}
+
+/** A project-level config entry: a plain value, or a declaration with `value` or `default`. */
+function declaredValue(declared: unknown): unknown {
+    if (typeof declared === "object" && declared !== null && !Array.isArray(declared)) {
+        const declaration = declared as Record<string, unknown>;
+        if (Object.hasOwn(declaration, "value")) return declaration["value"];
+        if (Object.hasOwn(declaration, "default")) return declaration["default"];
+        return undefined;
+    }
+    return declared;
 }
 
 /** Relative to the working directory when inside it, else absolute: the shortest unambiguous name. */
