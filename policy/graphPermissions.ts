@@ -3,18 +3,21 @@ import { isRecord } from "./inputs";
 import { graphPermissionsPolicy } from "./names";
 
 /**
- * Rule 2: no tier-0 Microsoft Graph application permission (a known path to Global Administrator) unless the
- * organisation allows it by name, with a justification, in the pack's config.
+ * Rule 2: no tier-0 Microsoft Graph permission (a known path to Global Administrator) unless the organisation
+ * allows it by name, with a justification, in the pack's config.
  *
  * Raw resources carry ids, not names, so ids are translated through the project's offline Graph catalog
- * (infra/catalog.ts, the same data and tiers the stacks' own permission policy uses). A permission asks for
- * privilege in three places, each checked: the app's requested permissions (Application
+ * (infra/catalog.ts, the same data and tiers the stacks' own permission policy uses). An application permission
+ * asks for privilege in three places, each checked: the app's requested permissions (Application
  * requiredResourceAccesses, or ApplicationApiAccess), and the admin consent that grants it (AppRoleAssignment).
+ * A delegated permission is granted to everyone at once by a tenant-wide ServicePrincipalDelegatedPermissionGrant
+ * (below). Directory roles are the third way to the same power: directoryRoles.ts.
  */
 
 export const applicationType = "azuread:index/application:Application";
 export const applicationApiAccessType = "azuread:index/applicationApiAccess:ApplicationApiAccess";
 export const appRoleAssignmentType = "azuread:index/appRoleAssignment:AppRoleAssignment";
+export const delegatedGrantType = "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant";
 
 /** Allowed tier-0 permission names, each with the organisation's written reason. */
 export type AllowList = ReadonlyMap<string, string>;
@@ -34,10 +37,15 @@ const appRolesById: ReadonlyMap<string, GraphAppRole> = new Map(
 
 /** The Graph application permission with this app role id, or undefined for ids the catalog does not know. */
 export function graphAppRole(id: string): GraphAppRole | undefined {
-    return appRolesById.get(id.toLowerCase());
+    return appRolesById.get(id.trim().toLowerCase());
 }
 
-/** Application: the application permissions it requests from Microsoft Graph (type "Role"; "Scope" is delegated). */
+/**
+ * Application: the application permissions it requests from Microsoft Graph. Graph reads `type` without regard to
+ * case ("role" works like "Role"), so it is compared the same way; and anything but a delegated "Scope" is judged
+ * as an app role: app role ids and scope ids are distinct GUIDs, so a tier-0 app role id under any other type is
+ * a request for that role or a mistake the deployment will refuse, never a harmless scope.
+ */
 export function validateApplicationPermissions(props: { readonly requiredResourceAccesses?: unknown }, allowed: AllowList): string[] {
     const accesses = props.requiredResourceAccesses;
     if (!Array.isArray(accesses)) return [];
@@ -46,7 +54,9 @@ export function validateApplicationPermissions(props: { readonly requiredResourc
         // Only the fields needed are read: anything else may be unknown during preview.
         if (!isRecord(access) || !isGraph(access.resourceAppId) || !Array.isArray(access.resourceAccesses)) continue;
         for (const requested of access.resourceAccesses) {
-            if (isRecord(requested) && requested.type === "Role" && typeof requested.id === "string") ids.push(requested.id);
+            if (!isRecord(requested) || typeof requested.id !== "string") continue;
+            const type = typeof requested.type === "string" ? requested.type.trim().toLowerCase() : "";
+            if (type !== "scope") ids.push(requested.id);
         }
     }
     return refusals(ids, "requests", allowed);
@@ -72,7 +82,7 @@ export function validateAppRoleAssignment(props: { readonly appRoleId?: unknown 
 }
 
 function isGraph(appId: unknown): boolean {
-    return typeof appId === "string" && appId.toLowerCase() === graphAppId;
+    return typeof appId === "string" && appId.trim().toLowerCase() === graphAppId;
 }
 
 function refusals(ids: readonly string[], verb: string, allowed: AllowList): string[] {
@@ -85,6 +95,68 @@ function refusals(ids: readonly string[], verb: string, allowed: AllowList): str
                 `Choose a narrower permission, or have the organisation allow it in the "${graphPermissionsPolicy}" policy config: ` +
                 `allowPrivileged: [{"permission": "${role.name}", "justification": "<why the app needs it and what limits its use, at least 20 characters>"}]`,
         );
+    }
+    return [...messages];
+}
+
+// --- delegated permissions ----------------------------------------------------------------------------------
+
+/**
+ * Tier-0 delegated Microsoft Graph permissions. The catalog tiers application permissions only (azure-tiering
+ * tiers no delegated ones), so a delegated permission is tier 0 here when an application permission of the same
+ * name is: it lets the app do the same on behalf of whoever signs in, and a tenant-wide grant means no one is asked,
+ * administrators included, so the app holds that power whenever an administrator uses it (or is phished into a
+ * sign-in). Plus Directory.AccessAsUser.All, delegated only, which is "the same access to information in the
+ * directory as the signed-in user" (https://learn.microsoft.com/en-us/graph/permissions-reference), a Global
+ * Administrator's included.
+ */
+const tier0Delegated: ReadonlyMap<string, string> = new Map(
+    [
+        ...Object.keys(graphCatalog.delegated).filter((name) => graphCatalog.application[name]?.tier === 0),
+        "Directory.AccessAsUser.All",
+    ].map((name) => [name.toLowerCase(), name]),
+);
+
+/** The tier-0 delegated permission of this name (Entra compares scope names without regard to case), or undefined. */
+export function tier0DelegatedScope(name: string): string | undefined {
+    return tier0Delegated.get(name.trim().toLowerCase());
+}
+
+/** Every tier-0 delegated permission's name. */
+export function tier0DelegatedScopes(): string[] {
+    return [...tier0Delegated.values()];
+}
+
+/**
+ * ServicePrincipalDelegatedPermissionGrant (azuread 6.x: claimValues, resourceServicePrincipalObjectId,
+ * servicePrincipalObjectId, userObjectId; "When omitted, the delegated permission grant will be consented for
+ * all users", the provider schema): a grant without userObjectId is admin consent for every user of the tenant
+ * (consentType AllPrincipals, https://learn.microsoft.com/en-us/graph/api/resources/oauth2permissiongrant).
+ * A grant for one user is that user's own consent and is not judged.
+ *
+ * The resource is a per-tenant service principal object id, so Microsoft Graph cannot be recognised by it; the
+ * scope names are judged whatever the resource, because another API publishing a scope named like Graph's
+ * tier-0 ones would be imitating them.
+ */
+export function validateDelegatedGrant(props: { readonly claimValues?: unknown; readonly userObjectId?: unknown }, allowed: AllowList): string[] {
+    const user = props.userObjectId;
+    if (typeof user === "string" && user.trim() !== "") return [];
+    const claims = props.claimValues;
+    if (!Array.isArray(claims)) return [];
+    const messages = new Set<string>();
+    for (const claim of claims) {
+        if (typeof claim !== "string") continue;
+        // One claim value may carry several scopes, as the grant's own `scope` string does (space-separated).
+        for (const part of claim.split(/\s+/)) {
+            const name = tier0DelegatedScope(part);
+            if (name === undefined || allowed.has(name)) continue;
+            messages.add(
+                `grants the delegated permission "${name}" to every user of the tenant at once (no userObjectId: admin consent for all principals), ` +
+                    `and it is tier 0: acting for an administrator who signs in, the app gets a known path to Global Administrator, and no one is asked. ` +
+                    `Grant a narrower permission, or consent per user (userObjectId), or have the organisation allow it in the "${graphPermissionsPolicy}" policy config: ` +
+                    `allowDelegated: [{"permission": "${name}", "justification": "<why every user's consent is given at once and what limits its use, at least 20 characters>"}]`,
+            );
+        }
     }
     return [...messages];
 }

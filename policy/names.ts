@@ -8,4 +8,8 @@ export const policyPackName = "entra-rotor";
 export const credentialLifetimePolicy = "entra-credential-lifetime";
 export const graphPermissionsPolicy = "entra-graph-tier0-permissions";
 export const federatedCredentialsPolicy = "entra-federated-credentials";
+/** Advisory: a warning, not a refusal (see federatedCredentials.ts). */
+export const federatedPullRequestPolicy = "entra-federated-pull-request";
 export const keyVaultExpiryPolicy = "keyvault-credential-expiry";
+/** A stack policy: it needs the resources a secret's value is computed from. */
+export const keyVaultSourcesPolicy = "keyvault-credential-source-expiry";

@@ -1,32 +1,53 @@
-import type { PolicyPackArgs, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import type { PolicyPackArgs, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { visible } from "../rotation/text";
 import {
     type KeyVaultConfig,
     keyVaultConfigSchema,
+    type KeyVaultSourcesConfig,
+    keyVaultSourcesConfigSchema,
     type LifetimeConfig,
     lifetimeConfigSchema,
     type PermissionsConfig,
     permissionsConfigSchema,
-    readAllowList,
     readKeyVaultConfig,
+    readKeyVaultSourcesConfig,
     readLifetimeConfig,
+    readPermissionsConfig,
 } from "./config";
-import { applicationCertificateType, applicationPasswordType, validateCertificateLifetime, validatePasswordLifetime } from "./credentialLifetime";
-import { federatedCredentialType, validateFederatedCredential } from "./federatedCredentials";
+import {
+    applicationCertificateType,
+    applicationPasswordType,
+    applicationWithPasswordType,
+    lifetimeTypes,
+    servicePrincipalCertificateType,
+    servicePrincipalPasswordType,
+    validateApplicationPasswordBlock,
+    validateCertificateLifetime,
+    validatePasswordLifetime,
+} from "./credentialLifetime";
+import { directoryRoleTypes, validateDirectoryRole } from "./directoryRoles";
+import { federatedCredentialType, pullRequestWarning, validateFederatedCredential } from "./federatedCredentials";
 import {
     applicationApiAccessType,
     applicationType,
     appRoleAssignmentType,
+    delegatedGrantType,
     validateApiAccess,
     validateApplicationPermissions,
     validateAppRoleAssignment,
+    validateDelegatedGrant,
 } from "./graphPermissions";
-import { azureClassicSecretType, isAzureNativeSecretType, validateClassicSecretExpiry, validateNativeSecretExpiry } from "./keyVaultSecrets";
-import { credentialLifetimePolicy, federatedCredentialsPolicy, graphPermissionsPolicy, keyVaultExpiryPolicy } from "./names";
+import { azureClassicSecretType, isKeyVaultSecretType, validateClassicSecretExpiry, validateNativeSecretExpiry } from "./keyVaultSecrets";
+import { validateCredentialSources } from "./keyVaultSources";
+import { credentialLifetimePolicy, federatedCredentialsPolicy, federatedPullRequestPolicy, graphPermissionsPolicy, keyVaultExpiryPolicy, keyVaultSourcesPolicy } from "./names";
 
 /**
  * The pack's policies: each picks its resource types, reads its config and reports what the pure validators
- * say. They inspect raw provider resources (azuread, azure-native, azure), so they hold for any stack of the
+ * say. They inspect raw provider resources (azuread, azure-native, azure, tls), so they hold for any stack of the
  * organisation, not only those built from entra-rotor's components.
+ *
+ * Every message goes out through `visible`: validators already escape what they echo, and this makes sure a
+ * control character from a stack can never end a message's line or rewrite a terminal or a PR comment.
  *
  * This module has no side effects, so tests import it; index.ts is what starts the policy pack.
  */
@@ -35,73 +56,130 @@ import { credentialLifetimePolicy, federatedCredentialsPolicy, graphPermissionsP
 function forTypes(applies: (type: string) => boolean, validate: (args: ResourceValidationArgs) => readonly string[]) {
     return (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
         if (!applies(args.type)) return;
-        for (const message of validate(args)) reportViolation(message);
+        for (const message of validate(args)) reportViolation(visible(message));
     };
 }
 
 const oneOf =
-    (...types: string[]) =>
+    (...types: readonly string[]) =>
     (type: string): boolean =>
         types.includes(type);
 
-/** The policies, with the clock the lifetime rule measures "now" by (injected by tests). */
-export function createPolicies(now: () => Date = () => new Date()): ResourceValidationPolicy[] {
+const tier0Types = [applicationType, applicationApiAccessType, appRoleAssignmentType, delegatedGrantType, ...directoryRoleTypes];
+
+/** The policies, with the clock "now" is measured by (injected by tests). */
+export function createPolicies(now: () => Date = () => new Date()): (ResourceValidationPolicy | StackValidationPolicy)[] {
     return [
         {
             name: credentialLifetimePolicy,
             displayName: "Credential lifetime cap",
-            description: "Application passwords (client secrets) and certificate credentials are valid no longer than maxLifetimeDays (730 unless configured).",
+            description:
+                "Client secrets and certificate credentials (ApplicationPassword, ApplicationCertificate, ServicePrincipalPassword, ServicePrincipalCertificate, " +
+                "an Application's password block) are valid no longer than maxLifetimeDays (730 unless configured).",
             severity: "high",
             remediationSteps: "Set endDate no later than startDate + maxLifetimeDays, and replace the credential on a schedule (entra-rotor does both).",
             configSchema: lifetimeConfigSchema,
-            validateResource: forTypes(oneOf(applicationPasswordType, applicationCertificateType), (args) => {
+            validateResource: forTypes(oneOf(...lifetimeTypes), (args) => {
                 const options = { ...readLifetimeConfig(args.getConfig<LifetimeConfig>()), now: now() };
-                return args.type === applicationPasswordType ? validatePasswordLifetime(args.props, options) : validateCertificateLifetime(args.props, options);
+                switch (args.type) {
+                    case applicationPasswordType:
+                        return validatePasswordLifetime(args.props, options);
+                    case servicePrincipalPasswordType:
+                        return validatePasswordLifetime(args.props, options, "service principal client secret");
+                    case applicationCertificateType:
+                        return validateCertificateLifetime(args.props, options);
+                    case servicePrincipalCertificateType:
+                        return validateCertificateLifetime(args.props, options, "service principal certificate credential");
+                    case applicationWithPasswordType:
+                        return validateApplicationPasswordBlock(args.props, options);
+                    default:
+                        return [];
+                }
             }),
         },
         {
             name: graphPermissionsPolicy,
-            displayName: "Tier-0 Microsoft Graph permissions need an allow-list",
-            description: "No tier-0 Microsoft Graph application permission (a known path to Global Administrator) unless allowPrivileged names it with a justification.",
+            displayName: "Tier-0 permissions and roles need an allow-list",
+            description:
+                "No tier-0 Microsoft Graph application permission, no tenant-wide grant of a tier-0 delegated permission and no privileged Microsoft Entra role " +
+                "unless the policy config (allowPrivileged, allowDelegated, allowDirectoryRoles) names it with a justification.",
             severity: "critical",
-            remediationSteps: "Choose a narrower permission, or add it to the policy config's allowPrivileged with a justification of at least 20 characters.",
+            remediationSteps: "Choose a narrower permission or role, or add it to the policy config's allow-list with a justification of at least 20 characters.",
             configSchema: permissionsConfigSchema,
-            validateResource: forTypes(oneOf(applicationType, applicationApiAccessType, appRoleAssignmentType), (args) => {
-                const allowed = readAllowList(args.getConfig<PermissionsConfig>());
-                if (args.type === applicationType) return validateApplicationPermissions(args.props, allowed);
-                if (args.type === applicationApiAccessType) return validateApiAccess(args.props, allowed);
-                return validateAppRoleAssignment(args.props, allowed);
+            validateResource: forTypes(oneOf(...tier0Types), (args) => {
+                // Read whatever the resource: a broken allow-list stops every deployment, not only those it names.
+                const allowed = readPermissionsConfig(args.getConfig<PermissionsConfig>());
+                switch (args.type) {
+                    case applicationType:
+                        return validateApplicationPermissions(args.props, allowed.applications);
+                    case applicationApiAccessType:
+                        return validateApiAccess(args.props, allowed.applications);
+                    case appRoleAssignmentType:
+                        return validateAppRoleAssignment(args.props, allowed.applications);
+                    case delegatedGrantType:
+                        return validateDelegatedGrant(args.props, allowed.delegated);
+                    default:
+                        return validateDirectoryRole(args.type, args.props, allowed.roles);
+                }
             }),
         },
         {
             name: federatedCredentialsPolicy,
             displayName: "Federated credentials match exactly",
-            description: "Federated identity credentials have an https issuer, a subject without wildcards and exactly one audience.",
+            description:
+                "Federated identity credentials have an https issuer with an ASCII host, a subject without wildcards, exactly one audience, and no control or invisible characters.",
             severity: "high",
             remediationSteps: "Write issuer and subject exactly as the token carries them, one credential per subject, with one audience.",
             validateResource: forTypes(oneOf(federatedCredentialType), (args) => validateFederatedCredential(args.props)),
         },
         {
+            name: federatedPullRequestPolicy,
+            displayName: "Federated credentials that trust pull requests",
+            description: "Warns about federated identity credentials whose subject trusts pull request runs (repo:ORG/REPO:pull_request): any pull request can sign in, unreviewed.",
+            severity: "medium",
+            remediationSteps: "Trust a GitHub environment with required reviewers instead, and keep pull-request credentials on read-only apps.",
+            // A warning by design: the config can still make it mandatory (or `all` can), or disable it.
+            enforcementLevel: "advisory",
+            validateResource: forTypes(oneOf(federatedCredentialType), (args) => {
+                const warning = pullRequestWarning(args.props);
+                return warning === undefined ? [] : [warning];
+            }),
+        },
+        {
             name: keyVaultExpiryPolicy,
             displayName: "Credentials in Key Vault carry their expiry",
-            description: "Key Vault secrets that hold a credential (credential tag, or a PEM/PKCS#12 content type) have an expiry.",
+            description:
+                "Key Vault secrets that say they hold a credential (a credential tag, or a PEM/PKCS#12 content type) have an expiry, no later than now plus maxLifetimeDays.",
             severity: "medium",
             remediationSteps: "Set the secret's expiry (azure-native: properties.attributes.expires in seconds; azure: expirationDate) to the credential's end date.",
             configSchema: keyVaultConfigSchema,
-            validateResource: forTypes(
-                (type) => isAzureNativeSecretType(type) || type === azureClassicSecretType,
-                (args) => {
-                    const rule = readKeyVaultConfig(args.getConfig<KeyVaultConfig>());
-                    return args.type === azureClassicSecretType ? validateClassicSecretExpiry(args.props, rule) : validateNativeSecretExpiry(args.props, rule);
-                },
-            ),
+            validateResource: forTypes(isKeyVaultSecretType, (args) => {
+                const rule = readKeyVaultConfig(args.getConfig<KeyVaultConfig>());
+                return args.type === azureClassicSecretType ? validateClassicSecretExpiry(args.props, rule, now()) : validateNativeSecretExpiry(args.props, rule, now());
+            }),
+        },
+        {
+            name: keyVaultSourcesPolicy,
+            displayName: "Key Vault secrets computed from credentials carry their expiry",
+            description:
+                "Key Vault secrets whose value is computed from a client secret, certificate credential or private key have an expiry, no later than now plus maxLifetimeDays, whatever their tags.",
+            severity: "medium",
+            remediationSteps: "Set the secret's expiry to the credential's end date, and tag it credential: <name> so that reviews see what it holds.",
+            configSchema: keyVaultSourcesConfigSchema,
+            validateStack: (args, reportViolation) => {
+                const { maxLifetimeDays } = readKeyVaultSourcesConfig(args.getConfig<KeyVaultSourcesConfig>());
+                const judgement = validateCredentialSources(args.resources, { maxLifetimeDays, now: now() });
+                for (const finding of judgement.findings) reportViolation(visible(finding.message), finding.urn);
+                if (judgement.unknown) throw judgement.unknown;
+            },
         },
     ];
 }
 
 /**
  * Everything index.ts gives the PolicyPack. Violations block the deployment (mandatory) unless the policy pack
- * config lowers a policy, e.g. `{"keyvault-credential-expiry": "advisory"}` or `{"all": "advisory"}`.
+ * config lowers a policy, e.g. `{"keyvault-credential-expiry": "advisory"}` or `{"all": "advisory"}`; the one
+ * advisory policy (`entra-federated-pull-request`) warns unless the config raises it.
  */
 export const policyPackArgs: PolicyPackArgs = {
     policies: createPolicies(),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type ConfigIssue, IssueList } from "./issues";
 import { nonEmpty } from "./schema";
-import { nonAsciiHostProblem, unsafeTextProblem } from "../../rotation/text";
+import { nonAsciiHostProblem, unsafeTextProblem, visible } from "../../rotation/text";
 
 /**
  * Federated identity credentials: an app trusts tokens from an outside issuer (GitHub Actions, a Kubernetes
@@ -205,8 +205,9 @@ const wildcardReason =
 export function valueProblem(value: string, what: string, each = "exact value"): string | undefined {
     if (value.length === 0) return `must not be empty: ${what}`;
     if (value.length > MAX_FEDERATED_VALUE_LENGTH) return `is ${value.length} characters; Entra allows at most ${MAX_FEDERATED_VALUE_LENGTH}`;
+    // Said before anything echoes the value: the message names the character, never prints it.
     const unsafe = unsafeTextProblem(value);
-    if (unsafe) return `${what} ${unsafe}`;
+    if (unsafe) return unsafe;
     if (value.includes("*")) return `"${value}" contains a wildcard (*): ${wildcardReason}; add one credential per ${each}`;
     if (value.trim() !== value) return `"${value}" has leading or trailing spaces, which would never match the token; remove them`;
     return undefined;
@@ -225,7 +226,7 @@ export function issuerProblem(issuer: string): string | undefined {
     if (url.protocol !== "https:") return `"${issuer}" must use https: Entra only trusts https issuers`;
     if (issuer.includes("?") || issuer.includes("#")) return `"${issuer}" must not have a query or fragment; write the issuer exactly as in the token's iss claim`;
     const lookAlike = nonAsciiHostProblem(issuer);
-    if (lookAlike) return `"${issuer}" ${lookAlike}`;
+    if (lookAlike) return `"${visible(issuer)}" ${lookAlike}`;
     return undefined;
 }
 
