@@ -23,6 +23,14 @@ function stackOption(): Option {
     return new Option("--stack <name>", "the stack: reads Pulumi.<name>.yaml (required)").makeOptionMandatory();
 }
 
+/** `--stack`, or several: `--stacks a,b,c` or `--all-stacks`, for one table and one JSON document with the stack first. */
+function stackSelectionOptions(command: Command): Command {
+    return command
+        .option("--stack <name>", "the stack: reads Pulumi.<name>.yaml (required: this, --stacks or --all-stacks)")
+        .option("--stacks <names>", "several stacks, separated by commas: one table and one JSON document, the stack first")
+        .option("--all-stacks", "every stack of the project (every Pulumi.<stack>.yaml), as with --stacks");
+}
+
 function dirOption(): Option {
     return new Option("--dir <path>", "the Pulumi project directory").default(".", "the current directory");
 }
@@ -54,8 +62,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     const command = (name: string, description: string) => program.command(name).description(description).showHelpAfterError(`(run rotor ${name} --help for usage)`);
     const run = (promise: Promise<number>) => promise.then(setExit);
 
-    command("plan", "print what a stack declares, offline: per app its permissions (type, API, tier, consent), credentials and their slots, warnings and refusals")
-        .addOption(stackOption())
+    stackSelectionOptions(command("plan", "print what a stack declares, offline: per app its permissions (type, API, tier, consent), credentials and their slots, warnings and refusals"))
         .option("--at <date>", "plan for this instant: YYYY-MM-DD (midnight UTC) or ISO-8601 (default: now)", parseInstant)
         .option("--since <date>", "the last successful run, which statuses are relative to (default: a day before --at)", parseInstant)
         .option("--base <git-ref>", "show what changed since this git ref (e.g. origin/main) instead: apps, permissions (escalations first), credentials, breaking rotation changes")
@@ -67,7 +74,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         .addOption(stackOption())
         .option("--from <date>", "start of the range, inclusive: YYYY-MM-DD or ISO-8601 (default: now)", parseInstant)
         .option("--to <date>", "end of the range, exclusive (default: a year after --from)", parseInstant)
-        .addOption(formatOption())
+        .addOption(new Option("--format <format>", "output format; mermaid: a Gantt chart of the range").choices([...formats, "mermaid"]).default("table", "table"))
         .addOption(dirOption())
         .action((options) => run(import("./calendar").then((m) => m.runCalendar(options, io))));
 

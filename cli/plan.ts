@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { buildModel, type StackModel } from "../infra/model/model";
-import { ConfigError } from "../infra/model/issues";
+import { ConfigError, formatIssue } from "../infra/model/issues";
+import { dateToIsoSeconds } from "../rotation/instants";
 import { readStackConfig, StackNotFoundError } from "../infra/model/stackFiles";
 import { type CliIo, exitCodes, UsageError, writeChunks } from "./io";
 import { type OutputFormat, plural } from "./output/table";
@@ -9,10 +10,12 @@ import { streamPlan } from "./review/plan";
 import { diffModels } from "./review/planDiff";
 import { renderPlan } from "./review/renderPlan";
 import { renderPlanDiff } from "./review/renderPlanDiff";
+import { planStacks, type StackOutcome } from "./review/planStacks";
+import { renderPlanStacks } from "./review/renderPlanStacks";
 import { loadStackModel } from "./stackModel";
+import { type StackSelection, selectedStacks } from "./stacks";
 
-export interface PlanOptions {
-    readonly stack: string;
+export interface PlanOptions extends StackSelection {
     readonly at?: Date;
     readonly since?: Date;
     readonly base?: string;
@@ -26,15 +29,43 @@ export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> 
     if (options.since && options.since.getTime() > at.getTime()) throw new UsageError(`--since (${options.since.toISOString()}) must not be after --at (${at.toISOString()})`);
     if (options.base && options.since) throw new UsageError("--base and --since answer different questions: use one");
     const projectDir = path.resolve(io.cwd, options.dir);
-    const model = loadStackModel(projectDir, options.stack, at, io.cwd);
+    const stacks = selectedStacks(options, projectDir, io.cwd);
+    if (options.stack === undefined) {
+        if (options.base) throw new UsageError("--base compares one stack's config with the base's: give --stack <name> (run it once per stack)");
+        return planSeveral(stacks, projectDir, at, options, io);
+    }
+    const stack = options.stack;
+    const model = loadStackModel(projectDir, stack, at, io.cwd);
     if (options.base) {
         const ref = options.base;
-        const base = withProjectAt(projectDir, ref, (baseDir) => baseModel(baseDir, options.stack, at, ref, io));
+        const base = withProjectAt(projectDir, ref, (baseDir) => baseModel(baseDir, stack, at, ref, io));
         io.stdout(renderPlanDiff(diffModels(base.model, model, ref, base.problem), options.format));
         return exitCodes.ok;
     }
     await writeChunks(io, renderPlan(streamPlan(model, options.since ? { since: options.since } : {}), options.format));
     return exitCodes.ok;
+}
+
+/** `--stacks` / `--all-stacks`: every stack at the same instant; an invalid one is reported and the others shown. Exit 1 if any is invalid. */
+function planSeveral(stacks: readonly string[], projectDir: string, at: Date, options: PlanOptions, io: CliIo): number {
+    const outcomes: StackOutcome[] = stacks.map((stack) => {
+        try {
+            const input = readStackConfig(projectDir, stack, { cwd: io.cwd });
+            const result = buildModel(input, at);
+            return result.model ? { stack, model: result.model } : { stack, issues: result.issues, source: input.source };
+        } catch (error) {
+            if (error instanceof ConfigError) return { stack, issues: error.issues, source: error.source };
+            throw error;
+        }
+    });
+    for (const outcome of outcomes) {
+        if ("issues" in outcome) {
+            const errors = outcome.issues.filter((issue) => issue.severity === "error");
+            io.stderr(`rotor: ${outcome.stack}: ${outcome.source}: ${plural(errors.length, "config error")}:\n${errors.map((issue) => `  ${formatIssue(issue)}`).join("\n")}\n`);
+        }
+    }
+    io.stdout(renderPlanStacks(planStacks(outcomes, dateToIsoSeconds(at), options.since ? { since: options.since } : {}), options.format));
+    return outcomes.some((outcome) => "issues" in outcome) ? exitCodes.error : exitCodes.ok;
 }
 
 /**

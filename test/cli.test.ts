@@ -220,7 +220,8 @@ describe("rotor plan on invalid config", () => {
     });
 
     it("refuses bad usage with exit 1", async () => {
-        expect((await rotor(["plan"], { cwd: repoRoot })).stderr).toContain("required option '--stack <name>' not specified");
+        expect((await rotor(["plan"], { cwd: repoRoot })).stderr).toContain("say which stack: --stack <name>, --stacks <a,b,c> or --all-stacks");
+        expect((await rotor(["verify"], { cwd: repoRoot })).stderr).toContain("required option '--stack <name>' not specified");
         expect((await rotor(["plan", "--stack", "dev", "--format", "xml"], { cwd: repoRoot })).code).toBe(1);
         const badDate = await rotor(["plan", "--stack", "dev", "--at", "2027-02-30"], { cwd: repoRoot });
         expect(badDate.code).toBe(1);
@@ -389,8 +390,9 @@ describe("one convention for every command", () => {
         // Options are listed with two spaces of indent, wrapped descriptions below; a required one says so.
         const options = help.stdout.split(/\n(?=\s{2}-)/).map((entry) => entry.replace(/\s+/g, " "));
         const required = command === "summarize" ? [] : command === "rotate-now" ? ["stack", "app", "credential"] : ["stack"];
-        for (const name of required) expect(options.find((o) => o.startsWith(` --${name} `))).toContain("(required)");
-        for (const entry of options.filter((o) => o.includes("(required)"))) expect(entry).toMatch(/^ --(stack|app|credential) /);
+        // --stack of a command that also takes --stacks and --all-stacks is required as one of the three.
+        for (const name of required) expect(options.find((o) => o.startsWith(` --${name} `))).toMatch(/\(required(: this, --stacks or --all-stacks)?\)/);
+        for (const entry of options.filter((o) => o.includes("(required"))) expect(entry).toMatch(/^ --(stack|app|credential) /);
         expect(help.stdout).not.toMatch(/default now|, default /);
         expect(help.stdout).not.toMatch(/default: "/);
         for (const match of help.stdout.matchAll(/\(default: ([^)]+)\)/g)) expect(match[1]).not.toMatch(/^"/);

@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { baseDirPrefix } from "../cli/review/gitBase";
 import type { PlanDiff } from "../cli/review/planDiff";
 import { rotor } from "./support/cli";
+import { mermaidBlocks, parseGantt } from "./support/mermaid";
 import { repoRoot } from "./support/program";
 
 /** A throwaway repository holding the sample project, with the sample stack committed on `main`. */
@@ -96,6 +97,49 @@ describe("rotor plan --base", () => {
             "ci-deployer/github-production: removed: https://token.actions.githubusercontent.com repo:contoso@5544123/identity@821093847:environment:production may no longer sign in",
         ]);
         expect(diff.permissions.map((p) => `${p.change} ${p.app} ${p.name}`)).toEqual(["added hr-export User.Read.All", "removed mail-sender Mail.Send"]);
+        // No rotation changes: no timeline.
+        expect(diff.credentials.filter((c) => c.rotation)).toEqual([]);
+        expect((await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "markdown"], { cwd: repo, now: at })).stdout).not.toContain("```mermaid");
+    });
+
+    it("draws the rotations that change, before and after, in a Mermaid chart after the tables", async () => {
+        editStack(repo, (apps) => {
+            const inventory = apps.find((a) => a["name"] === "device-inventory")!;
+            (inventory["credentials"] as Record<string, unknown>[])[0]!["lifetimeDays"] = 80;
+            const calendar = apps.find((a) => a["name"] === "calendar-sync")!;
+            (calendar["credentials"] as Record<string, unknown>[])[0]!["keySize"] = 4096;
+            const ci = apps.find((a) => a["name"] === "ci-deployer")!;
+            ci["credentials"] = (ci["credentials"] as { name: string }[]).filter((c) => c.name !== "github-production");
+        });
+        const diff = JSON.parse((await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "json"], { cwd: repo, now: at })).stdout) as PlanDiff;
+        const importer = { rotateEveryDays: 30, lifetimeDays: 90, epoch: "2024-01-01T00:00:00Z", phaseDays: 20 };
+        expect(diff.credentials.find((c) => c.credential === "importer")!.rotation).toEqual({ before: importer, after: { ...importer, lifetimeDays: 80 } });
+        expect(diff.credentials.find((c) => c.credential === "web")!.rotation).toMatchObject({ before: { rotateEveryDays: 90, lifetimeDays: 210 }, after: { rotateEveryDays: 90, lifetimeDays: 210 } });
+        expect(diff.credentials.find((c) => c.credential === "github-production")!.rotation).toBeUndefined();
+
+        const markdown = (await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "markdown"], { cwd: repo, now: at })).stdout;
+        // The alerts and the tables first, the chart last.
+        expect(markdown.indexOf("> [!CAUTION]")).toBeLessThan(markdown.indexOf("### Credentials"));
+        expect(markdown.indexOf("### Credentials")).toBeLessThan(markdown.indexOf("### Rotation timeline"));
+        expect(markdown.trimEnd().endsWith("```")).toBe(true);
+        const blocks = mermaidBlocks(markdown);
+        expect(blocks).toHaveLength(1);
+        const chart = await parseGantt(blocks[0]!);
+        expect(chart.title).toBe("Rotations before and after this change, 2027-03-01 to 2027-09-27");
+        expect(chart.sections).toEqual(["device-inventory/importer before", "device-inventory/importer after", "calendar-sync/web before", "calendar-sync/web after"]);
+        // The change itself: both slots replaced at the plan's instant, in red.
+        for (const section of ["device-inventory/importer after", "calendar-sync/web after"]) {
+            expect(chart.tasks.find((t) => t.section === section)).toMatchObject({ name: "this change replaces both slots", milestone: true, crit: true, start: "2027-03-01 06:00:00" });
+        }
+        const names = (section: string) => chart.tasks.filter((t) => t.section === section).map((t) => t.name);
+        // Same generations and spans; the new lifetime shows in the end dates.
+        expect(names("device-inventory/importer before").slice(0, 3)).toEqual(["g36 in slot 0, expires 2027-04-05", "g37 in slot 1, expires 2027-05-05", "g37 served"]);
+        expect(names("device-inventory/importer after").slice(0, 4)).toEqual(["this change replaces both slots", "g36 in slot 0, expires 2027-03-26", "g37 in slot 1, expires 2027-04-25", "g37 served"]);
+        const rotations = chart.tasks.filter((t) => t.section === "device-inventory/importer after" && t.milestone && !t.crit);
+        expect(rotations.map((t) => `${t.name} ${t.start}`)).toEqual(rotations.map((_, i) => `g${38 + i} replaces g${36 + i} in slot ${i % 2} ${["2027-03-06", "2027-04-05", "2027-05-05", "2027-06-04", "2027-07-04", "2027-08-03", "2027-09-02"][i]} 00:00:00`));
+        expect(rotations).toHaveLength(7);
+        // The terminal has the tables only.
+        expect((await rotor(["plan", "--stack", "dev", "--base", "main"], { cwd: repo, now: at })).stdout).not.toContain("gantt");
     });
 
     it("says no identity changes when there are none, and treats a new stack as all added", async () => {

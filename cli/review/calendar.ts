@@ -1,5 +1,5 @@
 import type { StackModel } from "../../infra/model/model";
-import { rotationEvents } from "../../rotation/schedule";
+import { type RotationPolicy, rotationEvents } from "../../rotation/schedule";
 import { dateToIsoSeconds } from "../../rotation/instants";
 
 /** One scheduled replacement: on `date`, the run replaces `slot` of a credential, retiring one generation for the next. */
@@ -35,4 +35,17 @@ export function buildCalendar(model: StackModel, from: Date, to: Date): Calendar
     }
     events.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.app < b.app ? -1 : a.app > b.app ? 1 : a.credential < b.credential ? -1 : a.credential > b.credential ? 1 : 0));
     return { schemaVersion: 1, project: model.project, stack: model.stack, from: dateToIsoSeconds(from), to: dateToIsoSeconds(to), events };
+}
+
+/** A rotating credential and what decides its schedule: what the calendar's chart draws. */
+export interface ScheduledCredential {
+    readonly app: string;
+    readonly credential: string;
+    readonly policy: RotationPolicy;
+    readonly phase: number;
+}
+
+/** Every rotating credential of the stack, in the config's order (`rotor calendar --format mermaid`). Pure. */
+export function scheduledCredentials(model: StackModel): ScheduledCredential[] {
+    return model.apps.flatMap((app) => app.credentials.map((c) => ({ app: app.name, credential: c.name, policy: c.policy, phase: c.phase })));
 }

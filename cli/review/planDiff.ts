@@ -31,6 +31,24 @@ export interface CredentialChangeEntry {
     /** Slots replaced when this is applied: 2 is breaking for consumers. */
     readonly slotsReplaced: 0 | 1 | 2;
     readonly breaking: boolean;
+    /**
+     * A rotating credential whose schedule or values change (its policy, epoch, key size or kind): what
+     * decides its schedule before and after, for the timeline chart. Absent for every other change.
+     */
+    readonly rotation?: RotationChange;
+}
+
+/** What decides a rotating credential's schedule, as the plan JSON names it. */
+export interface RotationSchedule {
+    readonly rotateEveryDays: number;
+    readonly lifetimeDays: number;
+    readonly epoch: string;
+    readonly phaseDays: number;
+}
+
+export interface RotationChange {
+    readonly before: RotationSchedule;
+    readonly after: RotationSchedule;
 }
 
 export interface PlanDiff {
@@ -83,6 +101,10 @@ function describePolicy(c: CredentialModel): string {
     return `every ${c.policy.rotateEveryDays} days, valid ${c.policy.lifetimeDays}`;
 }
 
+function rotationSchedule(c: CredentialModel): RotationSchedule {
+    return { rotateEveryDays: c.policy.rotateEveryDays, lifetimeDays: c.policy.lifetimeDays, epoch: c.policy.epoch, phaseDays: c.phase };
+}
+
 function credentialChanges(app: string, base: AppModel, head: AppModel, at: Date): CredentialChangeEntry[] {
     const out: CredentialChangeEntry[] = [];
     const before = new Map(base.credentials.map((c) => [c.name, c]));
@@ -94,7 +116,16 @@ function credentialChanges(app: string, base: AppModel, head: AppModel, at: Date
             continue;
         }
         if (old.type !== c.type) {
-            out.push({ app, credential: c.name, type: c.type, change: "changed", detail: `${old.type} becomes ${c.type}: both slots are replaced and consumers must read the new kind of value`, slotsReplaced: 2, breaking: true });
+            out.push({
+                app,
+                credential: c.name,
+                type: c.type,
+                change: "changed",
+                detail: `${old.type} becomes ${c.type}: both slots are replaced and consumers must read the new kind of value`,
+                slotsReplaced: 2,
+                breaking: true,
+                rotation: { before: rotationSchedule(old), after: rotationSchedule(c) },
+            });
             continue;
         }
         const details: string[] = [];
@@ -118,6 +149,7 @@ function credentialChanges(app: string, base: AppModel, head: AppModel, at: Date
                 detail: details.join("; "),
                 slotsReplaced,
                 breaking: slotsReplaced === 2 || old.keyVaultSecretName !== c.keyVaultSecretName,
+                ...(policyChanged || keySizeChanged ? { rotation: { before: rotationSchedule(old), after: rotationSchedule(c) } } : {}),
             });
         }
     }

@@ -1,6 +1,7 @@
 import { type Chunks, joinedLines, jsonChunks } from "../output/chunks";
 import { capitalize, markdownTable, type OutputFormat, plural, textTableLines } from "../output/table";
-import type { CalendarDocument } from "./calendar";
+import type { CalendarDocument, ScheduledCredential } from "./calendar";
+import { type GanttChart, ganttDay, renderGantt } from "./renderGantt";
 
 const header = ["DATE", "APP", "CREDENTIAL", "SLOT", "RETIRES", "CREATES"];
 /** Lines per chunk of a long calendar. */
@@ -27,4 +28,13 @@ function* calendarBlocks(calendar: CalendarDocument, format: "table" | "markdown
     const lines = textTableLines(header, rows);
     for (let i = 0; i < lines.length; i += linesPerChunk) yield lines.slice(i, i + linesPerChunk);
     yield [""];
+}
+
+/**
+ * `rotor calendar --format mermaid`: the raw Mermaid gantt chart of [from, to) (no ```mermaid fence, so it
+ * can be piped to a file or a renderer; a markdown document wraps it in one). Bounded by ganttLimits.
+ */
+export function renderCalendarGantt(project: string, stack: string, from: Date, to: Date, credentials: readonly ScheduledCredential[]): GanttChart {
+    const title = `${project} / ${stack} rotations from ${ganttDay(from.getTime())} to ${ganttDay(to.getTime())}`;
+    return renderGantt({ title, from, to, credentials });
 }

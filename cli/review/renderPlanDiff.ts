@@ -1,6 +1,7 @@
-import type { PermissionChange, PlanDiff } from "./planDiff";
+import type { CredentialChangeEntry, PermissionChange, PlanDiff, RotationSchedule } from "./planDiff";
 import { markdownText, visible } from "../output/escape";
 import { markdownTable, type OutputFormat, textTable } from "../output/table";
+import { type GanttCredential, ganttDay, renderGantt } from "./renderGantt";
 
 /**
  * `rotor plan --base` for a pull request comment or a terminal. The pull request wrote every name, subject,
@@ -8,7 +9,8 @@ import { markdownTable, type OutputFormat, textTable } from "../output/table";
  * as markup (no HTML comment can swallow what follows, no line break can end a table), in text control
  * characters are shown as escapes. What a reviewer must not miss (privileged permissions added, changes that
  * break consumers, a base config that could not be compared) comes first, and the headline counts the same
- * lists the sections show.
+ * lists the sections show. The markdown ends with a Mermaid chart of the rotations that change, after the
+ * tables; its names pass through mermaidText, which leaves nothing Mermaid or markdown would read as syntax.
  */
 
 type Escape = (text: string) => string;
@@ -58,6 +60,43 @@ function baseNote(diff: PlanDiff, e: Escape): string | undefined {
     return diff.baseProblem === null ? undefined : `The config at ${e(diff.base)} ${e(diff.baseProblem)}, so it could not be compared: everything is shown as added.`;
 }
 
+const dayMs = 86_400_000;
+
+function slotsText(c: CredentialChangeEntry): string {
+    return c.slotsReplaced === 2 ? "this change replaces both slots" : c.slotsReplaced === 1 ? "this change replaces 1 slot" : "this change";
+}
+
+/**
+ * The chart of the credentials whose rotation changes: each one's generations before and after, from the
+ * plan's instant over the longest lifetime involved, with the change as a milestone (red when it replaces
+ * both slots). Empty when no rotation changes.
+ */
+function rotationChart(diff: PlanDiff): string[] {
+    const changes = diff.credentials.filter((c) => c.rotation !== undefined);
+    if (changes.length === 0) return [];
+    const at = Date.parse(diff.at);
+    let longest = 0;
+    for (const c of changes) longest = Math.max(longest, c.rotation!.before.lifetimeDays, c.rotation!.after.lifetimeDays);
+    const to = at + longest * dayMs;
+    const schedule = (s: RotationSchedule) => ({ policy: { rotateEveryDays: s.rotateEveryDays, lifetimeDays: s.lifetimeDays, epoch: s.epoch }, phase: s.phaseDays });
+    const credentials: GanttCredential[] = changes.flatMap((c) => [
+        { app: c.app, credential: c.credential, label: "before", ...schedule(c.rotation!.before) },
+        { app: c.app, credential: c.credential, label: "after", ...schedule(c.rotation!.after), marks: [{ name: slotsText(c), at, crit: c.slotsReplaced === 2 }] },
+    ]);
+    const chart = renderGantt({ title: `Rotations before and after this change, ${ganttDay(at)} to ${ganttDay(to)}`, from: new Date(at), to: new Date(to), credentials });
+    return [
+        "### Rotation timeline",
+        "",
+        "Each credential whose rotation changes, before and after, from the plan's instant (UTC): per generation the span its slot holds it, the span Key Vault serves it (highlighted) and the rotation that creates it.",
+        "",
+        "```mermaid",
+        ...chart.lines,
+        "```",
+        "",
+        ...(chart.truncated ? [`The chart is truncated: ${chart.truncated}.`, ""] : []),
+    ];
+}
+
 export function renderPlanDiff(diff: PlanDiff, format: OutputFormat): string {
     if (format === "json") return JSON.stringify(diff, null, 2) + "\n";
     const capital = (h: string) => h.charAt(0) + h.slice(1).toLowerCase();
@@ -74,6 +113,7 @@ export function renderPlanDiff(diff: PlanDiff, format: OutputFormat): string {
         if (diff.appsRemoved.length) out.push(`Apps removed: ${diff.appsRemoved.map(e).join(", ")}`, "");
         if (diff.permissions.length) out.push("### Permissions", "", markdownTable(permissionHeader.map(capital), permissionRows(diff, e)), "");
         if (diff.credentials.length) out.push("### Credentials", "", markdownTable(credentialHeader.map(capital), credentialRows(diff, e)), "");
+        out.push(...rotationChart(diff));
         return out.join("\n");
     }
     const e = visible;

@@ -126,6 +126,19 @@ function findStackFile(dir: string, stack: string): string | undefined {
     return undefined;
 }
 
+/**
+ * The stacks of a project: every `Pulumi.<stack>.yaml` (or `.yml`) in its stack config directory whose name
+ * is a stack name, sorted. For `--all-stacks`.
+ */
+export function projectStacks(dir: string, options: { readonly cwd?: string } = {}): string[] {
+    const projectFile = path.join(dir, "Pulumi.yaml");
+    const shownFile = displayPath(projectFile, options.cwd ?? process.cwd());
+    if (!fs.existsSync(projectFile)) throw new StackNotFoundError(shownFile, `no Pulumi.yaml in ${displayPath(dir, options.cwd ?? process.cwd())}; run rotor from the project directory or pass --dir`);
+    const project = asMapping(readYaml(projectFile, shownFile), shownFile);
+    const configDir = typeof project["stackConfigDir"] === "string" ? path.join(dir, project["stackConfigDir"]) : dir;
+    return [...new Set(listStacks(configDir).filter((stack) => stackNameProblem(stack) === undefined))];
+}
+
 function listStacks(dir: string): string[] {
     if (!fs.existsSync(dir)) return [];
     return fs

@@ -1,0 +1,100 @@
+import { markdownText, visible } from "../output/escape";
+import { capitalize, markdownTable, type OutputFormat, plural, textTable } from "../output/table";
+import type { PlanCredential } from "./plan";
+import type { StacksPlan } from "./planStacks";
+
+/**
+ * Several stacks at once: what needs attention first (privileged permissions and credentials that break
+ * consumers, across all stacks), then one table of the stacks and one of every rotating credential, each
+ * with the stack as its first column. Text from the stack files is escaped as in the single-stack plan.
+ */
+
+type Escape = (text: string) => string;
+
+const stackHeader = ["STACK", "TENANT", "APPS", "PERMISSIONS", "TIER 0", "TIER 1", "CREDENTIALS", "ROTATING", "BREAKING", "EXPIRED", "FEDERATED", "CONFIG"];
+const credentialHeader = ["STACK", "APP", "CREDENTIAL", "TYPE", "SERVED", "NEXT ROTATION", "DAYS LEFT", "STATUS", "KEY VAULT SECRET"];
+
+const statusLabels: Record<PlanCredential["status"], string> = {
+    ok: "ok",
+    rotates: "rotates",
+    breaking: "BREAKING: both slots",
+    expired: "EXPIRED: consumers failing",
+};
+
+function stackRows(doc: StacksPlan, e: Escape): string[][] {
+    return doc.stacks.map((entry) => {
+        if (entry.plan === null) return [e(entry.stack), "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", `INVALID: ${plural(entry.errors.length, "error")}`];
+        const t = entry.plan.totals;
+        return [e(entry.stack), entry.tenantId ?? "-", String(t.apps), String(t.permissions), String(t.tier0), String(t.tier1), String(t.credentials), String(t.rotating), String(t.breaking), String(t.expired), String(t.federatedCredentials), "ok"];
+    });
+}
+
+function credentialRows(doc: StacksPlan, e: Escape): string[][] {
+    const rows: string[][] = [];
+    for (const entry of doc.stacks) {
+        for (const app of entry.plan?.apps ?? []) {
+            for (const c of app.credentials) {
+                rows.push([e(entry.stack), e(app.name), e(c.name), c.type, `slot ${c.servedSlot}`, c.nextRotation.slice(0, 10), String(c.daysLeft), statusLabels[c.status], e(c.keyVaultSecretName)]);
+            }
+        }
+    }
+    return rows;
+}
+
+/** Tier 0 of every stack before tier 1 of any. */
+function privilegedLines(doc: StacksPlan, e: Escape): string[] {
+    const all = doc.stacks.flatMap((entry) => (entry.plan?.privileged ?? []).map((p) => ({ stack: entry.stack, p })));
+    return [...all.filter(({ p }) => p.tier === 0), ...all.filter(({ p }) => p.tier === 1)].map(
+        ({ stack, p }) => `${e(stack)}/${e(p.app)}: ${e(p.name)} on ${e(p.api)} (tier ${p.tier}${p.justification === null ? "" : ", justified"})`,
+    );
+}
+
+function breakingLines(doc: StacksPlan, e: Escape): string[] {
+    return doc.stacks.flatMap((entry) =>
+        (entry.plan?.apps ?? []).flatMap((app) =>
+            app.credentials
+                .filter((c) => c.status === "breaking" || c.status === "expired")
+                .map((c) => `${e(entry.stack)}/${e(app.name)}/${e(c.name)}: ${c.status === "expired" ? "the served value has expired; consumers fail until this run serves a new one" : "both slots are replaced at once; consumers holding the value served until now lose it"}`),
+        ),
+    );
+}
+
+function errorLines(doc: StacksPlan, e: Escape): string[] {
+    return doc.stacks.flatMap((entry) => (entry.plan === null ? entry.errors.map((issue) => `${e(entry.stack)}: ${e(issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`)}`) : []));
+}
+
+function headline(doc: StacksPlan): string {
+    const valid = doc.stacks.filter((entry) => entry.plan !== null);
+    const invalid = doc.stacks.length - valid.length;
+    const apps = valid.reduce((n, entry) => n + entry.plan!.totals.apps, 0);
+    const credentials = valid.reduce((n, entry) => n + entry.plan!.totals.credentials, 0);
+    return `${plural(doc.stacks.length, "stack")} at ${doc.at}: ${plural(apps, "app")}, ${plural(credentials, "rotating credential")}${invalid ? `; ${invalid} with an invalid config` : ""}`;
+}
+
+export function renderPlanStacks(doc: StacksPlan, format: OutputFormat): string {
+    if (format === "json") return `${JSON.stringify(doc, null, 2)}\n`;
+    if (format === "markdown") {
+        const e = markdownText;
+        const out = ["## Credential plan: several stacks", ""];
+        const privileged = privilegedLines(doc, e);
+        if (privileged.length) out.push("> [!WARNING]", "> **Privileged application permissions:**", ...privileged.map((line) => `> - ${line}`), "");
+        const breaking = breakingLines(doc, e);
+        if (breaking.length) out.push("> [!CAUTION]", "> **Breaking for consumers:**", ...breaking.map((line) => `> - ${line}`), "");
+        const errors = errorLines(doc, e);
+        if (errors.length) out.push("> [!CAUTION]", "> **Invalid config:**", ...errors.map((line) => `> - ${line}`), "");
+        out.push(headline(doc), "", markdownTable(stackHeader.map(capitalize), stackRows(doc, e)), "");
+        const rows = credentialRows(doc, e);
+        if (rows.length) out.push("### Rotating credentials", "", markdownTable(credentialHeader.map(capitalize), rows), "");
+        return out.join("\n");
+    }
+    const e = visible;
+    const out = [headline(doc), ""];
+    const breaking = breakingLines(doc, e);
+    if (breaking.length) out.push("BREAKING FOR CONSUMERS:", ...breaking.map((line) => `  ${line}`), "");
+    const privileged = privilegedLines(doc, e);
+    if (privileged.length) out.push("Privileged application permissions:", ...privileged.map((line) => `  ${line}`), "");
+    out.push(textTable(stackHeader, stackRows(doc, e)), "");
+    const rows = credentialRows(doc, e);
+    if (rows.length) out.push(textTable(credentialHeader, rows), "");
+    return out.join("\n");
+}

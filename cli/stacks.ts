@@ -1,0 +1,35 @@
+import { projectStacks, stackNameProblem } from "../infra/model/stackFiles";
+import { UsageError } from "./io";
+
+/**
+ * Which stacks a command runs for: `--stack <name>`, `--stacks a,b,c` or `--all-stacks` (every
+ * `Pulumi.<stack>.yaml` of the project). Platform teams and service providers keep one stack per tenant or
+ * environment; one run over all of them gives one table and one JSON document with the stack first.
+ */
+export interface StackSelection {
+    readonly stack?: string;
+    readonly stacks?: string;
+    readonly allStacks?: boolean;
+}
+
+/** More than this is not a project's stacks but a mistake (or a pull request that adds thousands of files). */
+export const maxStacks = 200;
+
+/** The stacks selected, in the order given (or sorted for --all-stacks); a UsageError when the selection is not one of the three. */
+export function selectedStacks(options: StackSelection, projectDir: string, cwd: string): string[] {
+    const given = [options.stack !== undefined, options.stacks !== undefined, options.allStacks === true].filter(Boolean).length;
+    if (given !== 1) {
+        throw new UsageError(given === 0 ? "say which stack: --stack <name>, --stacks <a,b,c> or --all-stacks" : "give one of --stack, --stacks and --all-stacks");
+    }
+    let stacks: string[];
+    if (options.stack !== undefined) stacks = [options.stack];
+    else if (options.stacks !== undefined) stacks = [...new Set(options.stacks.split(",").map((name) => name.trim()))].filter((name) => name !== "");
+    else stacks = projectStacks(projectDir, { cwd });
+    if (stacks.length === 0) throw new UsageError(options.allStacks ? "no stacks here: the project has no Pulumi.<stack>.yaml" : "--stacks names no stack: list them separated by commas, e.g. --stacks dev,prod");
+    if (stacks.length > maxStacks) throw new UsageError(`${stacks.length} stacks: at most ${maxStacks} in one run; name them with --stacks`);
+    for (const stack of stacks) {
+        const problem = stackNameProblem(stack);
+        if (problem) throw new UsageError(`${options.stack !== undefined ? "--stack" : "--stacks"} ${problem}`);
+    }
+    return stacks;
+}
