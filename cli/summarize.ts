@@ -1,9 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type CliIo, exitCodes } from "./io";
+import { visible } from "./output/escape";
 import type { OutputFormat } from "./output/table";
-import { parsePreviewDocument } from "./review/preview/previewDocument";
-import { renderSummary, summarizePreview } from "./review/preview/summarize";
+import { PreviewLimitError } from "./review/preview/previewDocument";
+import { maxPreviewBytes, tooLargeProblem } from "./review/preview/previewLimits";
+import { parsePreviewDocument, renderSummary, summarizePreview } from "./review/preview/summarize";
 
 export interface SummarizeOptions {
     readonly format: OutputFormat;
@@ -11,23 +13,56 @@ export interface SummarizeOptions {
 
 /** `rotor summarize`: `pulumi preview --json` to a value-free identity summary for a pull request. */
 export async function runSummarize(file: string, options: SummarizeOptions, io: CliIo): Promise<number> {
-    const text = file === "-" ? await readStdin() : readPreviewFile(path.resolve(io.cwd, file), file);
     const source = file === "-" ? "standard input" : file;
+    const text = file === "-" ? await readStdin(source) : readPreviewFile(path.resolve(io.cwd, file), file);
     io.stdout(renderSummary(summarizePreview(parsePreviewDocument(text, source), { source }), options.format));
     return exitCodes.ok;
 }
 
+/**
+ * Reads at most maxPreviewBytes: a regular file is refused by its size before any of it is read; anything
+ * else (a pipe, /dev/stdin) is read until it ends or passes the bound.
+ */
 function readPreviewFile(absolute: string, shown: string): string {
+    let fd: number;
     try {
-        return fs.readFileSync(absolute, "utf8");
+        fd = fs.openSync(absolute, "r");
     } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        throw new Error(code === "ENOENT" ? `${shown}: no such file; write it with pulumi preview --json > ${shown}` : `${shown}: cannot be read (${code ?? String(error)})`);
+        const name = visible(shown);
+        throw new Error(code === "ENOENT" ? `${name}: no such file; write it with pulumi preview --json > ${name}` : `${name}: cannot be read (${code ?? String(error)})`);
+    }
+    try {
+        const stat = fs.fstatSync(fd);
+        if (stat.isDirectory()) throw new Error(`${visible(shown)}: is a directory; pass the file pulumi preview --json wrote`);
+        if (stat.isFile() && stat.size > maxPreviewBytes) throw new PreviewLimitError(shown, "", tooLargeProblem(stat.size));
+        const chunks: Buffer[] = [];
+        let total = 0;
+        const buffer = Buffer.allocUnsafe(1024 * 1024);
+        for (;;) {
+            const read = fs.readSync(fd, buffer, 0, buffer.length, null);
+            if (read === 0) break;
+            total += read;
+            if (total > maxPreviewBytes) throw new PreviewLimitError(shown, "", tooLargeProblem(undefined));
+            chunks.push(Buffer.from(buffer.subarray(0, read)));
+        }
+        return Buffer.concat(chunks, total).toString("utf8");
+    } finally {
+        fs.closeSync(fd);
     }
 }
 
-async function readStdin(): Promise<string> {
+/** Standard input, up to the same bound: past it, reading stops and the preview is refused. */
+async function readStdin(source: string): Promise<string> {
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString("utf8");
+    let total = 0;
+    for await (const chunk of process.stdin) {
+        total += (chunk as Buffer).length;
+        if (total > maxPreviewBytes) {
+            process.stdin.destroy();
+            throw new PreviewLimitError(source, "", tooLargeProblem(undefined));
+        }
+        chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks, total).toString("utf8");
 }

@@ -118,7 +118,7 @@ describe("a scheduled rotation", () => {
         expect(markdown).not.toContain("[!CAUTION]");
         expect(markdown).toContain("1 credential slot rotated (1 scheduled) · 1 Key Vault secret changed");
         expect(markdown).toContain(
-            "| mail-sender | main | secret | 1 | rotated (scheduled) | g11, 2026-10-14 → 2027-05-12, key `a9a4c163-a526-4004-a817-2b3d0b3be0b0` | g13, 2027-04-12 → 2027-11-08 | generation 11 -> 13: the slot's scheduled turn |",
+            "| mail-sender | main | secret | 1 | rotated (scheduled) | g11, 2026-10-14 → 2027-05-12, key `a9a4c163-a526-4004-a817-2b3d0b3be0b0` | g13, 2027-04-12 → 2027-11-08 | generation 11 -&gt; 13: the slot's scheduled turn |",
         );
         expect(markdown).toContain("| mail-sender | mail-sender-main | kv-contoso-identity | updated | value changes | main | slot 0 g12 → slot 1 g13 |");
         expect(markdown).toContain("Pulumi resources: 1 to update, 1 to replace, 45 unchanged.");
@@ -274,9 +274,20 @@ describe("permission changes", () => {
 
     it("shows ids outside the Microsoft Graph catalog as ids, and privileged additions in a warning above the tables", () => {
         const markdown = renderSummary(summary, "markdown");
-        expect(markdown).toContain("| added | mail-sender | application | Office 365 Exchange Online | full_access_as_app `dc890d15-9560-4a4c-9b7f-a736ec74ec40` (not in the Microsoft Graph catalog) | - | yes | app role assignment |");
+        // Names are markdown-escaped (`\_`): GitHub shows them as written.
+        expect(markdown).toContain(
+            "| added | mail-sender | application | Office 365 Exchange Online | full\\_access\\_as\\_app `dc890d15-9560-4a4c-9b7f-a736ec74ec40` (not in the Microsoft Graph catalog) | - | yes | app role assignment |",
+        );
         expect(markdown).toContain("| **added** | ci-deployer | application | Microsoft Graph | RoleManagement.ReadWrite.Directory | **0** (a known path to Global Administrator) | yes | app role assignment |");
-        expect(markdown).toContain("> - ci-deployer gains Microsoft Graph RoleManagement.ReadWrite.Directory: **0** (a known path to Global Administrator)");
+        expect(markdown.split("\n").slice(0, 7)).toEqual([
+            "## Identity changes: entra-rotor / dev",
+            "",
+            "> [!WARNING]",
+            "> **2 privileged permissions added:**",
+            "> - Microsoft Graph RoleManagement.ReadWrite.Directory: tier **0** (a known path to Global Administrator), added to ci-deployer",
+            "> - Microsoft Graph Mail.ReadWrite: tier **1** (high impact), added to mail-sender",
+            "",
+        ]);
         expect(markdown.indexOf("[!WARNING]")).toBeLessThan(markdown.indexOf("### Permissions"));
     });
 

@@ -12,13 +12,14 @@ export { firstUnsafe, visible } from "../../rotation/text";
 /** What a terminal may print: the same as visible. */
 export const terminalText = visible;
 
-/** Characters with a meaning in CommonMark or GitHub's markdown, escaped with a backslash. */
-const markdownPunctuation = /[\\`*_~[\]|!#]/g;
+/** Characters with a meaning in CommonMark or GitHub's markdown (`$` for its math), escaped with a backslash. */
+const markdownPunctuation = /[\\`*_~[\]|!#$]/g;
 
 /**
  * Inline markdown text: shown as written, never as markup. Backslash escapes for emphasis, code, links,
  * tables and headings; `<`, `>` and `&` as entities (no HTML, no comment, no autolink, no blockquote);
- * `@` followed by a zero-width space so GitHub mentions no one; a leading list marker escaped.
+ * `@` followed by a zero-width space (as an entity, so that no later pass shows the character itself) so
+ * GitHub mentions no one; `$` escaped, since GitHub reads `$...$` as math; a leading list marker escaped.
  */
 export function markdownText(text: string): string {
     let out = visible(text)
@@ -26,17 +27,17 @@ export function markdownText(text: string): string {
         .replace(/</g, "&lt;")
         .replace(/>/g, "&gt;")
         .replace(markdownPunctuation, "\\$&")
-        .replace(/@/g, "@\u200b");
+        .replace(/@/g, "@&#8203;");
     // A value at the start of a list item or line must not start a list, a thematic break or a setext underline.
     out = out.replace(/^([-+=])/, "\\$1").replace(/^(\d+)([.)])/, "$1\\$2");
     return out;
 }
 
 /**
- * An inline code span: for ids, URLs, subjects. Its content is literal in markdown, but a backtick would end
- * it, a line break would end the paragraph, and in a table `|` still splits the cell (markdownTable escapes
- * it), so those are replaced.
+ * An inline code span: for ids, URLs, subjects. Its content is literal in markdown (GitHub mentions no one
+ * and links nothing inside it), but a backtick would end it, a line break would end the paragraph, and in a
+ * table `|` still splits the cell (markdownTable escapes it), so those are replaced.
  */
 export function markdownCode(text: string): string {
-    return `\`${visible(text).replace(/`/g, "'").replace(/@/g, "@\u200b")}\``;
+    return `\`${visible(text).replace(/`/g, "'")}\``;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { formatPath, type PathSegment } from "../../../infra/model/issues";
+import { visible } from "../../output/escape";
+import { formatPreviewPath, maxPreviewBytes, pathTooDeep, tooDeepProblem, tooLargeProblem } from "./previewLimits";
 
 /**
  * The JSON that `pulumi preview --json` writes: Pulumi's `PreviewDigest` (sdk/go/common/display/json.go).
@@ -98,7 +99,10 @@ export type PreviewDocument = z.infer<typeof previewDocumentSchema>;
 export type PreviewStep = NonNullable<PreviewDocument["steps"]>[number];
 export type ResourceState = NonNullable<PreviewStep["oldState"]>;
 
-/** A file that is not a preview: names the file and where in it, never quotes its content (it may hold secrets). */
+/**
+ * A file that is not a preview: names the file and where in it, never quotes its content (it may hold
+ * secrets). The path's keys come from the document, so they are shown with control characters escaped.
+ */
 export class PreviewDocumentError extends Error {
     constructor(
         readonly source: string,
@@ -106,8 +110,17 @@ export class PreviewDocumentError extends Error {
         readonly path: string,
         readonly problem: string,
     ) {
-        super(`${source}: not the JSON of \`pulumi preview --json\`: ${path === "" ? "" : `${path}: `}${problem}`);
+        super(visible(`${source}: not the JSON of \`pulumi preview --json\`: ${path === "" ? "" : `${path}: `}${problem}`));
         this.name = "PreviewDocumentError";
+    }
+}
+
+/** A preview refused for its size or its nesting (see previewLimits.ts): it may well be one, but too big to read safely. */
+export class PreviewLimitError extends PreviewDocumentError {
+    constructor(source: string, path: string, problem: string) {
+        super(source, path, problem);
+        this.message = visible(`${source}: ${path === "" ? "" : `${path}: `}${problem}`);
+        this.name = "PreviewLimitError";
     }
 }
 
@@ -145,6 +158,8 @@ function looksLikeEventStream(text: string): boolean {
  * strict about the shape of those it does. Throws PreviewDocumentError naming `source` and the JSON path.
  */
 export function parsePreviewDocument(text: string, source: string): PreviewDocument {
+    // Characters never outnumber UTF-8 bytes: a text this long is over the byte bound too.
+    if (text.length > maxPreviewBytes) throw new PreviewLimitError(source, "", tooLargeProblem(Buffer.byteLength(text, "utf8")));
     let value: unknown;
     try {
         value = JSON.parse(text.replace(/^\uFEFF/, ""));
@@ -158,11 +173,17 @@ export function parsePreviewDocument(text: string, source: string): PreviewDocum
     }
     const other = recogniseOtherDocument(value);
     if (other) throw new PreviewDocumentError(source, "", other);
+    // Before zod and every reader after it: none of them then meets more than maxPreviewDepth levels.
+    const deep = pathTooDeep(value);
+    if (deep) {
+        const { path, problem } = tooDeepProblem(deep);
+        throw new PreviewLimitError(source, path, problem);
+    }
     const parsed = previewDocumentSchema.safeParse(value);
     if (!parsed.success) {
         const issues = parsed.error.issues;
         const first = issues[0]!;
-        const path = formatPath(first.path.map((segment): PathSegment => (typeof segment === "number" ? segment : String(segment))));
+        const path = formatPreviewPath(first.path.map((segment) => (typeof segment === "number" ? segment : String(segment))));
         const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length === 2 ? "" : "s"})` : "";
         throw new PreviewDocumentError(source, path, `${first.message}${more}`);
     }

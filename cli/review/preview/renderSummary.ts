@@ -1,114 +1,135 @@
+import { markdownCode, markdownText, terminalText } from "../../output/escape";
 import { markdownTable, plural, textTable } from "../../output/table";
-import type { CredentialChange, FederatedCredentialChange, FederatedIdentity, KeyVaultSecretChange, PermissionChange, ServedSlot, SlotVersion, Summary } from "./summaryTypes";
+import type { FederatedCredentialChange, FederatedIdentity, KeyVaultSecretChange, PermissionChange, ServedSlot, SlotVersion, Summary } from "./summaryTypes";
+import { type SlotRow, summaryView, type SummaryView } from "./summaryView";
 
 /**
- * The summary as a pull-request comment (markdown) or as JSON. Renders only what the summary holds, which
- * is value-free by construction: this module never sees the preview.
+ * The summary as a pull-request comment (markdown), for a terminal (table) or as JSON. Renders only what
+ * the summary holds, which is value-free by construction: this module never sees the preview.
+ *
+ * Every string of the summary came from a pull request (names, types, keys, display names, subjects, and
+ * the messages built around them), so each passes through the style's `text` or `code` before it is
+ * written, and only the summary's own words are written as they are. The comment leads with what must not
+ * be missed, before anything the pull request wrote: the privileged permissions it adds, then what breaks.
  */
 
 export type SummaryFormat = "markdown" | "table" | "json";
 
-/** How emphasis and identifiers look: markdown for a comment, plain for a terminal. */
+/** How text from the preview and the summary's own emphasis look: markdown for a comment, plain for a terminal. */
 interface Style {
+    /** A name or a sentence holding names: shown literally, never as markup. */
+    readonly text: (text: string) => string;
+    /** Ids, URLs, subjects: literal, in a code span where there is one. */
     readonly code: (text: string) => string;
+    /** Emphasis, for the summary's own words only. */
     readonly strong: (text: string) => string;
 }
 
-/** Inline code, for ids and URLs: a backtick inside would end it, so there are none. */
-const markdownStyle: Style = { code: (text) => `\`${text.replace(/`/g, "'")}\``, strong: (text) => `**${text}**` };
-const plainStyle: Style = { code: (text) => text, strong: (text) => text };
+/** Text from the preview, shown literally (markdownText escapes markup, mentions and math). */
+function literal(text: string): string {
+    return markdownText(text);
+}
+
+const markdownStyle: Style = { text: literal, code: markdownCode, strong: (text) => `**${text}**` };
+const plainStyle: Style = { text: terminalText, code: terminalText, strong: (text) => text };
 
 const none = "-";
 
-function heading(summary: Summary): string {
-    const where = summary.project && summary.stack ? `${summary.project} / ${summary.stack}` : summary.source;
-    return `## Identity changes: ${where}`;
+/** Pulumi project and stack names lead the comment only when they are plain names (they come from the pull request's Pulumi.yaml). */
+const plainName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,126}$/;
+
+function stackOf(summary: Summary): { project: string; stack: string; plain: boolean } | undefined {
+    if (summary.project === null || summary.stack === null) return undefined;
+    return { project: summary.project, stack: summary.stack, plain: plainName.test(summary.project) && plainName.test(summary.stack) };
 }
 
-/** GitHub renders `> [!CAUTION]` as a red alert box: breaking changes must not be scrolled past. */
-function breakingBlock(summary: Summary): string[] {
-    if (summary.breaking.length === 0) return [];
-    return ["> [!CAUTION]", "> **Breaking for consumers.** Applying this preview:", ...summary.breaking.map((b) => `> - ${b.message}`), ""];
+function title(summary: Summary, style: Style): string {
+    const stack = stackOf(summary);
+    if (!stack) return `Identity changes: ${style.text(summary.source)}`;
+    return stack.plain ? `Identity changes: ${style.text(stack.project)} / ${style.text(stack.stack)}` : "Identity changes";
 }
 
-function escalationBlock(summary: Summary): string[] {
-    const escalations = summary.permissions.filter((p) => p.escalation);
-    if (escalations.length === 0) return [];
-    return [
-        "> [!WARNING]",
-        `> **${plural(escalations.length, "privileged permission")} added:**`,
-        ...escalations.map((p) => `> - ${p.app ?? "an app"} gains ${p.api} ${permissionLabel(p, markdownStyle)}: ${tierLabel(p, markdownStyle)}`),
-        "",
-    ];
+/** The project and stack, when they were not plain enough for the heading: after the warnings. */
+function stackLine(summary: Summary, style: Style): string[] {
+    const stack = stackOf(summary);
+    return stack && !stack.plain ? [`Pulumi project and stack: ${style.text(stack.project)} / ${style.text(stack.stack)}`, ""] : [];
+}
+
+function escalationLine(p: PermissionChange, style: Style): string {
+    // The app, the one name here a pull request chooses, comes last.
+    return `${style.text(p.api)} ${permissionLabel(p, style)}: tier ${tierLabel(p, style)}, added to ${p.app === null ? "an app" : style.text(p.app)}`;
+}
+
+function escalationTitle(view: SummaryView): string {
+    return `${plural(view.escalations.length, "privileged permission")} added`;
+}
+
+/** GitHub renders `> [!WARNING]` as an alert box: an escalation must not be scrolled past. */
+function escalationBlock(view: SummaryView): string[] {
+    if (view.escalations.length === 0) return [];
+    return ["> [!WARNING]", `> **${escalationTitle(view)}:**`, ...view.escalations.map((p) => `> - ${escalationLine(p, markdownStyle)}`), ""];
+}
+
+/** `> [!CAUTION]` is a red alert box: breaking changes must not be scrolled past either. */
+function breakingBlock(view: SummaryView): string[] {
+    if (view.breaking.length === 0) return [];
+    return ["> [!CAUTION]", "> **Breaking for consumers.** Applying this preview:", ...view.breaking.map((b) => `> - ${literal(b.message)}`), ""];
+}
+
+function diagnosticsSentence(summary: Summary): string | undefined {
+    const { errors, warnings } = summary.diagnostics;
+    if (errors === 0) return undefined;
+    return `The preview reported ${plural(errors, "error")}${warnings ? ` and ${plural(warnings, "warning")}` : ""}: this summary may be incomplete; see the pipeline log.`;
 }
 
 function diagnosticsBlock(summary: Summary): string[] {
-    const { errors, warnings } = summary.diagnostics;
-    if (errors === 0) return [];
-    return ["> [!WARNING]", `> The preview reported ${plural(errors, "error")}${warnings ? ` and ${plural(warnings, "warning")}` : ""}: this summary may be incomplete; see the pipeline log.`, ""];
+    const sentence = diagnosticsSentence(summary);
+    return sentence ? ["> [!WARNING]", `> ${sentence}`, ""] : [];
 }
 
-/** One line of totals, so that the comment says what it is about before the tables. */
-function totalsLine(summary: Summary): string {
-    const slots = summary.credentials.flatMap((c) => c.slots);
-    const count = (action: string) => slots.filter((s) => s.action === action).length;
-    const rotated = slots.filter((s) => s.action === "rotated");
-    const causes = (["scheduled", "change", "unknown"] as const)
-        .map((cause) => [cause, rotated.filter((s) => s.cause === cause).length] as const)
-        .filter(([, n]) => n > 0)
-        .map(([cause, n]) => `${n} ${cause === "change" ? "by a change" : cause === "unknown" ? "cause unknown" : "scheduled"}`);
-    const parts: string[] = [];
-    if (rotated.length) parts.push(`${plural(rotated.length, "credential slot")} rotated (${causes.join(", ")})`);
-    if (count("created")) parts.push(`${plural(count("created"), "credential slot")} created`);
-    if (count("retired")) parts.push(`${plural(count("retired"), "credential slot")} retired`);
-    const added = summary.permissions.filter((p) => p.change === "added").length;
-    const removed = summary.permissions.length - added;
-    if (added) parts.push(`${plural(added, "permission")} added`);
-    if (removed) parts.push(`${plural(removed, "permission")} removed`);
-    if (summary.federatedCredentials.length) parts.push(`${plural(summary.federatedCredentials.length, "federated credential")} changed`);
-    if (summary.keyVaultSecrets.length) parts.push(`${plural(summary.keyVaultSecrets.length, "Key Vault secret")} changed`);
-    if (summary.apps.length) parts.push(`${plural(summary.apps.length, "app registration")} changed`);
-    return parts.join(" · ");
+/** One line of totals, so that the comment says what it is about before the tables; counts their rows. */
+function totalsLine(view: SummaryView): string {
+    return view.headline.map((count) => count.words).join(" · ");
 }
 
-function countsLine(summary: Summary): string {
+/** Pulumi's own counts; an operation Pulumi adds later is named as the preview spells it. */
+function countsLine(summary: Summary, style: Style): string {
     const words: Record<string, string> = { create: "to create", update: "to update", replace: "to replace", delete: "to delete", same: "unchanged" };
-    const parts = Object.entries(summary.counts).map(([op, n]) => `${n} ${words[op] ?? op}`);
+    const parts = Object.entries(summary.counts).map(([op, n]) => `${n} ${Object.prototype.hasOwnProperty.call(words, op) ? words[op] : style.text(op)}`);
     return parts.length > 0 ? `Pulumi resources: ${parts.join(", ")}.` : "Pulumi reported no resource counts.";
 }
 
-const day = (iso: string | null) => (iso ? iso.slice(0, 10) : "?");
+/** The date of an ISO-8601 instant; the summary only holds instants (or "[redacted]"), so the first ten characters. */
+const day = (iso: string | null, style: Style) => (iso ? style.text(iso.slice(0, 10)) : "?");
 
 function versionLabel(v: SlotVersion | null, slotted: boolean, style: Style): string {
     if (!v) return none;
     const parts: string[] = [];
     if (v.generation !== null || slotted) parts.push(v.generation !== null ? `g${v.generation}` : "g?");
     // A new certificate's start is only known once it is created; its end is the slot's.
-    if (v.start) parts.push(`${day(v.start)} → ${day(v.end)}`);
-    else if (v.end) parts.push(`until ${day(v.end)}`);
+    if (v.start) parts.push(`${day(v.start, style)} → ${day(v.end, style)}`);
+    else if (v.end) parts.push(`until ${day(v.end, style)}`);
     if (v.keyId) parts.push(`key ${style.code(v.keyId)}`);
-    return parts.join(", ");
+    return parts.length > 0 ? parts.join(", ") : none;
 }
 
-function credentialRows(credentials: readonly CredentialChange[], style: Style): string[][] {
-    return credentials.flatMap((c) =>
-        c.slots.map((s) => [
-            c.app ?? none,
-            c.credential,
-            c.type,
-            s.slot === null ? none : String(s.slot),
-            s.cause ? `${s.action} (${s.cause})` : s.action,
-            versionLabel(s.before, s.slot !== null, style),
-            versionLabel(s.after, s.slot !== null, style),
-            s.explanation ?? (s.replaceReasons.length ? `replaced: ${s.replaceReasons.join(", ")}` : none),
-        ]),
-    );
+function credentialRows(slots: readonly SlotRow[], style: Style): string[][] {
+    return slots.map(({ credential: c, slot: s }) => [
+        c.app === null ? none : style.text(c.app),
+        style.text(c.credential),
+        c.type,
+        s.slot === null ? none : String(s.slot),
+        s.cause ? `${s.action} (${s.cause})` : s.action,
+        versionLabel(s.before, s.slot !== null, style),
+        versionLabel(s.after, s.slot !== null, style),
+        s.explanation !== null ? style.text(s.explanation) : s.replaceReasons.length ? `replaced: ${s.replaceReasons.map(style.text).join(", ")}` : none,
+    ]);
 }
 
 function permissionLabel(p: PermissionChange, style: Style): string {
-    if (p.inCatalog) return p.permission!;
+    if (p.inCatalog && p.permission !== null) return style.text(p.permission);
     const id = p.id ? `${style.code(p.id)} ` : "";
-    return `${p.permission ? `${p.permission} ` : ""}${id}(not in the Microsoft Graph catalog)`;
+    return `${p.permission ? `${style.text(p.permission)} ` : ""}${id}(not in the Microsoft Graph catalog)`;
 }
 
 function tierLabel(p: PermissionChange, style: Style): string {
@@ -125,7 +146,16 @@ function consentLabel(p: PermissionChange): string {
 }
 
 function permissionRows(permissions: readonly PermissionChange[], style: Style): string[][] {
-    return permissions.map((p) => [p.escalation ? style.strong(p.change) : p.change, p.app ?? none, p.kind, p.api, permissionLabel(p, style), tierLabel(p, style), p.requested ? "yes" : none, consentLabel(p)]);
+    return permissions.map((p) => [
+        p.escalation ? style.strong(p.change) : p.change,
+        p.app === null ? none : style.text(p.app),
+        p.kind,
+        style.text(p.api),
+        permissionLabel(p, style),
+        tierLabel(p, style),
+        p.requested ? "yes" : none,
+        consentLabel(p),
+    ]);
 }
 
 function identityCell(field: keyof FederatedIdentity, c: FederatedCredentialChange, style: Style): string {
@@ -139,12 +169,19 @@ function identityCell(field: keyof FederatedIdentity, c: FederatedCredentialChan
 }
 
 function federatedRows(changes: readonly FederatedCredentialChange[], style: Style): string[][] {
-    return changes.map((c) => [c.app ?? none, c.name, c.action, identityCell("issuer", c, style), identityCell("subject", c, style), identityCell("audiences", c, style)]);
+    return changes.map((c) => [
+        c.app === null ? none : style.text(c.app),
+        style.text(c.name),
+        c.action,
+        identityCell("issuer", c, style),
+        identityCell("subject", c, style),
+        identityCell("audiences", c, style),
+    ]);
 }
 
 const servedLabel = (s: ServedSlot | null) => (s ? `slot ${s.slot ?? "?"} g${s.generation ?? "?"}` : none);
 
-function keyVaultRows(secrets: readonly KeyVaultSecretChange[]): string[][] {
+function keyVaultRows(secrets: readonly KeyVaultSecretChange[], style: Style): string[][] {
     const valueWords: Record<KeyVaultSecretChange["value"], string> = {
         new: "new value",
         changes: "value changes",
@@ -154,35 +191,45 @@ function keyVaultRows(secrets: readonly KeyVaultSecretChange[]): string[][] {
     };
     return secrets.map((s) => {
         const serves =
-            s.servedBefore && s.servedAfter && JSON.stringify(s.servedBefore) !== JSON.stringify(s.servedAfter)
+            s.servedBefore && s.servedAfter && (s.servedBefore.slot !== s.servedAfter.slot || s.servedBefore.generation !== s.servedAfter.generation)
                 ? `${servedLabel(s.servedBefore)} → ${servedLabel(s.servedAfter)}`
                 : servedLabel(s.servedAfter ?? s.servedBefore);
-        return [s.app ?? none, s.secretName, s.vault ?? "(new vault)", s.action, valueWords[s.value], s.credential ?? "(identity)", serves];
+        return [
+            s.app === null ? none : style.text(s.app),
+            style.text(s.secretName),
+            s.vault === null ? "(new vault)" : style.text(s.vault),
+            s.action,
+            valueWords[s.value],
+            s.credential === null ? "(identity)" : style.text(s.credential),
+            serves,
+        ];
     });
 }
 
 function appRows(summary: Summary, style: Style): string[][] {
     return summary.apps.map((a) => [
-        a.app,
-        a.displayName ?? none,
+        style.text(a.app),
+        a.displayName === null ? none : style.text(a.displayName),
         a.application ?? none,
         a.servicePrincipal ?? none,
         a.clientId ? style.code(a.clientId) : "(new)",
-        a.changedProperties.length ? a.changedProperties.join(", ") : none,
+        a.changedProperties.length ? a.changedProperties.map(style.text).join(", ") : none,
     ]);
 }
 
-function section(title: string, header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-    return rows.length === 0 ? [] : [`### ${title}`, "", markdownTable(header, rows), ""];
+/** A table of the summary: its title, header and rows, the same rows in every format. */
+interface Table {
+    readonly title: string;
+    readonly header: readonly string[];
+    readonly rows: readonly (readonly string[])[];
 }
 
-/** The tables of a summary, each with its title and header; the same rows in every format. */
-function tables(summary: Summary, style: Style): { title: string; header: string[]; rows: string[][] }[] {
+function tables(summary: Summary, view: SummaryView, style: Style): Table[] {
     return [
-        { title: "Credentials", header: ["App", "Credential", "Type", "Slot", "Change", "Before", "After", "Why"], rows: credentialRows(summary.credentials, style) },
+        { title: "Credentials", header: ["App", "Credential", "Type", "Slot", "Change", "Before", "After", "Why"], rows: credentialRows(view.slots, style) },
         { title: "Permissions", header: ["Change", "App", "Type", "API", "Permission", "Tier", "Requested", "Admin consent"], rows: permissionRows(summary.permissions, style) },
         { title: "Federated credentials", header: ["App", "Name", "Change", "Issuer", "Subject", "Audiences"], rows: federatedRows(summary.federatedCredentials, style) },
-        { title: "Key Vault secrets", header: ["App", "Secret", "Vault", "Change", "Value", "Credential", "Serves"], rows: keyVaultRows(summary.keyVaultSecrets) },
+        { title: "Key Vault secrets", header: ["App", "Secret", "Vault", "Change", "Value", "Credential", "Serves"], rows: keyVaultRows(summary.keyVaultSecrets, style) },
         { title: "App registrations", header: ["App", "Display name", "Application", "Service principal", "Client id", "Changed"], rows: appRows(summary, style) },
     ];
 }
@@ -190,40 +237,52 @@ function tables(summary: Summary, style: Style): { title: string; header: string
 const noChanges = "No identity changes: no app registration, credential, permission, federated credential or Key Vault secret changes.";
 
 function renderMarkdown(summary: Summary): string {
-    const out: string[] = [heading(summary), ""];
-    out.push(...breakingBlock(summary), ...diagnosticsBlock(summary));
+    const view = summaryView(summary);
+    const out: string[] = [`## ${title(summary, markdownStyle)}`, ""];
+    // Escalations first: their lines hold catalog names and config-checked app names only. Then what
+    // breaks, whose messages name resources; everything after may hold any name the preview has.
+    out.push(...escalationBlock(view), ...breakingBlock(view), ...diagnosticsBlock(summary));
     if (!summary.hasIdentityChanges) {
-        out.push(noChanges, "", countsLine(summary), "");
+        out.push(...stackLine(summary, markdownStyle), noChanges, "", countsLine(summary, markdownStyle), "");
         return out.join("\n");
     }
-    out.push(totalsLine(summary), "", ...escalationBlock(summary));
-    for (const table of tables(summary, markdownStyle)) out.push(...section(table.title, table.header, table.rows));
-    out.push(countsLine(summary), "");
+    out.push(totalsLine(view), "", ...stackLine(summary, markdownStyle));
+    for (const table of tables(summary, view, markdownStyle)) {
+        if (table.rows.length > 0) out.push(`### ${table.title}`, "", markdownTable(table.header, table.rows), "");
+    }
+    out.push(countsLine(summary, markdownStyle), "");
     return out.join("\n");
 }
 
-/** For a terminal: the same content, breaking changes and escalations first, tables in columns. */
+/** For a terminal: the same content in the same order, tables in columns, nothing raw from the preview. */
 function renderText(summary: Summary): string {
-    const out: string[] = [heading(summary).replace(/^## /, ""), ""];
-    if (summary.breaking.length) out.push("BREAKING FOR CONSUMERS:", ...summary.breaking.map((b) => `  ${b.message}`), "");
-    const { errors, warnings } = summary.diagnostics;
-    if (errors) out.push(`The preview reported ${plural(errors, "error")}${warnings ? ` and ${plural(warnings, "warning")}` : ""}: this summary may be incomplete.`, "");
+    const view = summaryView(summary);
+    const out: string[] = [title(summary, plainStyle), ""];
+    if (view.escalations.length) out.push(`${escalationTitle(view).toUpperCase()}:`, ...view.escalations.map((p) => `  ${escalationLine(p, plainStyle)}`), "");
+    if (view.breaking.length) out.push("BREAKING FOR CONSUMERS:", ...view.breaking.map((b) => `  ${terminalText(b.message)}`), "");
+    const diagnostics = diagnosticsSentence(summary);
+    if (diagnostics) out.push(diagnostics, "");
     if (!summary.hasIdentityChanges) {
-        out.push(noChanges, "", countsLine(summary), "");
+        out.push(...stackLine(summary, plainStyle), noChanges, "", countsLine(summary, plainStyle), "");
         return out.join("\n");
     }
-    out.push(totalsLine(summary), "");
-    const escalations = summary.permissions.filter((p) => p.escalation);
-    if (escalations.length) {
-        out.push(`PRIVILEGED PERMISSIONS ADDED (${escalations.length}):`, ...escalations.map((p) => `  ${p.app ?? "an app"} gains ${p.api} ${permissionLabel(p, plainStyle)}: ${tierLabel(p, plainStyle)}`), "");
+    out.push(totalsLine(view), "", ...stackLine(summary, plainStyle));
+    for (const table of tables(summary, view, plainStyle)) {
+        if (table.rows.length) out.push(`${table.title}:`, textTable(table.header.map((h) => h.toUpperCase()), table.rows), "");
     }
-    for (const table of tables(summary, plainStyle)) if (table.rows.length) out.push(`${table.title}:`, textTable(table.header.map((h) => h.toUpperCase()), table.rows), "");
-    out.push(countsLine(summary), "");
+    out.push(countsLine(summary, plainStyle), "");
     return out.join("\n");
 }
+
+/**
+ * Characters JSON.stringify leaves raw that a terminal would act on (C1 controls, bidirectional marks,
+ * zero-width characters, line separators), written as `\uXXXX` escapes: the same JSON value, inert on a
+ * screen. They can only occur inside strings, where an escape means the same character.
+ */
+const invisibleInJson = /[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 /** The summary as a pull-request comment (`markdown`), for a terminal (`table`) or as the documented JSON (`json`). */
 export function renderSummary(summary: Summary, format: SummaryFormat): string {
-    if (format === "json") return JSON.stringify(summary, null, 2) + "\n";
+    if (format === "json") return `${JSON.stringify(summary, null, 2).replace(invisibleInJson, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}\n`;
     return format === "table" ? renderText(summary) : renderMarkdown(summary);
 }

@@ -43,33 +43,53 @@ export function slotOfName(name: string): { component: string; slot: 0 | 1 } | u
 /**
  * App names, learned from every URN the preview mentions: AppRegistration components themselves (often
  * unchanged, so absent from the steps, but named as the parent of their children) and the `<app>-app`
- * Application every credential depends on.
+ * Application every credential depends on. Only names as config allows them are learned: an app name
+ * is printed wherever its resources are, so it must not be able to carry markup.
  */
 export class AppIndex {
     private readonly names = new Set<string>();
+    /** The longest name learned: appOf never looks at a longer prefix. */
+    private longest = 0;
 
     constructor(changes: readonly ResourceChange[]) {
+        // Every credential names its app's URNs again: each distinct URN is parsed once.
+        const seen = new Set<string>();
         for (const change of changes) {
-            for (const text of [change.urn.urn, ...urnsMentioned(change.old), ...urnsMentioned(change.new)]) this.learn(parseUrn(text));
+            for (const text of [change.urn.urn, ...urnsMentioned(change.old), ...urnsMentioned(change.new)]) {
+                if (seen.has(text)) continue;
+                seen.add(text);
+                this.learn(parseUrn(text));
+            }
         }
     }
 
     private learn(urn: ParsedUrn | undefined): void {
         if (!urn) return;
-        if (urn.type === tokens.appRegistration && patterns.name.test(urn.name)) this.names.add(urn.name);
+        if (urn.type === tokens.appRegistration) this.add(urn.name);
         if (urn.typeChain.length === 2 && urn.typeChain[0] === tokens.appRegistration && urn.type === tokens.application && urn.name.endsWith("-app")) {
-            this.names.add(urn.name.slice(0, -"-app".length));
+            this.add(urn.name.slice(0, -"-app".length));
         }
     }
 
-    /** The app a resource belongs to: the AppRegistration it is nested in, found by its name prefix. */
+    private add(name: string): void {
+        if (!patterns.name.test(name)) return;
+        this.names.add(name);
+        this.longest = Math.max(this.longest, name.length);
+    }
+
+    /**
+     * The app a resource belongs to: the AppRegistration it is nested in, found by its name prefix. The
+     * longest match wins, so that an app `mail` does not claim `mail-sender-main`; looking up each prefix
+     * that ends before a `-` costs the name's length, not the number of apps.
+     */
     appOf(urn: ParsedUrn): string | null {
         if (urn.type === tokens.appRegistration) return urn.name;
         if (urn.typeChain[0] !== tokens.appRegistration) return null;
-        let best: string | null = null;
-        // Longest match, so that an app `mail` does not claim `mail-sender-main`.
-        for (const name of this.names) if (urn.name.startsWith(`${name}-`) && (best === null || name.length > best.length)) best = name;
-        return best;
+        const name = urn.name;
+        for (let end = Math.min(this.longest, name.length - 1); end > 0; end--) {
+            if (name.charCodeAt(end) === 0x2d && this.names.has(name.slice(0, end))) return name.slice(0, end);
+        }
+        return null;
     }
 
     /** `<app>-<rest>` -> `<rest>`; the name itself when the app is unknown. */

@@ -1,6 +1,7 @@
 import { type ApiRef, graphCatalog, knownApis, type PermissionCatalog } from "../../../infra/model/catalog";
 import type { PreviewDocument, ResourceState } from "./previewDocument";
-import { isSecretValue, maskedSecret, patterns, readMatching, readStringList, readText, type ResourceChange, resourceChanges, unknownValue } from "./previewResources";
+import { patterns, readMatching, readStringList, readText, type ResourceChange, resourceChanges } from "./previewResources";
+import { redactApp, redactCredential, Redactor, redactFederated, redactKeyVaultSecret, redactPermission } from "./redaction";
 import { actionOf, AppIndex, propertyNames, tokens } from "./stackResources";
 import { credentialChanges } from "./summaryCredentials";
 import { PermissionNames, permissionChanges } from "./summaryPermissions";
@@ -18,9 +19,11 @@ import type {
 /**
  * `rotor summarize`: the identity side of a `pulumi preview --json`, for a pull-request comment. Pure:
  * the same document always gives the same summary, and nothing of any credential value gets into it.
+ * Linear in the document: resources are grouped by URN and app with maps, never searched for one by one.
  */
 
-export { parsePreviewDocument, PreviewDocumentError, type PreviewDocument } from "./previewDocument";
+export { parsePreviewDocument, PreviewDocumentError, PreviewLimitError, type PreviewDocument } from "./previewDocument";
+export { maxPreviewBytes, maxPreviewDepth } from "./previewLimits";
 export { renderSummary, type SummaryFormat } from "./renderSummary";
 export type * from "./summaryTypes";
 
@@ -108,15 +111,22 @@ function valueChange(change: ResourceChange, before: ServedSlot | null, after: S
     return change.diffReasons.includes("properties") ? "unknown" : "unchanged";
 }
 
-function keyVaultChanges(changes: readonly ResourceChange[], apps: AppIndex): KeyVaultSecretChange[] {
+/** A Key Vault secret's change, and whether its replacement serves it under another name (breaking). */
+interface KeyVaultEntry {
+    readonly secret: KeyVaultSecretChange;
+    readonly renamed: boolean;
+}
+
+function keyVaultChanges(changes: readonly ResourceChange[], apps: AppIndex): KeyVaultEntry[] {
     return changes
         .filter((c) => c.urn.type === tokens.keyVaultSecret && c.change !== "none")
-        .map((change): KeyVaultSecretChange => {
+        .map((change): KeyVaultEntry => {
             const state = change.new ?? change.old;
             const servedBefore = servedSlot(change.old);
             const servedAfter = servedSlot(change.new);
             const secretName = readMatching(state?.inputs, ["secretName"], patterns.name) ?? change.urn.name;
-            return {
+            const renamed = change.change === "replace" && readMatching(change.old?.inputs, ["secretName"], patterns.name) !== readMatching(change.new?.inputs, ["secretName"], patterns.name);
+            const secret: KeyVaultSecretChange = {
                 app: apps.appOf(change.urn) ?? readMatching(state?.inputs, ["tags", "app"], patterns.name) ?? null,
                 secretName,
                 vault: readMatching(state?.inputs, ["vaultName"], patterns.name) ?? null,
@@ -126,11 +136,13 @@ function keyVaultChanges(changes: readonly ResourceChange[], apps: AppIndex): Ke
                 servedBefore,
                 servedAfter,
             };
+            return { secret, renamed };
         })
-        .sort((a, b) => (a.app ?? "").localeCompare(b.app ?? "") || a.secretName.localeCompare(b.secretName));
+        .sort((a, b) => (a.secret.app ?? "").localeCompare(b.secret.app ?? "") || a.secret.secretName.localeCompare(b.secret.secretName));
 }
 
-function breakingChanges(changes: readonly ResourceChange[], credentials: readonly CredentialChange[], secrets: readonly KeyVaultSecretChange[], appList: readonly AppChange[]): BreakingChange[] {
+/** What breaks consumers, from the (redacted) lists the summary shows: a message never holds more than they do. */
+function breakingChanges(credentials: readonly CredentialChange[], secrets: readonly KeyVaultEntry[], appList: readonly AppChange[]): BreakingChange[] {
     const breaking: BreakingChange[] = [];
     for (const c of credentials) {
         const rotated = c.slots.filter((s) => s.action === "rotated" && s.slot !== null);
@@ -144,9 +156,7 @@ function breakingChanges(changes: readonly ResourceChange[], credentials: readon
             message: `${label}: both slots of the ${c.type === "certificate" ? "certificate" : "client secret"} are replaced in one run${why ? `: ${why}` : ""}. Consumers still using the served value lose access when it is deleted, with no pickup window. Apply in a maintenance window.`,
         });
     }
-    for (const s of secrets) {
-        const change = changes.find((c) => c.urn.type === tokens.keyVaultSecret && readMatching((c.old ?? c.new)?.inputs, ["secretName"], patterns.name) === s.secretName);
-        const renamed = s.action === "replaced" && change && readMatching(change.old?.inputs, ["secretName"], patterns.name) !== readMatching(change.new?.inputs, ["secretName"], patterns.name);
+    for (const { secret: s, renamed } of secrets) {
         if (s.action !== "deleted" && !renamed) continue;
         breaking.push({
             kind: "served-secret-deleted",
@@ -183,65 +193,29 @@ function counts(doc: PreviewDocument): Record<string, number> {
     return Object.fromEntries(entries);
 }
 
-/** Keys under which a provider keeps credential material; what they hold must never reach a summary. */
-const sensitiveKey = /^(value|ciphertext|plaintext|secret|password|clientSecret|clientCertificate.*|.*[pP]rivateKey.*|pemBundle|pfx|certPem|.*[tT]oken)$/;
-
-/** Every string in the document that is, or sits under a key for, credential material. */
-function sensitiveStrings(value: unknown, underSensitive: boolean, out: Set<string>): void {
-    if (typeof value === "string") {
-        if (underSensitive && value.length >= 8 && value !== maskedSecret && value !== unknownValue) out.add(value);
-        return;
-    }
-    if (Array.isArray(value)) {
-        for (const item of value) sensitiveStrings(item, underSensitive, out);
-        return;
-    }
-    if (typeof value === "object" && value !== null) {
-        const secret = underSensitive || isSecretValue(value);
-        for (const [key, item] of Object.entries(value)) sensitiveStrings(item, secret || sensitiveKey.test(key), out);
-    }
-}
-
-/**
- * A last guard: the summary is built from value-free fields only, but should a provider ever put a value
- * where an id is expected, the string is redacted rather than printed.
- */
-function redact<T>(summary: T, doc: PreviewDocument): T {
-    const secrets = new Set<string>();
-    // Only property values: elsewhere property names are keys (propertyDependencies maps `value` to URNs).
-    for (const step of doc.steps ?? []) {
-        for (const state of [step.oldState, step.newState]) sensitiveStrings([state?.inputs, state?.outputs], false, secrets);
-    }
-    if (secrets.size === 0) return summary;
-    const leaks = (text: string) => [...secrets].some((secret) => text.includes(secret) || (text.length >= 8 && secret.includes(text)));
-    const walk = (value: unknown): unknown => {
-        if (typeof value === "string") return leaks(value) ? "[redacted]" : value;
-        if (Array.isArray(value)) return value.map(walk);
-        if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
-        return value;
-    };
-    return walk(summary) as T;
-}
-
 /** The identity summary of a parsed preview. Pure and value-free. */
 export function summarizePreview(doc: PreviewDocument, options: SummarizeOptions = {}): Summary {
     const changes = resourceChanges(doc);
     const apps = new AppIndex(changes);
     const names = new PermissionNames(options.catalog ?? graphCatalog, options.apis ?? knownApis);
-    const appList = appChanges(changes, apps);
-    const credentials = credentialChanges(changes, apps);
-    const permissions = permissionChanges(changes, apps, names);
-    const federatedCredentials = federatedChanges(changes, apps);
-    const keyVaultSecrets = keyVaultChanges(changes, apps);
+    // Each list is cleaned before anything is composed from it, so a breaking change's message holds
+    // exactly the names its tables show.
+    const redactor = Redactor.of(doc);
+    const appList = appChanges(changes, apps).map((a) => redactApp(a, redactor));
+    const credentials = credentialChanges(changes, apps).map((c) => redactCredential(c, redactor));
+    const permissions = permissionChanges(changes, apps, names).map((p) => redactPermission(p, redactor));
+    const federatedCredentials = federatedChanges(changes, apps).map((f) => redactFederated(f, redactor));
+    const vault = keyVaultChanges(changes, apps).map((entry) => ({ ...entry, secret: redactKeyVaultSecret(entry.secret, redactor) }));
+    const keyVaultSecrets = vault.map((entry) => entry.secret);
     const first = changes[0]?.urn;
     const severities = (doc.diagnostics ?? []).map((d) => d.severity);
-    const summary: Summary = {
+    return {
         schemaVersion: 1,
         source: options.source ?? "preview.json",
-        project: first?.project ?? null,
-        stack: first?.stack ?? null,
+        project: first ? redactor.clean(first.project) : null,
+        stack: first ? redactor.clean(first.stack) : null,
         hasIdentityChanges: [appList, credentials, permissions, federatedCredentials, keyVaultSecrets].some((list) => list.length > 0),
-        breaking: breakingChanges(changes, credentials, keyVaultSecrets, appList),
+        breaking: breakingChanges(credentials, vault, appList),
         apps: appList,
         credentials,
         permissions,
@@ -250,6 +224,4 @@ export function summarizePreview(doc: PreviewDocument, options: SummarizeOptions
         counts: counts(doc),
         diagnostics: { errors: severities.filter((s) => s === "error").length, warnings: severities.filter((s) => s === "warning").length },
     };
-    return redact(summary, doc);
 }
-

@@ -169,7 +169,9 @@ export function credentialChanges(changes: readonly ResourceChange[], apps: AppI
         for (const m of group.members) {
             // Resources without a slot each stand alone.
             const key = m.slot === null ? `name:${m.change.urn.name}` : `slot:${m.slot}`;
-            bySlot.set(key, [...(bySlot.get(key) ?? []), m]);
+            const members = bySlot.get(key);
+            if (members) members.push(m);
+            else bySlot.set(key, [m]);
         }
         const slots = [...bySlot.values()]
             .map((members) => slotChange(members[0]!.slot, members))

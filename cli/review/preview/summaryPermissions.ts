@@ -201,8 +201,10 @@ function diffDelegatedGrant(ledger: PermissionLedger, names: PermissionNames, ap
     // Named `<app>-grant-<api slug>` by AppRegistration.
     const rest = AppIndex.strip(app, change.urn.name);
     const { apiAppId } = rest.startsWith("grant-") ? names.splitSlug(`${rest.slice("grant-".length)}-`) : { apiAppId: null };
-    for (const claim of after) if (!before.includes(claim)) ledger.add(app, "added", "delegated", apiAppId, { name: claim }, "delegatedGrant");
-    for (const claim of before) if (!after.includes(claim)) ledger.add(app, "removed", "delegated", apiAppId, { name: claim }, "delegatedGrant");
+    const had = new Set(before);
+    const has = new Set(after);
+    for (const claim of has) if (!had.has(claim)) ledger.add(app, "added", "delegated", apiAppId, { name: claim }, "delegatedGrant");
+    for (const claim of had) if (!has.has(claim)) ledger.add(app, "removed", "delegated", apiAppId, { name: claim }, "delegatedGrant");
 }
 
 /** Every permission added or removed, requested or consented, escalations first. */

@@ -4,7 +4,9 @@ import type { Tier } from "../../../infra/model/catalog";
  * The identity summary of a `pulumi preview --json`, value-free: names, types, non-secret ids (key ids,
  * client ids, permission ids), dates, generations and permission names, never a credential value. The JSON
  * form is a stable interface: fields are only ever added; `schemaVersion` changes if one is removed or
- * changes meaning. Every list is sorted, so the same preview always gives the same document.
+ * changes meaning. Every list is sorted, so the same preview always gives the same document. Names and
+ * other strings read from the preview are kept as written, control characters and markup included: the
+ * renderers escape them (the JSON writes invisible and reordering characters as `\u` escapes).
  */
 export interface Summary {
     /** Version of this document's shape. */
@@ -17,7 +19,7 @@ export interface Summary {
     readonly stack: string | null;
     /** False when nothing below changes: the comment then says "no identity changes". */
     readonly hasIdentityChanges: boolean;
-    /** What breaks consumers if this preview is applied; empty when nothing does. Shown first. */
+    /** What breaks consumers if this preview is applied; empty when nothing does. Shown first, after privileged permissions added. */
     readonly breaking: readonly BreakingChange[];
     /** App registrations (application and service principal) created, updated, replaced or deleted. */
     readonly apps: readonly AppChange[];
