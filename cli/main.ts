@@ -83,6 +83,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             .addOption(stackOption())
             .option("--within <days>", "report credentials expiring within this many days, 1 to 730 (default: 30; also 14 and 7)", parseDays)
             .option("--all-apps", "also report expiring credentials of every application in the tenant")
+            .option("--usage", "also show each credential's last sign-in (Entra's sign-in report; AuditLog.Read.All, Entra ID P1/P2) and flag a value replaced within --within days that consumers still use")
+            .option("--used-within <days>", "with --usage: a sign-in within this many days counts as in use (default: 7)", parseDays)
             .addOption(formatOption())
             .addOption(dirOption()),
     ).action((options) => run(import("./status").then((m) => m.runStatus(options, io))));

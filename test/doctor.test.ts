@@ -127,6 +127,22 @@ describe("rotor doctor", () => {
         expect(allows([{ actions: ["Microsoft.KeyVault/vaults.secrets/read"], notActions: [], dataActions: [], notDataActions: [] }], "Microsoft.KeyVault/vaults/secrets/read")).toBe(false);
     });
 
+    it("says whether usage evidence is available (a fact row that never fails), and adds no row when it was not probed", () => {
+        const row = (usage: DoctorFacts["usage"]) => assessDoctor(model, facts({ usage })).checks.find((c) => c.check === "usage evidence");
+        expect(row(undefined)).toBeUndefined();
+        expect(row({ source: "appCredentialSignInActivities", unavailable: null })).toEqual({
+            check: "usage evidence",
+            result: "ok",
+            detail: "available from Entra's credential sign-in report (Graph beta): rotor status --usage shows which credential consumers sign in with",
+        });
+        expect(row({ source: "signIns", unavailable: null })!.detail).toMatch(/^available from the sign-in log/);
+        const licence = row({ source: null, unavailable: { reason: "licence", missing: "Microsoft Entra ID P1 or P2", detail: "403 Authentication_RequestFromNonPremiumTenantOrB2CTenant" } })!;
+        expect(licence).toMatchObject({ result: "skipped", detail: expect.stringMatching(/^no licence: the tenant has no Microsoft Entra ID P1 or P2 \(Graph answered 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant\)/) });
+        const permission = row({ source: null, unavailable: { reason: "permission", missing: "AuditLog.Read.All", detail: "403 Authorization_RequestDenied" } })!;
+        expect(permission).toMatchObject({ result: "skipped", detail: expect.stringMatching(/^missing AuditLog\.Read\.All/) });
+        expect(assessDoctor(model, facts({ usage: { source: null, unavailable: { reason: "error", missing: null, detail: "503 serviceNotAvailable" } } })).exitCode).toBe(0);
+    });
+
     it("parses ISO-8601 durations, token claims and policy restrictions as Graph returns them", () => {
         expect([durationDays("P90D"), durationDays("P1Y"), durationDays("P2Y"), durationDays("PT720H"), durationDays("P1Y6M"), durationDays("90"), durationDays("P")]).toEqual([90, 365, 730, 30, 545, undefined, undefined]);
         expect(signedInFrom({ tid: "t", oid: "o", appid: "a", roles: ["Application.ReadWrite.OwnedBy"], idtyp: "app" })).toMatchObject({ kind: "app", name: "a", roles: ["Application.ReadWrite.OwnedBy"] });

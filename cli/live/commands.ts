@@ -9,6 +9,8 @@ import { silentProgress } from "./progress";
 import { type LiveContext, type LiveFlags, type LiveIo, liveContext } from "./context";
 import { describeServiceFailure } from "./serviceErrors";
 import { assessStatus, type StatusReport } from "./status";
+import { applyUsage } from "./usage";
+import { probeUsageEvidence, readUsageEvidence, usageTargets } from "./usageEvidence";
 import { entraProbe } from "../../azure/probe";
 import { type VerifyReport, vaultReader, verifyServed } from "./verify";
 
@@ -23,14 +25,19 @@ async function reading<T>(context: LiveContext, work: () => Promise<T>): Promise
     }
 }
 
-export async function statusReport(model: StackModel, flags: LiveFlags & { within?: number; allApps?: boolean }, io: LiveIo, now: Date): Promise<StatusReport> {
+export async function statusReport(model: StackModel, flags: LiveFlags & { within?: number; allApps?: boolean; usage?: boolean; usedWithin?: number }, io: LiveIo, now: Date): Promise<StatusReport> {
     const context = await liveContext(model, flags, io);
     const graph = new GraphClient(context.endpoints.graph, context.credential, context.endpoints.graphScope, { onRequest: () => io.onRequest?.("graph") });
     const vault = context.vaultUrl
         ? vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined })
         : undefined;
     const live = await reading(context, () => collectLiveState(model, graph, vault, { allApps: flags.allApps ?? false, progress: io.progress?.() ?? silentProgress }));
-    return assessStatus(model, live, now, flags.within !== undefined ? { withinDays: flags.within } : {});
+    const report = assessStatus(model, live, now, flags.within !== undefined ? { withinDays: flags.within } : {});
+    if (!flags.usage) return report;
+    // Usage evidence never fails the command: what cannot be read becomes a note (live/usage.ts).
+    const usedWithinDays = flags.usedWithin ?? 7;
+    const evidence = await readUsageEvidence(graph, usageTargets(live), { cloud: context.endpoints.cloud, now, usedWithinDays, progress: io.progress?.() ?? silentProgress });
+    return applyUsage(model, report, live, evidence, now, { usedWithinDays, withinDays: flags.within ?? 30 });
 }
 
 export async function verifyReport(model: StackModel, flags: LiveFlags & { app?: string }, io: LiveIo, now: Date): Promise<VerifyReport> {
@@ -49,5 +56,8 @@ export async function doctorReport(model: StackModel, flags: LiveFlags & { subsc
     const vault = context.vaultUrl
         ? { url: context.vaultUrl, client: vaultClient(context.vaultUrl, context.credential, { maxRetries: 2, onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.endpoints.keyVaultUrl !== undefined }) }
         : undefined;
-    return assessDoctor(model, await reading(context, () => collectDoctorFacts(model, graph, context.endpoints.graphScope, context.credential, vault, arm)));
+    const [facts, usage] = await reading(context, () =>
+        Promise.all([collectDoctorFacts(model, graph, context.endpoints.graphScope, context.credential, vault, arm), probeUsageEvidence(graph, context.endpoints.cloud)]),
+    );
+    return assessDoctor(model, facts.signedIn ? { ...facts, usage } : facts);
 }

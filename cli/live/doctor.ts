@@ -1,5 +1,6 @@
 import type { StackModel } from "../../infra/model/model";
 import type { PermissionBlock } from "./arm";
+import type { UsageSource, UsageUnavailable } from "./usage";
 
 /**
  * `rotor doctor`: the preflight before the first `pulumi up`. The live part collects facts (who is signed
@@ -55,6 +56,8 @@ export interface DoctorFacts {
      * when the stack creates the vault. Undefined without a vault; `skipped` says why they were not read.
      */
     readonly vaultPermissions?: { readonly scope: "vault" | "resourceGroup"; readonly blocks: readonly PermissionBlock[] } | { readonly skipped: string } | { readonly missingResourceGroup: string };
+    /** Whether the signed-in identity can read usage evidence (live/usageEvidence.ts); undefined when not probed. */
+    readonly usage?: { readonly source: UsageSource | null; readonly unavailable: UsageUnavailable | null };
 }
 
 /** The block of an Azure role that matches `operation`: `*` matches any characters, case-insensitively. */
@@ -259,7 +262,32 @@ function vaultPermissionCheck(model: StackModel, facts: DoctorFacts): DoctorChec
     return { check, result: "fail", detail: `lacks ${missing.join(", ")} on ${where}: pulumi up writes the served secrets through Resource Manager; assign ${role} to the deploying identity there` };
 }
 
+/**
+ * Whether `rotor status --usage` can tell which credential consumers sign in with. Optional: without it the
+ * schedule still gives consumers their pickup window, so it never fails the preflight.
+ */
+function usageCheck(facts: DoctorFacts): DoctorCheck[] {
+    const usage = facts.usage;
+    if (!usage) return [];
+    const check = "usage evidence";
+    if (usage.source) {
+        const from = usage.source === "appCredentialSignInActivities" ? "Entra's credential sign-in report (Graph beta)" : "the sign-in log (Graph beta; the credential report is not served here)";
+        return [{ check, result: "ok", detail: `available from ${from}: rotor status --usage shows which credential consumers sign in with` }];
+    }
+    const why = usage.unavailable;
+    switch (why?.reason) {
+        case "licence":
+            return [{ check, result: "skipped", detail: `no licence: the tenant has no Microsoft Entra ID P1 or P2 (Graph answered ${why.detail}), so rotor status --usage cannot tell which credential consumers use` }];
+        case "permission":
+            return [{ check, result: "skipped", detail: `missing AuditLog.Read.All (Graph answered ${why.detail}): grant this application permission to the identity that runs rotor status --usage (optional)` }];
+        case "cloud":
+            return [{ check, result: "skipped", detail: `not served in this cloud (Graph answered ${why.detail})` }];
+        default:
+            return [{ check, result: "skipped", detail: `could not be read (${why?.detail ?? "unknown"})` }];
+    }
+}
+
 export function assessDoctor(model: StackModel, facts: DoctorFacts): DoctorReport {
-    const checks = [...identityChecks(model, facts), ...policyChecks(model, facts), ...limitChecks(model, facts), ...vaultChecks(model, facts)];
+    const checks = [...identityChecks(model, facts), ...policyChecks(model, facts), ...limitChecks(model, facts), ...vaultChecks(model, facts), ...usageCheck(facts)];
     return { schemaVersion: 1, project: model.project, stack: model.stack, checks, exitCode: checks.some((c) => c.result === "fail") ? 2 : 0 };
 }

@@ -1,13 +1,24 @@
 import { markdownTable, type OutputFormat, textTable } from "../output/table";
 import type { RowStatus, StatusReport, StatusRow } from "./status";
+import { ago, usageLimits } from "./usage";
 
 /** Worst first, so the top of the report is what needs doing. */
-const order: readonly RowStatus[] = ["expired", "stale", "overdue", "missing", "expiring", "unmanaged", "ok"];
+const order: readonly RowStatus[] = ["expired", "stale", "overdue", "still-used", "not-picked-up", "missing", "expiring", "unmanaged", "ok"];
+/** The statuses the headline counts, in that order. */
+const problemStatuses: readonly RowStatus[] = ["expired", "stale", "overdue", "still-used", "not-picked-up", "missing", "expiring"];
 
 function urgency(row: StatusRow, thresholds: readonly number[]): string {
     if (row.status !== "expiring" || row.daysLeft === null) return row.status;
     const inner = [...thresholds].reverse().find((t) => row.daysLeft! < t);
     return inner !== undefined ? `expiring (<${inner}d)` : row.status;
+}
+
+/** The last sign-in cell: how long ago, `none` (within what was read), or `-` without evidence. */
+function lastSignIn(row: StatusRow, report: StatusReport): string {
+    const usage = report.usage;
+    if (!usage?.source || !row.usage) return "-";
+    if (row.usage.lastSignIn) return ago(row.usage.lastSignIn, new Date(report.at));
+    return usage.since ? `none since ${usage.since.slice(0, 10)}` : "none";
 }
 
 function rowsOf(report: StatusReport): string[][] {
@@ -21,15 +32,18 @@ function rowsOf(report: StatusReport): string[][] {
         r.slot === null ? "-" : `slot ${r.slot} g${r.generation}${r.served ? " (served)" : ""}`,
         r.expires ? r.expires.slice(0, 10) : "-",
         r.daysLeft === null ? "-" : String(r.daysLeft),
+        ...(report.usage ? [lastSignIn(r, report)] : []),
         r.message,
     ]);
 }
 
-const header = ["STATUS", "APP", "CREDENTIAL", "KIND", "OWNER", "SLOT", "EXPIRES", "DAYS LEFT", "NOTE"];
+function header(report: StatusReport): string[] {
+    return ["STATUS", "APP", "CREDENTIAL", "KIND", "OWNER", "SLOT", "EXPIRES", "DAYS LEFT", ...(report.usage ? ["LAST SIGN-IN"] : []), "NOTE"];
+}
 
 function headline(report: StatusReport): string {
     const c = report.counts;
-    const problems = (["expired", "stale", "overdue", "missing", "expiring"] as const).filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`);
+    const problems = problemStatuses.filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`);
     return (
         `${report.project} / ${report.stack} at ${report.at}: ${report.applicationsScanned} application${report.applicationsScanned === 1 ? "" : "s"} read, ` +
         `${problems.length ? problems.join(", ") : "nothing needs attention"}` +
@@ -37,11 +51,40 @@ function headline(report: StatusReport): string {
     );
 }
 
+/** What the usage evidence is, or why there is none, and its limits; empty without `--usage`. */
+function usageLines(report: StatusReport): string[] {
+    const usage = report.usage;
+    if (!usage) return [];
+    const lines: string[] = [];
+    if (usage.source) {
+        const from = usage.source === "appCredentialSignInActivities" ? "Entra's credential sign-in report (Graph beta)" : `the sign-in log (Graph beta), read back to ${usage.since ?? "its start"}`;
+        lines.push(`Usage: last sign-ins from ${from}; in use = signed in within ${usage.usedWithinDays} days, retiring = its slot is replaced within ${usage.replacedWithinDays} days.`);
+    } else {
+        const why = usage.unavailable;
+        const what =
+            why?.reason === "licence"
+                ? `no licence: the tenant has no ${why.missing} (Graph answered ${why.detail})`
+                : why?.reason === "permission"
+                  ? `missing permission ${why.missing}: grant it to the identity that runs rotor status (Graph answered ${why.detail})`
+                  : why?.reason === "cloud"
+                    ? `not served in this cloud (Graph answered ${why.detail})`
+                    : why
+                      ? `could not be read (${why.detail})`
+                      : "nothing to read";
+        lines.push(`Usage: no evidence, ${what}. The exit code does not depend on it.`);
+    }
+    for (const note of usage.notes) lines.push(`Note: ${note}.`);
+    lines.push(`Limits: ${usageLimits}.`);
+    return lines;
+}
+
 export function renderStatus(report: StatusReport, format: OutputFormat): string {
     if (format === "json") return JSON.stringify(report, null, 2) + "\n";
     const rows = rowsOf(report);
+    const usage = usageLines(report);
     if (format === "markdown") {
-        return [`## Credential status: ${report.project} / ${report.stack}`, "", headline(report), "", rows.length ? markdownTable(header.map((h) => h.charAt(0) + h.slice(1).toLowerCase()), rows) : "_No credentials._", ""].join("\n");
+        const table = rows.length ? markdownTable(header(report).map((h) => h.charAt(0) + h.slice(1).toLowerCase()), rows) : "_No credentials._";
+        return [`## Credential status: ${report.project} / ${report.stack}`, "", headline(report), "", table, "", ...(usage.length ? [usage.join("\n\n"), ""] : [])].join("\n");
     }
-    return [headline(report), "", rows.length ? textTable(header, rows) : "  no credentials", ""].join("\n");
+    return [headline(report), "", rows.length ? textTable(header(report), rows) : "  no credentials", "", ...(usage.length ? [...usage, ""] : [])].join("\n");
 }

@@ -3,6 +3,7 @@ import { certificateKeyId, parsePasswordDisplayName } from "../../rotation/ident
 import type { GraphApplication, GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential } from "./graph";
 import { generationAt, generationWindow } from "../../rotation/schedule";
 import { dateToIsoSeconds } from "../../rotation/instants";
+import type { RowUsage, UsageSummary } from "./usage";
 
 /**
  * `rotor status`: the live tenant and vault held against the stack's model at `now`. Pure: the live
@@ -40,12 +41,16 @@ export interface LiveState {
  * - `overdue`: Key Vault still serves a generation the schedule has replaced: the pipeline has not run;
  * - `stale`: Key Vault serves a key id the app no longer has, or its secret is missing or disabled;
  * - `missing`: declared in the stack but absent from the tenant;
- * - `unmanaged`: on a stack's app but not the stack's (added in the portal), still valid beyond the threshold.
+ * - `unmanaged`: on a stack's app but not the stack's (added in the portal), still valid beyond the threshold;
+ * - with `--usage` (live/usage.ts): `still-used`, a value the next rotation replaces soon that consumers
+ *   still sign in with; `not-picked-up`, a served value nobody uses while the previous one is still used.
  */
-export type RowStatus = "ok" | "expiring" | "expired" | "overdue" | "stale" | "missing" | "unmanaged";
+export type RowStatus = "ok" | "expiring" | "expired" | "overdue" | "stale" | "missing" | "unmanaged" | "still-used" | "not-picked-up";
+
+export const rowStatuses: readonly RowStatus[] = ["ok", "expiring", "expired", "overdue", "stale", "missing", "unmanaged", "still-used", "not-picked-up"];
 
 /** Statuses that make `rotor status` exit 2, so a scheduled pipeline alerts. */
-export const alertingStatuses: readonly RowStatus[] = ["expiring", "expired", "overdue", "stale", "missing"];
+export const alertingStatuses: readonly RowStatus[] = ["expiring", "expired", "overdue", "stale", "missing", "still-used", "not-picked-up"];
 
 export interface StatusRow {
     /** The stack's app name; for other applications of the tenant (`--all-apps`), their display name. */
@@ -66,6 +71,8 @@ export interface StatusRow {
     readonly status: RowStatus;
     /** What is wrong and what to do; empty when ok. */
     readonly message: string;
+    /** With `--usage`, on secrets and certificates of the stack's applications: the last sign-in with it, and when its slot is replaced. */
+    readonly usage?: RowUsage;
 }
 
 export interface StatusOptions {
@@ -88,6 +95,8 @@ export interface StatusReport {
     readonly applicationsScanned: number;
     /** 0 when nothing alerts, 2 otherwise. */
     readonly exitCode: 0 | 2;
+    /** With `--usage`: where the evidence came from, or why there is none. */
+    readonly usage?: UsageSummary;
 }
 
 const dayMs = 86_400_000;
@@ -298,7 +307,7 @@ export function assessStatus(model: StackModel, live: LiveState, now: Date, opti
         }
     }
 
-    const counts = Object.fromEntries((["ok", "expiring", "expired", "overdue", "stale", "missing", "unmanaged"] as const).map((s) => [s, rows.filter((r) => r.status === s).length])) as Record<RowStatus, number>;
+    const counts = Object.fromEntries(rowStatuses.map((s) => [s, rows.filter((r) => r.status === s).length])) as Record<RowStatus, number>;
     return {
         schemaVersion: 1,
         project: model.project,

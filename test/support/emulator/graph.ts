@@ -58,7 +58,7 @@ export function graphUnmatched(context: HandlerContext): EmulatorResponse {
     return graphError(context, 400, "BadRequest", `Resource not found for the segment '${segment}'.`);
 }
 
-function ok(context: HandlerContext, body: Json, caller: string): EmulatorResponse {
+export function ok(context: HandlerContext, body: Json, caller: string): EmulatorResponse {
     const requestId = guid();
     return {
         status: 200,
@@ -78,7 +78,7 @@ const permissions = {
     organization: ["Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
 } as const;
 
-interface Caller {
+export interface Caller {
     readonly claims: AccessTokenClaims;
     readonly tenant: Tenant;
 }
@@ -94,7 +94,7 @@ function authorizeEach(context: HandlerContext, groups: readonly (readonly strin
     return { response: graphError(context, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.") };
 }
 
-function authorize(context: HandlerContext, anyOf: readonly string[] | undefined): Authorized {
+export function authorize(context: HandlerContext, anyOf: readonly string[] | undefined): Authorized {
     const token = bearerToken(context.request);
     if (!token) return { response: graphError(context, 401, "InvalidAuthenticationToken", "Access token is empty.") };
     const check = context.env.tokens.check(token);

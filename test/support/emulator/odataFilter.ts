@@ -1,11 +1,20 @@
 /**
  * The slice of OData $filter that the product's Graph lookups use: `prop eq|ne 'v'`, `prop in ('a','b')`,
- * `startswith(prop,'v')` and, on collections, `prop/any(x:x eq 'v')`, joined by `and`/`or` (no parentheses; `and` binds tighter). Anything else is a
- * FilterSyntaxError that names what the emulator supports, so an unsupported query fails loudly.
+ * `startswith(prop,'v')`, on collections `prop/any(x:x eq 'v')` (also written `any(x: x eq 'v')`), and on
+ * dates `prop ge|gt|le|lt 2027-03-01T00:00:00Z` (an unquoted DateTimeOffset, as the sign-in log takes it),
+ * joined by `and`/`or` (no parentheses; `and` binds tighter). Anything else is a FilterSyntaxError that names
+ * what the emulator supports, so an unsupported query fails loudly.
  */
 
 /** One comparison of a parsed $filter. */
-export type Clause = { readonly kind: "eq" | "ne"; readonly property: string; readonly value: string } | { readonly kind: "in"; readonly property: string; readonly values: readonly string[] } | { readonly kind: "startswith"; readonly property: string; readonly value: string } | { readonly kind: "any"; readonly property: string; readonly value: string };
+export type Clause =
+    | { readonly kind: "eq" | "ne"; readonly property: string; readonly value: string }
+    | { readonly kind: "in"; readonly property: string; readonly values: readonly string[] }
+    | { readonly kind: "startswith"; readonly property: string; readonly value: string }
+    | { readonly kind: "any"; readonly property: string; readonly value: string }
+    | { readonly kind: "ge" | "gt" | "le" | "lt"; readonly property: string; readonly value: string };
+
+const dateTimeOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** A parsed $filter: a disjunction of conjunctions of clauses. */
 export interface Filter {
@@ -86,8 +95,10 @@ export function parseFilter(text: string, properties: readonly string[]): Filter
             // `tags/any(t:t eq 'v')`: the lambda variable must be compared with eq, as Graph allows on string collections.
             const name = property(lambda[1]!);
             if (take() !== "(") throw new FilterSyntaxError("expected '(' after any");
-            const variable = /^([a-z]\w*):(\1)$/i.exec(take());
-            if (!variable) throw new FilterSyntaxError("expected a lambda such as t:t");
+            // `t:t` is one token; `t: t` (as Graph's own examples write it) is two.
+            const head = take();
+            const variable = /^([a-z]\w*):(\1)?$/i.exec(head);
+            if (!variable || (variable[2] === undefined && take() !== variable[1])) throw new FilterSyntaxError("expected a lambda such as t:t");
             if (take().toLowerCase() !== "eq") throw new FilterSyntaxError("only eq is supported inside any()");
             const value = literal();
             if (take() !== ")") throw new FilterSyntaxError("expected ')'");
@@ -106,7 +117,12 @@ export function parseFilter(text: string, properties: readonly string[]): Filter
             if (take() !== ")") throw new FilterSyntaxError("expected ')'");
             return { kind: "in", property: name, values };
         }
-        throw new FilterSyntaxError(`operator '${operator}' is not supported by the entra-rotor emulator (eq, ne, in, startswith)`);
+        if (operator === "ge" || operator === "gt" || operator === "le" || operator === "lt") {
+            const value = take();
+            if (!dateTimeOffset.test(value) || Number.isNaN(Date.parse(value))) throw new FilterSyntaxError(`expected a DateTimeOffset such as 2027-03-01T00:00:00Z after ${operator}, found '${value}'`);
+            return { kind: operator, property: name, value };
+        }
+        throw new FilterSyntaxError(`operator '${operator}' is not supported by the entra-rotor emulator (eq, ne, in, startswith, and ge, gt, le, lt on dates)`);
     };
     const anyOf: Clause[][] = [[clause()]];
     while (position < tokens.length) {
@@ -125,6 +141,12 @@ export function matchesFilter(filter: Filter, read: (property: string) => string
         all.every((c) => {
             const raw = read(c.property);
             if (c.kind === "any") return Array.isArray(raw) && raw.some((v: string) => v.toLowerCase() === c.value.toLowerCase());
+            if (c.kind === "ge" || c.kind === "gt" || c.kind === "le" || c.kind === "lt") {
+                const actualMs = typeof raw === "string" ? Date.parse(raw) : NaN;
+                const boundMs = Date.parse(c.value);
+                if (Number.isNaN(actualMs)) return false;
+                return c.kind === "ge" ? actualMs >= boundMs : c.kind === "gt" ? actualMs > boundMs : c.kind === "le" ? actualMs <= boundMs : actualMs < boundMs;
+            }
             const actual = (typeof raw === "string" ? raw : "").toLowerCase();
             switch (c.kind) {
                 case "eq":

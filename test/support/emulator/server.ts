@@ -8,6 +8,7 @@ import type { TlsMaterial } from "./certificates";
 import type { EmulatorEnvironment, HandlerContext } from "./environment";
 import type { FaultController } from "./faults";
 import { graphFault, graphRoutes, graphUnmatched } from "./graph";
+import { signInLogRoutes } from "./signInLogs";
 import { type EmulatorRequest, type EmulatorResponse, type MatchedRoute, type Service, matchRoute } from "./http";
 import { type KeyVaultContext, keyVaultFault, keyVaultRoutes, keyVaultUnmatched } from "./keyVault";
 import type { RequestLog } from "./requestLog";
@@ -150,7 +151,7 @@ export class EmulatorServer {
 
     private graphService(): ServiceDefinition<HandlerContext> {
         return {
-            match: (request) => matchRoute(graphRoutes, request),
+            match: (request) => matchRoute(graphRoutes, request) ?? matchRoute(signInLogRoutes, request),
             context: (request) => ({ env: this.environment, request }),
             fault: (context, status, retryAfter) => graphFault(context, status, retryAfter),
             unmatched: (context) => graphUnmatched(context),

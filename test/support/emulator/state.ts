@@ -141,9 +141,22 @@ export interface AppManagementPolicy {
     restrictions: AppManagementConfiguration;
 }
 
+/**
+ * A tenant's Microsoft Entra ID licence. Sign-in logs and usage reports are read through Graph only with P1
+ * or P2; a free tenant answers 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant` (signInLogs.ts).
+ */
+export type EntraLicence = "free" | "P1" | "P2";
+
 export interface Tenant {
     readonly id: string;
     displayName: string;
+    /** Default `P2`: usage evidence is readable; `setLicence("free")` makes the tenant a free one. */
+    licence: EntraLicence;
+    /**
+     * Whether Graph beta serves `reports/appCredentialSignInActivities` (default true). false: it answers as
+     * Graph does for a segment it does not know (400), so clients fall back to the sign-in log.
+     */
+    appCredentialSignInReport: boolean;
     /** Verified domains; the first is the initial `*.onmicrosoft.com` one. Tokens may be requested by domain. */
     domains: string[];
     createdDateTime: Date;
@@ -319,6 +332,46 @@ export interface AddCertificateOptions extends CredentialDates {
 
 export interface RegisterCertificateOptions extends CredentialDates {}
 
+/**
+ * One service principal sign-in, as Entra logs it (`GET /beta/auditLogs/signIns` with
+ * `signInEventTypes/any(t: t eq 'servicePrincipal')`) and as the credential report sums it up
+ * (`GET /beta/reports/appCredentialSignInActivities`).
+ */
+export interface SignInRecord {
+    readonly id: string;
+    readonly tenantId: string;
+    readonly appId: string;
+    readonly appDisplayName: string;
+    readonly servicePrincipalId: string;
+    /** On the emulator clock, like every Graph date. */
+    readonly createdDateTime: Date;
+    /** The key id of the credential presented, lower case. */
+    readonly keyId: string;
+    /** false: the log leaves `servicePrincipalCredentialKeyId` empty and names the certificate by thumbprint only. */
+    readonly keyIdLogged: boolean;
+    /** A certificate's SHA-1 thumbprint, upper-case hex (`servicePrincipalCredentialThumbprint`). */
+    readonly thumbprint: string | null;
+    readonly credentialType: "clientSecret" | "certificate";
+    readonly resourceId: string;
+    readonly resourceDisplayName: string;
+    /** 0 for a successful sign-in, else the AADSTS number. */
+    readonly errorCode: number;
+    readonly ipAddress: string;
+}
+
+export interface RecordSignInOptions {
+    /** This many sign-ins: at `at`, then every `everyMs` before it (default 1). */
+    readonly count?: number;
+    /** Default one minute. */
+    readonly everyMs?: number;
+    /** false: log a certificate sign-in by thumbprint only, without the key id. Default true. */
+    readonly logKeyId?: boolean;
+    readonly errorCode?: number;
+    readonly ipAddress?: string;
+    /** The resource signed in to; default Microsoft Graph. */
+    readonly resource?: { readonly id: string; readonly displayName: string };
+}
+
 export interface AddedPassword {
     readonly credential: PasswordCredential;
     readonly secretText: string;
@@ -443,6 +496,8 @@ export class EmulatorState {
     readonly roleDefinitions = new Map<string, RoleDefinition>();
     /** Assignments at the subscription or a resource group (vault-level ones live on each vault). */
     readonly roleAssignments: ScopedRoleAssignment[] = [];
+    /** Service principal sign-ins, in the order recorded (the token endpoint records each one it grants). */
+    readonly signIns: SignInRecord[] = [];
 
     private readonly applicationsByAppId = new Map<string, Application>();
     private readonly servicePrincipalsByAppId = new Map<string, ServicePrincipal>();
@@ -472,6 +527,8 @@ export class EmulatorState {
         const tenant: Tenant = {
             id,
             displayName: options.displayName ?? domain,
+            licence: "P2",
+            appCredentialSignInReport: true,
             domains: [domain],
             createdDateTime: this.clock.now(),
             defaultAppManagementPolicy: {
@@ -536,6 +593,51 @@ export class EmulatorState {
         const keyCredentials = policy.applicationRestrictions.keyCredentials.filter((r) => r.restrictionType !== restriction.restrictionType);
         policy.applicationRestrictions = { ...policy.applicationRestrictions, keyCredentials: [...keyCredentials, restriction] };
         return policy;
+    }
+
+    /** The tenant's Entra ID licence: `free` makes Graph refuse sign-in logs and usage reports (403). */
+    setLicence(licence: EntraLicence, tenantId?: string): Tenant {
+        const tenant = this.requireTenant(tenantId);
+        tenant.licence = licence;
+        return tenant;
+    }
+
+    /**
+     * Records sign-ins with one of an application's credentials (by key id; a key id the application no
+     * longer has is logged too, as Entra keeps the log of deleted credentials). The token endpoint calls this
+     * for every token it grants; tests call it to give a credential a history.
+     */
+    recordSignIn(app: Application | string, keyId: string, at: Date | string, options: RecordSignInOptions = {}): SignInRecord[] {
+        const target = this.requireApplication(app);
+        const principal = this.servicePrincipalsByAppId.get(target.appId);
+        const key = target.keyCredentials.find((k) => k.keyId.toLowerCase() === keyId.toLowerCase());
+        const credentialType = key ? "certificate" : "clientSecret";
+        const thumbprint = key ? key.certificate.thumbprintSha1.toUpperCase() : null;
+        const graph = microsoftGraphServicePrincipal();
+        const resource = options.resource ?? { id: graph.id, displayName: graph.displayName };
+        const last = toDate(at).getTime();
+        const every = options.everyMs ?? 60_000;
+        const records: SignInRecord[] = [];
+        for (let i = 0; i < (options.count ?? 1); i++) {
+            records.push({
+                id: guid(),
+                tenantId: target.tenantId,
+                appId: target.appId,
+                appDisplayName: target.displayName,
+                servicePrincipalId: principal?.id ?? "",
+                createdDateTime: new Date(last - i * every),
+                keyId: keyId.toLowerCase(),
+                keyIdLogged: !(key && options.logKeyId === false),
+                thumbprint,
+                credentialType,
+                resourceId: resource.id,
+                resourceDisplayName: resource.displayName,
+                errorCode: options.errorCode ?? 0,
+                ipAddress: options.ipAddress ?? "203.0.113.10",
+            });
+        }
+        this.signIns.push(...records);
+        return records;
     }
 
     /** A custom appManagementPolicy, optionally applied to apps. */

@@ -313,7 +313,8 @@ function verifyAssertionSignature(parts: AssertionParts, key: KeyCredential): bo
 /** Seconds of clock skew Entra tolerates on assertion nbf/exp. */
 const allowedSkewSeconds = 300;
 
-type ClientAuthentication = { readonly method: "secret" | "certificate" } | { readonly failure: AadError };
+/** How the client proved itself, and with which of its credentials (the sign-in log names it). */
+type ClientAuthentication = { readonly method: "secret" | "certificate"; readonly keyId: string } | { readonly failure: AadError };
 
 function authenticateWithSecret(context: HandlerContext, app: Application, secret: string): ClientAuthentication {
     const now = context.env.state.clock.now();
@@ -323,7 +324,7 @@ function authenticateWithSecret(context: HandlerContext, app: Application, secre
     if (stillReplicating(context.env.faults.replicationFor(credential), credential)) return { failure: errors.invalidSecret(app) };
     if (now.getTime() > credential.endDateTime.getTime()) return { failure: errors.expiredSecret(app) };
     if (now.getTime() < credential.startDateTime.getTime()) return { failure: errors.invalidSecret(app) };
-    return { method: "secret" };
+    return { method: "secret", keyId: credential.keyId };
 }
 
 function authenticateWithAssertion(context: HandlerContext, app: Application, assertion: string, tenant: Tenant, tenantSegment: string): ClientAuthentication {
@@ -361,7 +362,7 @@ function authenticateWithAssertion(context: HandlerContext, app: Application, as
     const exp = typeof payload.exp === "number" ? payload.exp : 0;
     const nbf = typeof payload.nbf === "number" ? payload.nbf : exp - 600;
     if (nowSeconds > exp + allowedSkewSeconds || nowSeconds < nbf - allowedSkewSeconds) return { failure: errors.assertionTime(wallNow, nbf, exp) };
-    return { method: "certificate" };
+    return { method: "certificate", keyId: key.keyId };
 }
 
 function basicCredentials(context: HandlerContext): { readonly clientId: string; readonly secret: string } | undefined {
@@ -414,6 +415,8 @@ function tokenEndpoint(context: HandlerContext, params: Readonly<Record<string, 
         auth = { failure: errors.noCredential() };
     }
     if ("failure" in auth) return aadErrorResponse(context, auth.failure, app.appId);
+    // Entra logs every service principal sign-in with the credential used: the usage evidence of `rotor status --usage`.
+    context.env.state.recordSignIn(app, auth.keyId, context.env.state.clock.now());
 
     const roles = audience === graphResource ? principal.appRoleAssignments.filter((a) => a.resourceAppId === microsoftGraphAppId).map((a) => a.appRoleValue) : [];
     const issuer = `https://sts.windows.net/${tenant.id}/`;

@@ -1,0 +1,218 @@
+import type { StackModel } from "../../infra/model/model";
+import { isoSeconds } from "../../rotation/instants";
+import { generationWindow } from "../../rotation/schedule";
+import { alertingStatuses, type LiveState, type RowStatus, rowStatuses, type StatusReport, type StatusRow } from "./status";
+
+/**
+ * `rotor status --usage`: which credential consumers still sign in with, held against the schedule. Pure:
+ * live/usageEvidence.ts reads Entra's evidence, this decides what it means, so every rule is tested with an
+ * injected instant. Two things alert (exit 2):
+ *
+ * - `still-used`: a value whose slot the next rotation replaces within `--within` days was used within the
+ *   last `--used-within` days, and after its successor had been served for a day: deleting it breaks
+ *   whoever still signs in with it;
+ * - `not-picked-up`: nobody has signed in with the served value since it was served, while the previous one
+ *   is still used after that day: consumers did not pick up the new value.
+ *
+ * The day (a quarter of the rotation period for very short ones) is the switch-over: right after a rotation
+ * every consumer still holds the previous value, and a sign-in with it then says nothing.
+ *
+ * The evidence has limits, which the output and docs/commands.md state: Entra keeps sign-ins 7 days (free)
+ * or 30 days (P1/P2) and reads them through Graph only with P1/P2; a consumer signs in once per access token
+ * (60-90 minutes by default), not per call; so a sign-in proves use, and no sign-in proves nothing beyond
+ * the window read.
+ */
+
+/** Where the evidence came from: the credential report (last sign-in per key) or the sign-in log. */
+export type UsageSource = "appCredentialSignInActivities" | "signIns";
+
+/** Why there is no evidence; a note, never an error. */
+export interface UsageUnavailable {
+    /**
+     * `licence`: the tenant has no Entra ID P1/P2; `permission`: the identity lacks AuditLog.Read.All; `cloud`:
+     * not served in this cloud; `error`: Graph failed otherwise (after its retries).
+     */
+    readonly reason: "licence" | "permission" | "cloud" | "error";
+    /** What to get: `AuditLog.Read.All`, `Microsoft Entra ID P1 or P2`; null when nothing can be granted. */
+    readonly missing: string | null;
+    /** Graph's answer, e.g. `403 Authentication_RequestFromNonPremiumTenantOrB2CTenant`. */
+    readonly detail: string;
+}
+
+/** What Entra recorded, as read from Graph. */
+export interface UsageEvidence {
+    readonly source: UsageSource | null;
+    /** The last sign-in per application (appId) and credential (keyId), both lower case; ISO-8601 instants. */
+    readonly lastSignIns: ReadonlyMap<string, ReadonlyMap<string, string>>;
+    /** The oldest instant the sign-in log was read back to; null for the report, which keeps each credential's last sign-in. */
+    readonly since: string | null;
+    readonly unavailable: UsageUnavailable | null;
+    /** What the reader had to do or could not (a fallback, a cloud without the report). */
+    readonly notes: readonly string[];
+}
+
+/** Usage of one credential row (`usage` in the status JSON, with `--usage`). */
+export interface RowUsage {
+    /** The last sign-in Entra recorded with this credential; null when none is in the evidence (or there is no evidence). */
+    readonly lastSignIn: string | null;
+    /** When a run next replaces this slot (its generation + 2 starts), for the stack's rotating credentials; null otherwise. */
+    readonly replacedOn: string | null;
+}
+
+/** The report's `usage` (with `--usage`). */
+export interface UsageSummary {
+    readonly source: UsageSource | null;
+    /** A sign-in within this many days counts as in use (`--used-within`). */
+    readonly usedWithinDays: number;
+    /** A value whose slot is replaced within this many days counts as about to be retired (`--within`). */
+    readonly replacedWithinDays: number;
+    readonly since: string | null;
+    readonly unavailable: UsageUnavailable | null;
+    readonly notes: readonly string[];
+}
+
+export interface UsageOptions {
+    readonly usedWithinDays: number;
+    /** `--within`, 30 by default, as for expiry. */
+    readonly withinDays: number;
+    /** How long after a value is served consumers may still use the previous one unremarked; default 24 hours. */
+    readonly pickupGraceHours?: number;
+}
+
+const hourMs = 3_600_000;
+const dayMs = 86_400_000;
+
+/** `35 min ago`, `2 h ago`, `3 days ago`: how long ago, to the unit that matters. */
+export function ago(instant: string, now: Date): string {
+    const ms = now.getTime() - Date.parse(instant);
+    if (ms < 60_000) return "just now";
+    if (ms < hourMs) return `${Math.floor(ms / 60_000)} min ago`;
+    if (ms < 48 * hourMs) return `${Math.floor(ms / hourMs)} h ago`;
+    return `${Math.floor(ms / dayMs)} days ago`;
+}
+
+/**
+ * An instant as Graph writes it, normalised to ISO-8601 UTC; undefined when it is none. The report's own
+ * examples write offsets such as `-8:00`, which Date.parse refuses.
+ */
+export function graphInstant(text: unknown): string | undefined {
+    if (typeof text !== "string" || text === "") return undefined;
+    const fixed = text.replace(/([+-])(\d):(\d{2})$/, "$10$2:$3");
+    const ms = Date.parse(fixed);
+    return Number.isNaN(ms) ? undefined : isoSeconds(ms);
+}
+
+function lastSignInOf(evidence: UsageEvidence, appId: string | null, keyId: string | null): string | null {
+    if (!appId || !keyId) return null;
+    return evidence.lastSignIns.get(appId.toLowerCase())?.get(keyId.toLowerCase()) ?? null;
+}
+
+/**
+ * When a generation was served: the later of its window's start and its credential's creation (a late
+ * run serves late). Consumers then have a grace to pick it up before the previous value's use means anything.
+ */
+function servedSince(live: LiveState, app: string, keyId: string | null, windowStart: string): string {
+    const application = live.apps.get(app)?.application;
+    const key = keyId?.toLowerCase();
+    const created = key ? [...(application?.passwordCredentials ?? []), ...(application?.keyCredentials ?? [])].find((c) => c.keyId.toLowerCase() === key)?.startDateTime : undefined;
+    const createdMs = created ? Date.parse(created) : NaN;
+    return Number.isNaN(createdMs) || createdMs <= Date.parse(windowStart) ? windowStart : isoSeconds(createdMs);
+}
+
+/** Usage statuses take over from `ok` and `expiring` only: expired, stale, overdue and missing say more. */
+const yields: readonly RowStatus[] = ["ok", "expiring"];
+
+/**
+ * Adds the usage evidence to a status report: per credential row its last sign-in (and for the stack's
+ * slots when a run replaces them), and the two usage statuses. Evidence that is missing changes nothing but
+ * the notes: the exit code then depends on the other statuses alone.
+ */
+export function applyUsage(model: StackModel, report: StatusReport, live: LiveState, evidence: UsageEvidence, now: Date, options: UsageOptions): StatusReport {
+    const usedWithinMs = options.usedWithinDays * dayMs;
+    const nowMs = now.getTime();
+    const available = evidence.source !== null;
+    const inUse = (instant: string | null): instant is string => instant !== null && nowMs - Date.parse(instant) <= usedWithinMs;
+
+    const declared = new Map(model.apps.flatMap((app) => app.credentials.map((c) => [`${app.name}\u0000${c.name}`, c] as const)));
+    const credentialOf = (row: StatusRow) => (row.owner === "stack" && row.generation !== null && row.slot !== null ? declared.get(`${row.app}\u0000${row.credential}`) : undefined);
+
+    const rows: StatusRow[] = report.rows.map((row) => {
+        if (row.owner === "tenant" || row.kind === "federated" || !row.keyId) return row;
+        const credential = credentialOf(row);
+        const replacedOn = credential ? generationWindow(row.generation! + 2, credential.policy, credential.phase).start : null;
+        return { ...row, usage: { lastSignIn: lastSignInOf(evidence, row.appId, row.keyId), replacedOn } };
+    });
+
+    if (available) {
+        // The rows of each credential of the stack, so a stack of thousands is not searched row by row.
+        const byCredential = new Map<string, StatusRow[]>();
+        for (const r of rows) {
+            if (r.owner !== "stack" || r.generation === null) continue;
+            const key = `${r.app}\u0000${r.credential}`;
+            byCredential.set(key, [...(byCredential.get(key) ?? []), r]);
+        }
+        for (let i = 0; i < rows.length; i++) {
+            const row = rows[i]!;
+            const credential = credentialOf(row);
+            if (!credential || !row.usage || !yields.includes(row.status)) continue;
+            const siblings = byCredential.get(`${row.app}\u0000${row.credential}`) ?? [];
+            const sibling = (generation: number) => siblings.find((r) => r.generation === generation && r.slot !== null);
+            const sinceOf = (generation: number) => servedSince(live, row.app, sibling(generation)?.keyId ?? null, generationWindow(generation, credential.policy, credential.phase).start);
+            // A day to pick up a new value (a quarter of the period for very short ones): use of the previous
+            // value inside it is the switch-over, not a consumer left behind.
+            const graceMs = Math.min((options.pickupGraceHours ?? 24) * hourMs, (credential.policy.rotateEveryDays * dayMs) / 4);
+            let flagged: { status: RowStatus; message: string } | undefined;
+
+            if (!row.served && inUse(row.usage.lastSignIn) && row.usage.replacedOn !== null && Date.parse(row.usage.lastSignIn) >= Date.parse(sinceOf(row.generation! + 1)) + graceMs) {
+                const due = Date.parse(row.usage.replacedOn);
+                if (due - nowMs <= options.withinDays * dayMs) {
+                    const served = siblings.find((r) => r.served);
+                    const when = due <= nowMs ? `it is replaced by the next run (due ${row.usage.replacedOn.slice(0, 10)})` : `it is replaced on ${row.usage.replacedOn.slice(0, 10)}`;
+                    const fix = served ? `: make them read generation ${served.generation} from Key Vault (${credential.keyVaultSecretName}) before then` : "";
+                    flagged = { status: "still-used", message: `consumers still use generation ${row.generation} (last sign-in ${ago(row.usage.lastSignIn, now)}); ${when}${fix}` };
+                }
+            }
+
+            if (row.served) {
+                const since = sinceOf(row.generation!);
+                const previous = sibling(row.generation! - 1);
+                const previousLast = previous?.usage?.lastSignIn ?? null;
+                const ownLast = row.usage.lastSignIn;
+                const unused = ownLast === null || Date.parse(ownLast) < Date.parse(since);
+                if (previous && unused && inUse(previousLast) && Date.parse(previousLast) >= Date.parse(since) + graceMs) {
+                    // The sign-in log was read back only so far: say what was looked at.
+                    const looked = evidence.since !== null && Date.parse(evidence.since) > Date.parse(since) ? `in the last ${options.usedWithinDays} days (served since ${since.slice(0, 10)})` : `since it was served on ${since.slice(0, 10)}`;
+                    const retired = previous.usage?.replacedOn ? `; generation ${previous.generation} is replaced on ${previous.usage.replacedOn.slice(0, 10)}` : "";
+                    flagged = {
+                        status: "not-picked-up",
+                        message: `nobody has signed in with generation ${row.generation} ${looked}, while generation ${previous.generation} was used ${ago(previousLast, now)}: consumers have not picked up the new value from Key Vault (${credential.keyVaultSecretName})${retired}`,
+                    };
+                }
+            }
+
+            if (flagged) rows[i] = { ...row, status: flagged.status, message: row.status === "expiring" ? `${flagged.message}; ${row.message}` : flagged.message };
+        }
+    }
+
+    const notes = [...evidence.notes];
+    if (available && ![...evidence.lastSignIns.values()].some((keys) => keys.size > 0)) notes.push("Entra recorded no sign-in with any credential of the stack's applications");
+    const counts = Object.fromEntries(rowStatuses.map((s) => [s, rows.filter((r) => r.status === s).length])) as Record<RowStatus, number>;
+    return {
+        ...report,
+        rows,
+        counts,
+        exitCode: rows.some((r) => alertingStatuses.includes(r.status)) ? 2 : 0,
+        usage: {
+            source: evidence.source,
+            usedWithinDays: options.usedWithinDays,
+            replacedWithinDays: options.withinDays,
+            since: evidence.since,
+            unavailable: evidence.unavailable,
+            notes,
+        },
+    };
+}
+
+/** The standing caveat printed with the evidence: what a sign-in, and its absence, can prove. */
+export const usageLimits =
+    "a sign-in proves use; no sign-in proves nothing beyond what Entra keeps (7 days free, 30 days with Entra ID P1/P2) and what was read, and a consumer signs in once per access token (60-90 minutes), not per call";
