@@ -57,8 +57,10 @@ export interface ResolvedEndpoints extends CloudEndpoints {
     readonly cloud: CloudName;
     /** The token scope for Graph: the cloud's Graph resource, also when requests go to an overridden endpoint. */
     readonly graphScope: string;
-    /** Set when the vault URL is overridden. */
+    /** Set when the vault URL is overridden for every vault. */
     readonly keyVaultUrl?: string;
+    /** Per vault name (lowercase), when overridden as `name=url,name=url` (several stacks, each its vault). */
+    readonly keyVaultUrls?: Readonly<Record<string, string>>;
     /** The token scope for Resource Manager: the cloud's, also when requests go to an overridden endpoint. */
     readonly managementScope: string;
 }
@@ -99,8 +101,25 @@ export function resolveEndpoints(flags: EndpointOverrides, env: Readonly<Record<
         keyVaultSuffix: base.keyVaultSuffix,
         management: management ? httpsUrl(management, `--management-endpoint (${endpointVariables.managementEndpoint})`) : base.management,
         managementScope: `${base.management}/.default`,
-        ...(keyVaultUrl ? { keyVaultUrl: httpsUrl(keyVaultUrl, `--key-vault-url (${endpointVariables.keyVaultUrl})`) } : {}),
+        ...(keyVaultUrl ? vaultOverrides(keyVaultUrl) : {}),
     };
+}
+
+/**
+ * `--key-vault-url`: one URL for the stack's vault, or `name=url` pairs separated by commas when several
+ * stacks (each with its own vault) are read in one run. A name's URL replaces `https://{name}.{suffix}`.
+ */
+function vaultOverrides(value: string): { keyVaultUrl: string } | { keyVaultUrls: Record<string, string> } {
+    const what = `--key-vault-url (${endpointVariables.keyVaultUrl})`;
+    if (!/^[A-Za-z][A-Za-z0-9-]*=/.test(value)) return { keyVaultUrl: httpsUrl(value, what) };
+    const urls: Record<string, string> = Object.create(null);
+    for (const pair of value.split(",")) {
+        const at = pair.indexOf("=");
+        const name = pair.slice(0, at).trim().toLowerCase();
+        if (at < 1 || !/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/.test(name)) throw new EndpointError(`${what}: "${pair}" is not name=https://...; give a URL, or vault=URL pairs separated by commas`);
+        urls[name] = httpsUrl(pair.slice(at + 1).trim(), what);
+    }
+    return { keyVaultUrls: urls };
 }
 
 /**
@@ -115,5 +134,10 @@ export function identityOptions(endpoints: ResolvedEndpoints): { authorityHost: 
 
 /** The URL of the stack's vault. */
 export function vaultUrl(endpoints: ResolvedEndpoints, vaultName: string): string {
-    return endpoints.keyVaultUrl ?? `https://${vaultName}.${endpoints.keyVaultSuffix}`;
+    return endpoints.keyVaultUrls?.[vaultName.toLowerCase()] ?? endpoints.keyVaultUrl ?? `https://${vaultName}.${endpoints.keyVaultSuffix}`;
+}
+
+/** Whether the vault's URL is not the cloud's own (a proxy, an emulator): its challenge names a resource the URL cannot match. */
+export function vaultUrlOverridden(endpoints: ResolvedEndpoints, vaultName: string): boolean {
+    return endpoints.keyVaultUrls?.[vaultName.toLowerCase()] !== undefined || endpoints.keyVaultUrl !== undefined;
 }

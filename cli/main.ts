@@ -4,7 +4,7 @@ import { version } from "../package.json";
 import { type CliIo, exitCodes } from "./io";
 
 export { processIo } from "./io";
-import { parseDays, parseInstant } from "./options";
+import { parseDays, parseInstant, parseParallel } from "./options";
 import type { OutputFormat } from "./output/table";
 
 /**
@@ -70,8 +70,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         .addOption(dirOption())
         .action((options) => run(import("./plan").then((m) => m.runPlan(options, io))));
 
-    command("calendar", "list every scheduled rotation in a date range, offline: date, app, credential, slot, generation retired and created")
-        .addOption(stackOption())
+    stackSelectionOptions(command("calendar", "list every scheduled rotation in a date range, offline: date, app, credential, slot, generation retired and created"))
         .option("--from <date>", "start of the range, inclusive: YYYY-MM-DD or ISO-8601 (default: now)", parseInstant)
         .option("--to <date>", "end of the range, exclusive (default: a year after --from)", parseInstant)
         .addOption(new Option("--format <format>", "output format; mermaid: a Gantt chart of the range").choices([...formats, "mermaid"]).default("table", "table"))
@@ -79,8 +78,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         .action((options) => run(import("./calendar").then((m) => m.runCalendar(options, io))));
 
     liveOptions(
-        command("status", "read the live tenant and Key Vault: what expires, what is stale or overdue, what was added by hand; exit 2 when something needs attention")
-            .addOption(stackOption())
+        stackSelectionOptions(command("status", "read the live tenant and Key Vault: what expires, what is stale or overdue, what was added by hand; exit 2 when something needs attention"))
+            .option("--parallel <n>", "with --stacks or --all-stacks: tenants read at once, 1 to 32 (default: 8)", parseParallel)
             .option("--within <days>", "report credentials expiring within this many days, 1 to 730 (default: 30; also 14 and 7)", parseDays)
             .option("--all-apps", "also report expiring credentials of every application in the tenant")
             .option("--usage", "also show each credential's last sign-in (Entra's sign-in report; AuditLog.Read.All, Entra ID P1/P2) and flag a value replaced within --within days that consumers still use")

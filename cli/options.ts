@@ -17,3 +17,10 @@ export function parseDays(value: string): number {
     if (!/^\d+$/.test(value) || days < 1 || days > 730) throw new InvalidArgumentError("a whole number of days from 1 to 730");
     return days;
 }
+
+/** `--parallel`: stacks read at once. */
+export function parseParallel(value: string): number {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < 1 || n > 32) throw new InvalidArgumentError("a whole number from 1 to 32");
+    return n;
+}

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { buildModel, type StackModel } from "../infra/model/model";
-import { ConfigError, formatIssue } from "../infra/model/issues";
+import { ConfigError } from "../infra/model/issues";
 import { dateToIsoSeconds } from "../rotation/instants";
 import { readStackConfig, StackNotFoundError } from "../infra/model/stackFiles";
 import { type CliIo, exitCodes, UsageError, writeChunks } from "./io";
@@ -10,10 +10,10 @@ import { streamPlan } from "./review/plan";
 import { diffModels } from "./review/planDiff";
 import { renderPlan } from "./review/renderPlan";
 import { renderPlanDiff } from "./review/renderPlanDiff";
-import { planStacks, type StackOutcome } from "./review/planStacks";
+import { planStacks } from "./review/planStacks";
 import { renderPlanStacks } from "./review/renderPlanStacks";
 import { loadStackModel } from "./stackModel";
-import { type StackSelection, selectedStacks } from "./stacks";
+import { loadStackOutcomes, type StackSelection, selectedStacks } from "./stacks";
 
 export interface PlanOptions extends StackSelection {
     readonly at?: Date;
@@ -48,22 +48,7 @@ export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> 
 
 /** `--stacks` / `--all-stacks`: every stack at the same instant; an invalid one is reported and the others shown. Exit 1 if any is invalid. */
 function planSeveral(stacks: readonly string[], projectDir: string, at: Date, options: PlanOptions, io: CliIo): number {
-    const outcomes: StackOutcome[] = stacks.map((stack) => {
-        try {
-            const input = readStackConfig(projectDir, stack, { cwd: io.cwd });
-            const result = buildModel(input, at);
-            return result.model ? { stack, model: result.model } : { stack, issues: result.issues, source: input.source };
-        } catch (error) {
-            if (error instanceof ConfigError) return { stack, issues: error.issues, source: error.source };
-            throw error;
-        }
-    });
-    for (const outcome of outcomes) {
-        if ("issues" in outcome) {
-            const errors = outcome.issues.filter((issue) => issue.severity === "error");
-            io.stderr(`rotor: ${outcome.stack}: ${outcome.source}: ${plural(errors.length, "config error")}:\n${errors.map((issue) => `  ${formatIssue(issue)}`).join("\n")}\n`);
-        }
-    }
+    const outcomes = loadStackOutcomes(stacks, projectDir, at, io);
     io.stdout(renderPlanStacks(planStacks(outcomes, dateToIsoSeconds(at), options.since ? { since: options.since } : {}), options.format));
     return outcomes.some((outcome) => "issues" in outcome) ? exitCodes.error : exitCodes.ok;
 }

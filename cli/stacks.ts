@@ -1,5 +1,9 @@
-import { projectStacks, stackNameProblem } from "../infra/model/stackFiles";
-import { UsageError } from "./io";
+import { ConfigError, formatIssue } from "../infra/model/issues";
+import { buildModel } from "../infra/model/model";
+import { projectStacks, readStackConfig, stackNameProblem } from "../infra/model/stackFiles";
+import { type CliIo, UsageError } from "./io";
+import { plural } from "./output/table";
+import type { StackOutcome } from "./review/planStacks";
 
 /**
  * Which stacks a command runs for: `--stack <name>`, `--stacks a,b,c` or `--all-stacks` (every
@@ -32,4 +36,28 @@ export function selectedStacks(options: StackSelection, projectDir: string, cwd:
         if (problem) throw new UsageError(`${options.stack !== undefined ? "--stack" : "--stacks"} ${problem}`);
     }
     return stacks;
+}
+
+/**
+ * Each stack's model at `at`, or its config errors (also written to stderr, one block per stack): an
+ * invalid stack never stops the others.
+ */
+export function loadStackOutcomes(stacks: readonly string[], projectDir: string, at: Date, io: CliIo): StackOutcome[] {
+    const outcomes = stacks.map((stack): StackOutcome => {
+        try {
+            const input = readStackConfig(projectDir, stack, { cwd: io.cwd });
+            const result = buildModel(input, at);
+            return result.model ? { stack, model: result.model } : { stack, issues: result.issues, source: input.source };
+        } catch (error) {
+            if (error instanceof ConfigError) return { stack, issues: error.issues, source: error.source };
+            throw error;
+        }
+    });
+    for (const outcome of outcomes) {
+        if ("issues" in outcome) {
+            const errors = outcome.issues.filter((issue) => issue.severity === "error");
+            io.stderr(`rotor: ${outcome.stack}: ${outcome.source}: ${plural(errors.length, "config error")}:\n${errors.map((issue) => `  ${formatIssue(issue)}`).join("\n")}\n`);
+        }
+    }
+    return outcomes;
 }

@@ -404,7 +404,7 @@ describe("one convention for every command", () => {
         expect(help.stdout).not.toContain("(entra-rotor)");
         const missing = await rotor(["calendar"], { cwd: repoRoot });
         expect(missing.code).toBe(1);
-        expect(missing.stderr).toBe("rotor: required option '--stack <name>' not specified\n(run rotor calendar --help for usage)\n");
+        expect(missing.stderr).toBe("rotor: say which stack: --stack <name>, --stacks <a,b,c> or --all-stacks\n(run rotor calendar --help for usage)\n");
         const badFormat = await rotor(["status", "--stack", "dev", "--format", "yaml"], { cwd: repoRoot });
         expect(badFormat.code).toBe(1);
         expect(badFormat.stderr).toMatch(/^rotor: option '--format <format>' argument 'yaml' is invalid/);

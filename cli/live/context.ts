@@ -1,6 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { StackModel } from "../../infra/model/model";
-import { type EndpointOverrides, identityOptions as identityOptionsFor, type ResolvedEndpoints, resolveEndpoints, vaultUrl } from "../../azure/endpoints";
+import { type EndpointOverrides, identityOptions as identityOptionsFor, type ResolvedEndpoints, resolveEndpoints, vaultUrl, vaultUrlOverridden } from "../../azure/endpoints";
 import type { Progress } from "./progress";
 import { defaultCredential, signIn } from "./signIn";
 
@@ -10,8 +10,11 @@ import { defaultCredential, signIn } from "./signIn";
  */
 export interface LiveIo {
     readonly env: Readonly<Record<string, string | undefined>>;
-    /** The identity the commands read the tenant and the vault as; by default the chain of signIn.ts. */
-    readonly credential?: (endpoints: ResolvedEndpoints) => TokenCredential;
+    /**
+     * The identity the commands read the tenant and the vault as, in `tenantId` when the stack or the flags
+     * name one; by default the chain of signIn.ts.
+     */
+    readonly credential?: (endpoints: ResolvedEndpoints, tenantId?: string) => TokenCredential;
     readonly progress?: () => Progress;
     /** Called once per HTTP request to Graph or Key Vault; tests and benchmarks count them. */
     readonly onRequest?: (service: "graph" | "keyVault" | "arm") => void;
@@ -27,6 +30,10 @@ export interface LiveContext {
     /** Options for @azure/identity credentials made by the commands: the authority, and no instance discovery off the public cloud. */
     readonly identityOptions: ReturnType<typeof identityOptionsFor>;
     readonly vaultUrl?: string;
+    /** The vault's URL is not the cloud's own (a proxy, an emulator), so its challenge's resource cannot be matched to it. */
+    readonly vaultUrlOverridden: boolean;
+    /** The tenant signed in to: the stack's `azuread:tenantId`, else `--tenant` or AZURE_TENANT_ID; undefined for the credential's own. */
+    readonly tenantId?: string;
 }
 
 /**
@@ -36,10 +43,36 @@ export interface LiveContext {
 export async function liveContext(model: StackModel, flags: LiveFlags, io: LiveIo): Promise<LiveContext> {
     const endpoints = resolveEndpoints(flags, io.env);
     const identityOptions = identityOptionsFor(endpoints);
-    const tenantId = flags.tenant ?? io.env["AZURE_TENANT_ID"];
-    const credential = io.credential ? io.credential(endpoints) : await defaultCredential(io.env, { ...identityOptions, ...(tenantId ? { tenantId } : {}) });
+    const tenantId = tenantOf(model, flags, io.env);
+    const credential = io.credential ? io.credential(endpoints, tenantId) : await defaultCredential(io.env, { ...identityOptions, ...(tenantId ? { tenantId } : {}) });
     await signIn(credential, endpoints.graphScope);
-    return { endpoints, credential, identityOptions, ...(model.keyVault ? { vaultUrl: vaultUrl(endpoints, model.keyVault.name) } : {}) };
+    return {
+        endpoints,
+        credential,
+        identityOptions,
+        vaultUrlOverridden: model.keyVault ? vaultUrlOverridden(endpoints, model.keyVault.name) : false,
+        ...(tenantId ? { tenantId } : {}),
+        ...(model.keyVault ? { vaultUrl: vaultUrl(endpoints, model.keyVault.name) } : {}),
+    };
+}
+
+/** A flag that contradicts the stack; named as main.ts names usage errors (it points to --help). */
+class UsageError extends Error {
+    override readonly name = "UsageError";
+}
+
+/**
+ * The tenant to read: a stack that names its tenant (`azuread:tenantId`, the provider's own key) is read
+ * there, so one run over several stacks signs in to each stack's tenant; `--tenant` must then agree.
+ */
+export function tenantOf(model: StackModel, flags: LiveFlags, env: Readonly<Record<string, string | undefined>>): string | undefined {
+    if (model.tenantId !== undefined) {
+        if (flags.tenant !== undefined && flags.tenant.toLowerCase() !== model.tenantId) {
+            throw new UsageError(`--tenant ${flags.tenant} is not the stack's tenant (azuread:tenantId ${model.tenantId}): leave --tenant out`);
+        }
+        return model.tenantId;
+    }
+    return flags.tenant ?? (env["AZURE_TENANT_ID"] || undefined);
 }
 
 /** The live part of the CLI's surroundings; the environment is empty unless given. */

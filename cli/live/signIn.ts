@@ -31,7 +31,11 @@ export async function defaultCredential(env: Readonly<Record<string, string | un
     };
     const tenantId = options.tenantId ?? env["AZURE_TENANT_ID"];
     const clientId = env["AZURE_CLIENT_ID"];
-    const chain: TokenCredential[] = [new identity.EnvironmentCredential(common)];
+    // A stack of another tenant than the environment's (several stacks, one multi-tenant app consented in
+    // each): the environment's credential asks that tenant, as @azure/identity allows with
+    // additionallyAllowedTenants and a per-request tenantId.
+    const environment = new identity.EnvironmentCredential({ ...common, additionallyAllowedTenants: ["*"] });
+    const chain: TokenCredential[] = [tenantId && tenantId !== env["AZURE_TENANT_ID"] ? inTenant(environment, tenantId) : environment];
     const tokenFile = env["AZURE_FEDERATED_TOKEN_FILE"];
     if (tokenFile && clientId && tenantId) chain.push(new identity.WorkloadIdentityCredential({ ...common, tenantId, clientId, tokenFilePath: tokenFile }));
     // One retry: a managed identity endpoint that exists answers at once, and one that does not should not cost half a minute.
@@ -40,6 +44,11 @@ export async function defaultCredential(env: Readonly<Record<string, string | un
     chain.push(new identity.AzureCliCredential({ ...(tenantId ? { tenantId } : {}), processTimeoutInMs }));
     chain.push(new identity.AzureDeveloperCliCredential({ ...(tenantId ? { tenantId } : {}), processTimeoutInMs }));
     return new identity.ChainedTokenCredential(...chain);
+}
+
+/** A credential whose every token is asked for in `tenantId`. */
+export function inTenant(credential: TokenCredential, tenantId: string): TokenCredential {
+    return { getToken: (scopes, options) => credential.getToken(scopes, { ...options, tenantId }) };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { type Chunks, joinedLines, jsonChunks } from "../output/chunks";
 import { capitalize, markdownTable, type OutputFormat, plural, textTableLines } from "../output/table";
+import { markdownText, visible } from "../output/escape";
 import type { CalendarDocument, ScheduledCredential } from "./calendar";
+import type { StacksCalendar } from "./calendarStacks";
 import { type GanttChart, ganttDay, renderGantt } from "./renderGantt";
 
 const header = ["DATE", "APP", "CREDENTIAL", "SLOT", "RETIRES", "CREATES"];
@@ -37,4 +39,30 @@ function* calendarBlocks(calendar: CalendarDocument, format: "table" | "markdown
 export function renderCalendarGantt(project: string, stack: string, from: Date, to: Date, credentials: readonly ScheduledCredential[]): GanttChart {
     const title = `${project} / ${stack} rotations from ${ganttDay(from.getTime())} to ${ganttDay(to.getTime())}`;
     return renderGantt({ title, from, to, credentials });
+}
+
+const stacksHeader = ["STACK", ...header];
+
+/** Several stacks' calendar: the stack in the first column; the JSON as StacksCalendar. */
+export function renderStacksCalendar(calendar: StacksCalendar, format: OutputFormat): Chunks {
+    if (format === "json") return jsonChunks(calendar);
+    const e = format === "markdown" ? markdownText : visible;
+    const rows = calendar.events.map((ev) => [e(ev.stack), ev.date, e(ev.app), e(ev.credential), String(ev.slot), `g${ev.retiredGeneration}`, `g${ev.createdGeneration}`]);
+    const invalid = calendar.stacks.filter((s) => s.errors !== null).map((s) => e(s.stack));
+    const title = `${plural(calendar.stacks.length, "stack")}: ${plural(calendar.events.length, "rotation")} from ${calendar.from} to ${calendar.to}${invalid.length ? `; invalid config, not shown: ${invalid.join(", ")}` : ""}`;
+    if (format === "markdown") {
+        return joinedLines([["## Rotation calendar: several stacks", "", title, "", rows.length ? markdownTable(stacksHeader.map(capitalize), rows) : "_No rotation in this range._", ""]]);
+    }
+    return joinedLines(
+        (function* () {
+            yield [title, ""];
+            if (rows.length === 0) {
+                yield ["  no rotation in this range", ""];
+                return;
+            }
+            const lines = textTableLines(stacksHeader, rows);
+            for (let i = 0; i < lines.length; i += linesPerChunk) yield lines.slice(i, i + linesPerChunk);
+            yield [""];
+        })(),
+    );
 }

@@ -15,14 +15,14 @@ export interface Deployment {
     readonly served: ReadonlyMap<string, { keyId: string; value: string }>;
 }
 
-export async function deployToEmulator(emulator: Emulator, model: StackModel, deployedAt: Date, options: { owners?: readonly string[] } = {}): Promise<Deployment> {
+export async function deployToEmulator(emulator: Emulator, model: StackModel, deployedAt: Date, options: { owners?: readonly string[]; tenantId?: string } = {}): Promise<Deployment> {
     const vaultName = model.keyVault!.name;
-    const vaultUrl = await emulator.addVault(vaultName);
+    const tenantId = options.tenantId ?? emulator.tenantId;
+    const vaultUrl = await emulator.addVault(vaultName, { tenantId });
     const apps = new Map<string, Application>();
     const served = new Map<string, { keyId: string; value: string }>();
-    const tenantId = emulator.tenantId;
     for (const app of model.apps) {
-        const application = emulator.state.addApplication({ displayName: app.displayName, owners: options.owners ?? [], tags: [stackTag(model.project, model.stack), appTag(model.project, model.stack, app.name)] });
+        const application = emulator.state.addApplication({ tenantId, displayName: app.displayName, owners: options.owners ?? [], tags: [stackTag(model.project, model.stack), appTag(model.project, model.stack, app.name)] });
         apps.set(app.name, application);
         for (const credential of app.credentials) {
             const schedule = scheduleAt(deployedAt, credential.policy, credential.phase);
@@ -61,12 +61,16 @@ export async function deployToEmulator(emulator: Emulator, model: StackModel, de
 }
 
 /** The identity the live commands run as: an app with the Graph permissions a pipeline would have. */
-export function operator(emulator: Emulator, permissions: readonly string[] = ["Application.Read.All", "Policy.Read.All"]): { credential: ClientSecretCredential; objectId: string; keyId: string; servicePrincipalId: string } {
-    const app = emulator.state.addApplication({ displayName: "rotor-operator", graphPermissions: permissions });
+export function operator(
+    emulator: Emulator,
+    permissions: readonly string[] = ["Application.Read.All", "Policy.Read.All"],
+    tenantId: string = emulator.tenantId,
+): { credential: ClientSecretCredential; objectId: string; keyId: string; servicePrincipalId: string } {
+    const app = emulator.state.addApplication({ tenantId, displayName: "rotor-operator", graphPermissions: permissions });
     const { secretText, credential } = emulator.state.addPassword(app, { lifetimeDays: 365 });
     return {
         keyId: credential.keyId,
-        credential: new ClientSecretCredential(emulator.tenantId, app.appId, secretText, { ...emulator.credentialOptions, retryOptions: { maxRetries: 2, retryDelayInMs: 5, maxRetryDelayInMs: 20 } }),
+        credential: new ClientSecretCredential(tenantId, app.appId, secretText, { ...emulator.credentialOptions, retryOptions: { maxRetries: 2, retryDelayInMs: 5, maxRetryDelayInMs: 20 } }),
         objectId: app.id,
         servicePrincipalId: emulator.state.servicePrincipalIdOf(app),
     };

@@ -1,0 +1,94 @@
+import { markdownText, visible } from "../output/escape";
+import { markdownTable, type OutputFormat, plural, textTable } from "../output/table";
+import type { RowStatus, StatusReport } from "./status";
+
+/**
+ * `rotor status --stacks a,b` / `--all-stacks`: every stack's tenant and vault read in one run, one table and
+ * one JSON document with the stack first. A stack that could not be read (its config, its sign-in, a
+ * service) is its own row and does not hide the others.
+ */
+export interface StacksStatus {
+    readonly schemaVersion: 1;
+    readonly at: string;
+    readonly stacks: readonly StackStatusEntry[];
+    /** 1 when a stack could not be read, else 2 when something needs attention in any stack, else 0. */
+    readonly exitCode: 0 | 1 | 2;
+}
+
+export type StackStatusEntry =
+    | { readonly stack: string; readonly tenantId: string | null; readonly report: StatusReport; readonly error: null }
+    | { readonly stack: string; readonly tenantId: string | null; readonly report: null; readonly error: string };
+
+/** Worst first across stacks, as in one stack's report. */
+const order: readonly RowStatus[] = ["expired", "stale", "overdue", "still-used", "not-picked-up", "missing", "expiring", "unmanaged", "ok"];
+const problemStatuses: readonly RowStatus[] = ["expired", "stale", "overdue", "still-used", "not-picked-up", "missing", "expiring"];
+
+export function stacksStatus(entries: readonly StackStatusEntry[], at: string): StacksStatus {
+    const failed = entries.some((entry) => entry.error !== null);
+    const attention = entries.some((entry) => entry.report?.exitCode === 2);
+    return { schemaVersion: 1, at, stacks: entries, exitCode: failed ? 1 : attention ? 2 : 0 };
+}
+
+type Escape = (text: string) => string;
+
+const header = ["STACK", "STATUS", "APP", "CREDENTIAL", "KIND", "SLOT", "EXPIRES", "DAYS LEFT", "NOTE"];
+
+function rows(doc: StacksStatus, e: Escape): string[][] {
+    const all: { rank: number; days: number; cells: string[] }[] = [];
+    for (const entry of doc.stacks) {
+        if (entry.report === null) {
+            all.push({ rank: -1, days: -Infinity, cells: [e(entry.stack), "ERROR", "-", "-", "-", "-", "-", "-", e(entry.error)] });
+            continue;
+        }
+        for (const r of entry.report.rows) {
+            all.push({
+                rank: order.indexOf(r.status),
+                days: r.daysLeft ?? Infinity,
+                cells: [
+                    e(entry.stack),
+                    r.status,
+                    e(r.app),
+                    e(r.credential),
+                    r.kind,
+                    r.slot === null ? "-" : `slot ${r.slot} g${r.generation}${r.served ? " (served)" : ""}`,
+                    r.expires ? r.expires.slice(0, 10) : "-",
+                    r.daysLeft === null ? "-" : String(r.daysLeft),
+                    e(r.message),
+                ],
+            });
+        }
+    }
+    // Stable: within a rank, the stacks keep their order.
+    return all.sort((a, b) => a.rank - b.rank || a.days - b.days).map((row) => row.cells);
+}
+
+function headline(doc: StacksStatus): string {
+    const read = doc.stacks.filter((entry) => entry.report !== null);
+    const counts = new Map<RowStatus, number>();
+    for (const entry of read) for (const status of problemStatuses) counts.set(status, (counts.get(status) ?? 0) + entry.report!.counts[status]);
+    const problems = problemStatuses.filter((s) => (counts.get(s) ?? 0) > 0).map((s) => `${counts.get(s)} ${s}`);
+    const apps = read.reduce((n, entry) => n + entry.report!.applicationsScanned, 0);
+    const failed = doc.stacks.length - read.length;
+    return (
+        `${plural(doc.stacks.length, "stack")} at ${doc.at}: ${plural(apps, "application")} read, ${problems.length ? problems.join(", ") : "nothing needs attention"}` +
+        `${failed ? `; ${failed} could not be read` : ""}`
+    );
+}
+
+export function renderStacksStatus(doc: StacksStatus, format: OutputFormat): string {
+    if (format === "json") return `${JSON.stringify(doc, null, 2)}\n`;
+    if (format === "markdown") {
+        const e = markdownText;
+        const table = rows(doc, e);
+        return [
+            "## Credential status: several stacks",
+            "",
+            headline(doc),
+            "",
+            table.length ? markdownTable(header.map((h) => h.charAt(0) + h.slice(1).toLowerCase()), table) : "_No credentials._",
+            "",
+        ].join("\n");
+    }
+    const table = rows(doc, visible);
+    return [headline(doc), "", table.length ? textTable(header, table) : "  no credentials", ""].join("\n");
+}
