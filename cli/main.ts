@@ -79,7 +79,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
 
     liveOptions(
         stackSelectionOptions(command("status", "read the live tenant and Key Vault: what expires, what is stale or overdue, what was added by hand; exit 2 when something needs attention"))
-            .option("--parallel <n>", "with --stacks or --all-stacks: tenants read at once, 1 to 32 (default: 8)", parseParallel)
+            .option("--parallel <n>", "with --stacks or --all-stacks: tenants read at once, 1 to 32 (default: 16)", parseParallel)
             .option("--within <days>", "report credentials expiring within this many days, 1 to 730 (default: 30; also 14 and 7)", parseDays)
             .option("--all-apps", "also report expiring credentials of every application in the tenant")
             .option("--usage", "also show each credential's last sign-in (Entra's sign-in report; AuditLog.Read.All, Entra ID P1/P2) and flag a value replaced within --within days that consumers still use")

@@ -369,9 +369,29 @@ describe("Microsoft Graph", () => {
         expect(responses[2]?.body.value).toEqual([expect.objectContaining({ name: "github-0", subject: `repo:contoso/${apps[2]?.displayName}:environment:env-0` })]);
         expect(emulator.requests.filter({ route, batched: true }).map((r) => r.status)).toEqual([429, 200, 200]);
 
-        const expand = await graphGet("/v1.0/applications?$expand=federatedIdentityCredentials", token);
+        const expand = await graphGet(`/v1.0/applications/${apps[0]!.id}?$expand=federatedIdentityCredentials`, token);
         expect(expand.status).toBe(400);
         expect(errorOf(expand).message).toBe("$expand is not supported by the entra-rotor emulator.");
+    });
+
+    it("expands federatedIdentityCredentials on the list of applications as Graph does: 100 a page whatever $top says, at most 20 each, nothing nested", async () => {
+        const { token } = await graphReader();
+        const generated = emulator.state.generateApplications(130, { prefix: "expand", federatedCredentials: 2 }).map((g) => g.application);
+        const full = generated[0]!;
+        for (let i = 2; i < 20; i++) emulator.state.addFederatedCredential(full, { name: `extra-${i}`, issuer: "https://token.actions.githubusercontent.com", subject: `repo:contoso/x:environment:e${i}` });
+        expect(() => emulator.state.addFederatedCredential(full, { name: "one-too-many", issuer: "https://token.actions.githubusercontent.com", subject: "repo:contoso/x:environment:late" })).toThrow(/20 federated identity credentials/);
+        const first = await graphGet("/v1.0/applications?$select=id,displayName&$expand=federatedIdentityCredentials&$top=999", token);
+        expect(first.status).toBe(200);
+        const value = first.body.value as { id: string; federatedIdentityCredentials: { name: string }[] }[];
+        expect(value).toHaveLength(100);
+        expect(first.body["@odata.nextLink"]).toContain("$expand=federatedIdentityCredentials");
+        expect(value.find((a) => a.id === full.id)?.federatedIdentityCredentials).toHaveLength(20);
+        expect(value.find((a) => a.id === generated[1]!.id)?.federatedIdentityCredentials.map((f) => f.name)).toEqual(["github-0", "github-1"]);
+        const nested = await graphGet("/v1.0/applications?$expand=federatedIdentityCredentials($select=name)", token);
+        expect(nested.status).toBe(400);
+        const owners = await graphGet("/v1.0/applications?$expand=owners", token);
+        expect(owners.status).toBe(400);
+        expect(errorOf(owners).message).toContain("only federatedIdentityCredentials on applications");
     });
 
     it("serves what `rotor doctor` reads: the caller's service principal and grants, organization, app management policies; /me is for users", async () => {

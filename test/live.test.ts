@@ -73,6 +73,22 @@ describe("rotor status against the emulator", () => {
         expect(table.stdout.split("\n")[0]).toMatch(/^entra-rotor \/ dev at 2027-04-10T06:00:00Z: 5 applications read, \d+ expired, 1 stale, 1 overdue/);
     });
 
+    it("reads the stack's federated credentials expanded on the application list, and reads an app on its own only when the expansion may be cut short", async () => {
+        const federatedRoute = "GET /v1.0/applications/{id}/federatedIdentityCredentials";
+        const expanded = await rotor(["status", "--stack", "dev", "--format", "json"]);
+        expect(expanded.code).toBe(0);
+        expect(emulator.requests.count({ route: federatedRoute })).toBe(0);
+        const deployer = json<StatusReport>(expanded).rows.find((r) => r.app === "ci-deployer" && r.kind === "federated");
+        expect(deployer).toMatchObject({ status: "ok" });
+        // Twenty on one app (Entra's limit, and Graph's for an expansion): the list might be cut short, so it is read on its own.
+        const mail = deployment.apps.get("mail-sender")!;
+        for (let i = 0; i < 20; i++) emulator.state.addFederatedCredential(mail, { name: `by-hand-${i}`, issuer: "https://token.actions.githubusercontent.com", subject: `repo:contoso/mail:environment:e${i}` });
+        emulator.requests.clear();
+        const full = await rotor(["status", "--stack", "dev", "--format", "json"]);
+        expect(emulator.requests.count({ route: federatedRoute })).toBe(1);
+        expect(json<StatusReport>(full).rows.filter((r) => r.app === "mail-sender" && r.status === "unmanaged")).toHaveLength(20);
+    });
+
     it("widens the threshold with --within and grades urgency", async () => {
         const run = await rotor(["status", "--stack", "dev", "--within", "70", "--format", "json"]);
         expect(run.code).toBe(2);

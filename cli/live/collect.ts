@@ -3,7 +3,7 @@ import type { StackModel } from "../../infra/model/model";
 import { appFromTags, stackTag } from "../../rotation/identifiers";
 import type { LiveApp, LiveState } from "./status";
 import { mapConcurrent } from "./concurrency";
-import type { GraphApplication, GraphClient } from "./graph";
+import { expandedItemsLimit, type GraphApplication, type GraphClient } from "./graph";
 import { listSecretProperties } from "./keyVault";
 import { type Progress, silentProgress } from "./progress";
 
@@ -15,10 +15,13 @@ export interface CollectOptions {
     readonly progress?: Progress;
 }
 
-/** The stack's applications in the tenant, by app name: one paged query for the stack's tag. */
-export async function stackApplications(model: StackModel, graph: GraphClient, onPage?: (items: readonly GraphApplication[]) => void): Promise<Map<string, GraphApplication>> {
+/**
+ * The stack's applications in the tenant, by app name: one paged query for the stack's tag; with
+ * `federated`, each with its federated credentials expanded.
+ */
+export async function stackApplications(model: StackModel, graph: GraphClient, onPage?: (items: readonly GraphApplication[]) => void, options: { federated?: boolean } = {}): Promise<Map<string, GraphApplication>> {
     const byName = new Map<string, GraphApplication>();
-    for (const application of await graph.applicationsTagged(stackTag(model.project, model.stack), onPage)) {
+    for (const application of await graph.applicationsTagged(stackTag(model.project, model.stack), onPage, options)) {
         const name = appFromTags(application.tags ?? [], model.project, model.stack);
         if (name) byName.set(name, application);
     }
@@ -26,8 +29,9 @@ export async function stackApplications(model: StackModel, graph: GraphClient, o
 }
 
 /**
- * Reads what `rotor status` compares: the stack's applications (found by their stack tag, one paged query),
- * their federated credentials (one request each, bounded concurrency), the vault's secret properties, and
+ * Reads what `rotor status` compares: the stack's applications (found by their stack tag, one paged query)
+ * with their federated credentials expanded (an app whose expansion may be cut short is read again on its
+ * own, with bounded concurrency), the vault's secret properties, and
  * with `allApps` the whole tenant. The independent page chains run side by side: the scan takes as long
  * as the longest chain, not their sum.
  */
@@ -37,11 +41,14 @@ export async function collectLiveState(model: StackModel, graph: GraphClient, va
     const secrets = vault ? listSecretProperties(vault, (n) => progress.tick("Key Vault secrets", n)) : Promise.resolve(undefined);
 
     const stackApps = (async () => {
-        const byName = await stackApplications(model, graph, (page) => progress.tick("stack applications", page.length));
+        const byName = await stackApplications(model, graph, (page) => progress.tick("stack applications", page.length), { federated: true });
         const found = model.apps.filter((app) => byName.has(app.name));
         // Every app, not only those declaring federated credentials: one added by hand is what status must see.
         const federated = await mapConcurrent(found, options.concurrency ?? 8, async (app) => {
-            const list = await graph.federatedCredentials(byName.get(app.name)!.id);
+            const application = byName.get(app.name)!;
+            const expanded = application.federatedIdentityCredentials;
+            if (expanded !== undefined && expanded.length < expandedItemsLimit) return expanded;
+            const list = await graph.federatedCredentials(application.id);
             progress.tick("federated credential lists");
             return list;
         });

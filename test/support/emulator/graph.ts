@@ -312,18 +312,18 @@ function parseSelect(context: HandlerContext, entity: string, allowed: readonly 
 }
 
 /**
- * Query options the emulator does not implement. $expand in particular: Graph documents that an app's
- * federatedIdentityCredentials come only from GET /applications/{id}/federatedIdentityCredentials, so
- * emulating an expansion could pass a test that fails against Azure. Use $batch to fetch many.
+ * Query options the emulator does not implement. $expand is refused everywhere but on the list of
+ * applications, for federatedIdentityCredentials only (see expandOf): an expansion emulated more widely
+ * than Graph serves it could pass a test that fails against Azure.
  */
 function refuseUnsupported(context: HandlerContext, options: readonly string[]): EmulatorResponse | undefined {
     const used = options.find((option) => context.request.query.has(option));
     return used ? graphError(context, 400, "Request_UnsupportedQuery", `${used} is not supported by the entra-rotor emulator.`) : undefined;
 }
 
-function parseCollectionQuery(context: HandlerContext, entity: string, selectable: readonly string[], filterable: readonly string[]): Parsed<CollectionQuery> {
+function parseCollectionQuery(context: HandlerContext, entity: string, selectable: readonly string[], filterable: readonly string[], expandable = false): Parsed<CollectionQuery> {
     const query = context.request.query;
-    const refused = refuseUnsupported(context, ["$orderby", "$search", "$skip", "$expand"]);
+    const refused = refuseUnsupported(context, ["$orderby", "$search", "$skip", ...(expandable ? [] : ["$expand"])]);
     if (refused) return { response: refused };
     const select = parseSelect(context, entity, selectable);
     if ("response" in select) return select;
@@ -423,12 +423,33 @@ function findApplication(context: HandlerContext, caller: Caller, params: Readon
     return { app };
 }
 
+/** The largest page of directory objects Graph answers when `$expand` is used, whatever `$top` asks. */
+export const expandedPageSize = 100;
+/** The most objects of an expanded relationship Graph returns (no nextLink for the rest). */
+export const expandedItemsLimit = 20;
+
+/**
+ * `$expand` on the list of applications, as Graph serves it for directory objects (known issue 13635,
+ * developer.microsoft.com/graph/known-issues/?search=13635: at most 20 expanded objects, no nextLink for
+ * them, one level, no query options nested in the expansion; and at most 100 objects a page): the
+ * application resource documents `federatedIdentityCredentials` as expandable. Anything else is refused.
+ */
+function expandOf(context: HandlerContext): Parsed<"federatedIdentityCredentials" | undefined> {
+    const raw = context.request.query.get("$expand");
+    if (raw === null) return { value: undefined };
+    if (raw.trim().toLowerCase() === "federatedidentitycredentials") return { value: "federatedIdentityCredentials" };
+    if (raw.includes("(")) return { response: graphError(context, 400, "Request_BadRequest", "Query options nested in $expand are not supported on directory objects.") };
+    return { response: graphError(context, 400, "Request_UnsupportedQuery", `$expand=${raw} is not supported by the entra-rotor emulator (only federatedIdentityCredentials on applications).`) };
+}
+
 function listApplications(context: HandlerContext): EmulatorResponse {
     const auth = authorize(context, permissions.applications);
     if ("response" in auth) return auth.response;
-    const parsed = parseCollectionQuery(context, "application", applicationProperties, ["appId", "id", "displayName", "tags"]);
+    const expand = expandOf(context);
+    if ("response" in expand) return expand.response;
+    const parsed = parseCollectionQuery(context, "application", applicationProperties, ["appId", "id", "displayName", "tags"], true);
     if ("response" in parsed) return parsed.response;
-    const query = parsed.value;
+    const query = expand.value ? { ...parsed.value, top: Math.min(parsed.value.top, expandedPageSize) } : parsed.value;
     const tenantId = auth.caller.tenant.id;
     const apps: Application[] = [];
     for (const app of context.env.state.applications.values()) {
@@ -437,7 +458,11 @@ function listApplications(context: HandlerContext): EmulatorResponse {
         apps.push(app);
     }
     // Serialize only the page: listing 5,000 apps should not build 5,000 JSON objects per request.
-    const items = apps.slice(query.offset, query.offset + query.top).map((app) => applicationView(context, app, query.select));
+    const items = apps.slice(query.offset, query.offset + query.top).map((app) => {
+        const view = applicationView(context, app, query.select);
+        if (expand.value) view["federatedIdentityCredentials"] = app.federatedIdentityCredentials.slice(0, expandedItemsLimit).map(federatedCredentialJson);
+        return view;
+    });
     return page(context, auth.caller, "applications", query, apps.length, items);
 }
 

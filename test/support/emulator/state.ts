@@ -818,6 +818,8 @@ export class EmulatorState {
 
     addFederatedCredential(app: Application | string, options: AddFederatedCredentialOptions): FederatedIdentityCredential {
         const target = this.requireApplication(app);
+        // Entra's limit: 20 federated identity credentials per application (workload-identity-federation-considerations).
+        if (target.federatedIdentityCredentials.length >= 20) throw new Error(`application ${target.displayName} already has 20 federated identity credentials, Entra's limit`);
         const credential: FederatedIdentityCredential = {
             id: guid(),
             name: options.name,
