@@ -7,6 +7,7 @@ import { type MemoryFigures, measureOffline, measurePlan, measurePlanMemory, mea
 import { type FloorFigures, measureFloor, measureProgram, type ProgramFigures, projectNodeArgs } from "./program";
 import { benchTempDir, writeProject } from "./stacks";
 import { measureStatus, type StatusFigures } from "./status";
+import { measureStatusStacks, type StatusStacksFigures } from "./statusStacks";
 import { measureSummarize, type SummarizeFigures, summarizeRows } from "./summarize";
 import { count, duration, kilobytes, markdownTable, megabytes, met, ratio, seconds } from "./table";
 
@@ -19,7 +20,8 @@ import { count, duration, kilobytes, markdownTable, megabytes, met, ratio, secon
  * Options: --runs N (plan, calendar and start-up rounds, default 7), --program-runs N (default 1 at 1,000
  * apps, 3 below), --status-runs N (default 6: the first, which loads the Azure SDKs, then the ones the
  * median is taken of), --skip-naive (leave out the two-minute naive peer), --summarize-runs N (rounds of
- * `rotor summarize` against `JSON.parse`, default 7 at 10,000 steps and 3 at 100,000).
+ * `rotor summarize` against `JSON.parse`, default 7 at 10,000 steps and 3 at 100,000), --stacks-runs N (rounds of
+ * `rotor status --all-stacks` against the stacks one after another, default 3).
  */
 
 const targets = {
@@ -31,6 +33,7 @@ const targets = {
     programRssBytes: 1.5 * 1024 ** 3,
     statusRatio: 1.5,
     naiveSpeedup: 20,
+    statusStacksRatio: 0.3,
 } as const;
 const sizes = [10, 100, 1_000] as const;
 const memorySizes = [1_000, 5_000] as const;
@@ -55,6 +58,7 @@ interface Figures {
     readonly programs: readonly ProgramFigures[];
     readonly floors: { readonly typed: FloorFigures; readonly plain: FloorFigures };
     readonly status: StatusFigures;
+    readonly statusStacks: StatusStacksFigures;
     readonly summarize: readonly SummarizeFigures[];
 }
 
@@ -66,12 +70,14 @@ async function main(): Promise<void> {
             "status-runs": { type: "string" },
             "skip-naive": { type: "boolean", default: false },
             "summarize-runs": { type: "string" },
+            "stacks-runs": { type: "string" },
         },
     });
     const runs = positive(values.runs, 7, "--runs");
     const programRuns = values["program-runs"] === undefined ? undefined : positive(values["program-runs"], 1, "--program-runs");
     const statusRuns = Math.max(2, positive(values["status-runs"], 6, "--status-runs"));
     const summarizeRuns = values["summarize-runs"] === undefined ? undefined : positive(values["summarize-runs"], 3, "--summarize-runs");
+    const stacksRuns = positive(values["stacks-runs"], 3, "--stacks-runs");
     const started = performance.now();
     const scratch = benchTempDir();
     try {
@@ -94,16 +100,18 @@ async function main(): Promise<void> {
 
         const status = await measureStatus(scratch, preload, { applications: 5_000, secrets: 5_000, latencyMs, runs: statusRuns, naive: !values["skip-naive"] });
 
+        const statusStacks = await measureStatusStacks(scratch, preload, { tenants: 10, appsPerTenant: 500, latencyMs, runs: stacksRuns });
+
         const summarize = await measureSummarize(preload, summarizeRuns === undefined ? {} : { runs: summarizeRuns });
 
-        process.stdout.write(`${render({ startup, offline, smaller, memory, programs, floors, status, summarize }, performance.now() - started)}\n`);
+        process.stdout.write(`${render({ startup, offline, smaller, memory, programs, floors, status, statusStacks, summarize }, performance.now() - started)}\n`);
     } finally {
         fs.rmSync(scratch, { recursive: true, force: true });
     }
 }
 
 function render(f: Figures, elapsedMs: number): string {
-    const { startup, offline, smaller, memory, programs, floors, status, summarize } = f;
+    const { startup, offline, smaller, memory, programs, floors, status, statusStacks, summarize } = f;
     const cpus = os.cpus();
     const machine = `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, ${Math.round(os.totalmem() / 1024 ** 3)} GB`;
     const versionRatio = startup.versionMs / startup.nodeMs;
@@ -187,6 +195,13 @@ function render(f: Figures, elapsedMs: number): string {
                   met(naiveSpeedup! >= targets.naiveSpeedup),
               ]
             : ["the naive scan", "skipped (--skip-naive)", "-", `ours >= ${targets.naiveSpeedup}x faster`, "-"],
+        [
+            `\`rotor status --all-stacks\`, ${statusStacks.options.tenants} tenants x ${count(statusStacks.options.appsPerTenant)} apps, ${latencyMs} ms per request`,
+            `wall time vs \`rotor status --stack\` for each stack one after another (${count(statusStacks.secrets)} Key Vault secrets in ${statusStacks.options.tenants} vaults)`,
+            `${seconds(statusStacks.allMs)} vs ${seconds(statusStacks.sequentialMs)}: **${ratio(statusStacks.ratio)}**; ${count(statusStacks.requests)} requests`,
+            `<= ${targets.statusStacksRatio}x`,
+            met(statusStacks.ratio <= targets.statusStacksRatio),
+        ],
         ...summarizeRows(summarize),
     ];
     const main = markdownTable(["what", "measure", "result", "target", "status"], rows);
@@ -201,6 +216,7 @@ function render(f: Figures, elapsedMs: number): string {
         `Medians: start-up, plan, calendar and the YAML-only peer of ${times(offline.runs, "interleaved round")} (fresh processes); peak memory of ${times(memory[0]!.runs, "round")}; the program and its floors of ${times(program.runs, "run")} at 1,000 apps, each a fresh process with the project's Node arguments (${nodeArgs}) and Node's default heap limit; status of ${times(warmRuns, "run")} after the first, in one process with the emulator (each run signs in anew); the naive peer ran once.`,
         `The program registers at most 32 apps at a time (infra/program.ts); the floors register in the same window. Against plain resources the ratio is the Node SDK's own cost of the provider classes: it makes an output, four promises and four captured stack traces per declared property, and an azuread Application declares 70.`,
         `The page chains of \`rotor status --all-apps\` run side by side: all ${count(status.tenantApplications)} applications in ${status.chains.graphApplications} Graph pages of 999, the stack's tagged applications in 1 page then their federated credentials in parallel (2 in a row), and ${count(status.vaultSecrets)} Key Vault secrets in ${status.chains.keyVaultSecrets} pages of 25, each page needing the previous one's nextLink. The unavoidable time is the longest chain's pages x latency = ${status.chains.keyVaultSecrets} x ${latencyMs} ms; sign-in and the vault's 401 challenge add 2-3 more round trips that the ratio does not subtract. Key Vault chain as observed by the emulator (first request to last answer), in the second run: ${seconds(status.warm[0]!.keyVaultChainMs)}.`,
+        `\`rotor status --all-stacks\`: one stack per tenant, each with its own vault and an operator consented in its tenant; each stack's apps have a client secret, so its vault holds three secrets per app (value, client id, tenant id) in ${Math.ceil((statusStacks.secrets / statusStacks.options.tenants) / 25)} pages of 25, the longest chain; the stacks' federated credentials come expanded with the applications (100 a page). Medians of ${times(statusStacks.options.runs, "round")} after a warm-up, sequential and all-stacks alternated, in one process with the emulator, each run signing in anew; tenants read at once: the CLI's default.`,
         `\`rotor summarize\`: a preview deleting Key Vault secrets, three per app, each naming its app's Application; "values unmasked" previews also carry every secret's value in plain text, so the redaction guard holds one credential per step. Medians of ${times(summarize[summarize.length - 1]?.runs ?? 0, "round")} at the largest size, in one process per size, \`JSON.parse\` and the summary alternated.`,
         `Generated stacks: each app has a client secret, a generated certificate, two GitHub federated credentials and one application and one delegated Microsoft Graph permission; the vault is created by the stack.`,
     ];
