@@ -1,0 +1,231 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { validateWorkflow } from "@action-validator/core";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { buildModelOrThrow } from "../infra/model/model";
+import { projectStacks, readStackConfig } from "../infra/model/stackFiles";
+import { rotor } from "./support/cli";
+import { repoRoot } from "./support/program";
+
+/**
+ * The many-tenants example (examples/many-tenants): one stack per tenant, one multi-tenant deployer with one
+ * federated credential, and a workflow that rotates every tenant's stack as a matrix. It must work when
+ * copied: the workflow passes GitHub's schema, pins its actions as the other examples do, signs in with OIDC
+ * only, lists the stacks with the command it runs, and signs in as the identity the home stack declares.
+ */
+
+const exampleDir = path.join(repoRoot, "examples", "many-tenants");
+const workflowFile = path.join(exampleDir, "entra-rotor-rotate-tenants.yml");
+const read = (file: string) => fs.readFileSync(file, "utf8");
+const workflowText = read(workflowFile);
+
+interface WorkflowStep {
+    readonly name?: string;
+    readonly run?: string;
+    readonly shell?: string;
+    readonly uses?: string;
+    readonly with?: Record<string, unknown>;
+    readonly "working-directory"?: string;
+}
+interface WorkflowJob {
+    readonly needs?: string | string[];
+    readonly environment?: string | { name: string };
+    readonly permissions?: Record<string, string>;
+    readonly defaults?: { run?: { shell?: string } };
+    readonly strategy?: { "fail-fast"?: boolean; "max-parallel"?: number; matrix?: Record<string, unknown> };
+    readonly concurrency?: { group?: string; "cancel-in-progress"?: boolean };
+    readonly env?: Record<string, string>;
+    readonly outputs?: Record<string, string>;
+    readonly steps: readonly WorkflowStep[];
+}
+interface Workflow {
+    readonly on: Record<string, unknown>;
+    readonly defaults?: { run?: { shell?: string; "working-directory"?: string } };
+    readonly jobs: Record<string, WorkflowJob>;
+}
+const workflow = parse(workflowText) as Workflow;
+
+const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The stack that holds the deployer; an administrator deploys it, the matrix leaves it out. */
+const homeStack = "home";
+const at = new Date("2026-11-23T06:00:00Z");
+const model = (stack: string) => buildModelOrThrow(readStackConfig(exampleDir, stack, { cwd: repoRoot }), at);
+const tenantStacks = projectStacks(exampleDir).filter((stack) => stack !== homeStack);
+
+/** A pipe in a shell script: `|`, not `||`, outside quotes (as test/pipelines.test.ts has it). */
+const hasPipe = (script: string) => /(^|[^|])\|([^|]|$)/.test(script.replace(/"[^"]*"|'[^']*'/g, ""));
+
+describe("the tenants workflow", () => {
+    it("passes the workflow validator", () => {
+        expect(validateWorkflow(workflowText).errors).toEqual([]);
+    });
+
+    it("pins every action to the version the other examples use", () => {
+        const usesOf = (text: string) => [...text.matchAll(/uses: ([^\s#]+)/g)].map((m) => m[1]!);
+        const pinned = new Set(fs.readdirSync(path.join(repoRoot, "examples", "github")).flatMap((f) => usesOf(read(path.join(repoRoot, "examples", "github", f)))));
+        const uses = usesOf(workflowText);
+        expect(uses.length).toBeGreaterThan(0);
+        for (const action of uses) {
+            expect(action, action).toMatch(/@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/);
+            expect(pinned, `${action}: pin it as examples/github does`).toContain(action);
+        }
+    });
+
+    it("signs in to Azure with OIDC only: no stored secret, id-token: write wherever it signs in", () => {
+        expect(workflowText).not.toMatch(/secrets\.(?!GITHUB_TOKEN)/);
+        const signingIn = Object.entries(workflow.jobs).filter(([, job]) => job.steps.some((s) => s.uses?.startsWith("azure/login@")));
+        expect(signingIn.map(([name]) => name)).toEqual(["rotate"]);
+        for (const [name, job] of Object.entries(workflow.jobs)) {
+            const logsIn = job.steps.some((s) => s.uses?.startsWith("azure/login@"));
+            if (logsIn) expect(job.permissions?.["id-token"], `${name} needs id-token: write for OIDC`).toBe("write");
+            else expect(job.permissions?.["id-token"], `${name} signs in nowhere: no token`).toBeUndefined();
+        }
+        // The workflow's own permissions give no token to a job that does not ask.
+        expect(parse(workflowText).permissions).toEqual({ contents: "read" });
+    });
+
+    it("runs every step with a pipe under bash -eo pipefail", () => {
+        let pipes = 0;
+        for (const [name, job] of Object.entries(workflow.jobs)) {
+            for (const step of job.steps) {
+                if (!step.run || !hasPipe(step.run)) continue;
+                pipes++;
+                const shell = step.shell ?? job.defaults?.run?.shell ?? workflow.defaults?.run?.shell;
+                const pipefail = shell === "bash" || /^\s*set -[a-z]*o pipefail/m.test(step.run);
+                expect(pipefail, `${name}: ${step.run}`).toBe(true);
+            }
+        }
+        // The listing, verify and status.
+        expect(pipes).toBeGreaterThanOrEqual(3);
+    });
+
+    it("runs its commands in the example's folder, npm ci at the repository's root", () => {
+        expect(path.resolve(repoRoot, workflow.defaults?.run?.["working-directory"] ?? ".")).toBe(exampleDir);
+        for (const job of Object.values(workflow.jobs)) {
+            const install = job.steps.find((s) => s.run === "npm ci");
+            expect(install?.["working-directory"]).toBe(".");
+        }
+    });
+
+    it("deploys each tenant's stack as a matrix job: one tenant failing never cancels the others", () => {
+        const rotate = workflow.jobs["rotate"]!;
+        expect(rotate.needs).toBe("stacks");
+        expect(workflow.jobs["stacks"]!.outputs?.["stacks"]).toBe("${{ steps.list.outputs.stacks }}");
+        expect(rotate.strategy?.["fail-fast"]).toBe(false);
+        expect(rotate.strategy?.["max-parallel"]).toBeGreaterThan(0);
+        expect(rotate.strategy?.matrix).toEqual({ include: "${{ fromJSON(needs.stacks.outputs.stacks) }}" });
+        // Never two deployments of one stack at once, and a queued one is not cancelled.
+        expect(rotate.concurrency).toEqual({ group: "entra-rotor-rotate-${{ matrix.stack }}", "cancel-in-progress": false });
+        expect(rotate.env).toMatchObject({ ARM_USE_OIDC: "true", ARM_TENANT_ID: "${{ matrix.tenant }}" });
+        expect(rotate.env?.["ARM_SUBSCRIPTION_ID"]).toBeUndefined();
+        const deploy = rotate.steps.find((s) => s.run?.startsWith("pulumi up"))!;
+        expect(deploy.run).toBe("pulumi up --stack ${{ matrix.stack }} --refresh --yes --skip-preview");
+    });
+
+    it("signs in to the home tenant before Pulumi (state, secrets key), then to the stack's tenant before rotor", () => {
+        const steps = workflow.jobs["rotate"]!.steps;
+        const logins = steps.map((s, i) => ({ s, i })).filter(({ s }) => s.uses?.startsWith("azure/login@"));
+        expect(logins).toHaveLength(2);
+        const [home, tenant] = logins as [{ s: WorkflowStep; i: number }, { s: WorkflowStep; i: number }];
+        const index = (match: (s: WorkflowStep) => boolean) => steps.findIndex(match);
+        expect(home.i).toBeLessThan(index((s) => s.uses?.startsWith("pulumi/actions@") === true));
+        expect(home.i).toBeLessThan(index((s) => s.run?.startsWith("pulumi up") === true));
+        expect(tenant.i).toBeGreaterThan(index((s) => s.run?.startsWith("pulumi up") === true));
+        expect(tenant.i).toBeLessThan(index((s) => s.run?.includes("rotor verify") === true));
+        expect(home.s.with?.["tenant-id"]).toBe("${{ vars.AZURE_HOME_TENANT_ID }}");
+        expect(tenant.s.with).toMatchObject({ "tenant-id": "${{ matrix.tenant }}", "allow-no-subscriptions": true });
+        // One identity for both, and for the providers: the multi-tenant deployer.
+        const clientIds = new Set([home.s.with?.["client-id"], tenant.s.with?.["client-id"], workflow.jobs["rotate"]!.env?.["ARM_CLIENT_ID"]]);
+        expect([...clientIds]).toEqual(["${{ vars.AZURE_TENANTS_CLIENT_ID }}"]);
+    });
+});
+
+/** The jq program the workflow's listing step runs on `rotor plan --all-stacks --format json`. */
+const listingProgram = `[.stacks[] | select(.stack != "${homeStack}") | {stack, tenant: .tenantId}]`;
+
+/** The same transformation, in JavaScript. */
+function listing(plan: { stacks: { stack: string; tenantId: string | null }[] }): { stack: string; tenant: string | null }[] {
+    return plan.stacks.filter((s) => s.stack !== homeStack).map((s) => ({ stack: s.stack, tenant: s.tenantId }));
+}
+
+describe("the matrix the workflow lists", () => {
+    it("is the command the listing step runs", () => {
+        const step = workflow.jobs["stacks"]!.steps.find((s) => s.run?.includes("rotor plan"))!;
+        expect(step.run).toContain(`npx rotor plan --all-stacks --format json | jq -c '${listingProgram}'`);
+        expect(step.run).toContain('>> "$GITHUB_OUTPUT"');
+    });
+
+    it("holds every tenant's stack, each with its tenant's GUID, and not the home stack", async () => {
+        const run = await rotor(["plan", "--all-stacks", "--format", "json", "--dir", exampleDir], { cwd: repoRoot, now: at });
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        const matrix = listing(JSON.parse(run.stdout));
+        expect(matrix.map((m) => m.stack)).toEqual(tenantStacks);
+        expect(matrix.length).toBeGreaterThanOrEqual(2);
+        for (const { stack, tenant } of matrix) {
+            expect(tenant, stack).toMatch(guid);
+            expect(tenant, stack).toBe(model(stack).tenantId);
+        }
+    });
+});
+
+describe("rotor commands in the tenants workflow", () => {
+    const commands = [...workflowText.matchAll(/npx rotor ([^\n|>]+)/g)].map((m) => m[1]!.trim().split(/\s+/));
+
+    it("cover plan, verify and status", () => {
+        expect(commands.map((c) => c[0])).toEqual(["plan", "verify", "status"]);
+    });
+
+    it.each(commands.map((c) => [c.join(" "), c] as const))("rotor %s is accepted by the CLI", async (_line, command) => {
+        const run = await rotor([command[0]!, "--help"], { cwd: repoRoot });
+        expect(run.code).toBe(0);
+        for (const option of command.filter((a) => a.startsWith("--"))) expect(run.stdout, `${command[0]} ${option}`).toContain(option);
+    });
+});
+
+describe("the stacks the workflow deploys", () => {
+    /** The example repository as its OIDC tokens name it: GitHub's immutable subject, owner and repository ids. */
+    const repository = "contoso@5544123/entra-tenants@903318274";
+    const home = model(homeStack);
+
+    it("the matrix job's token is trusted by one federated credential of the home stack's multi-tenant deployer", () => {
+        const job = workflow.jobs["rotate"]!;
+        const environment = typeof job.environment === "string" ? job.environment : job.environment?.name;
+        expect(environment).toBe("production");
+        const subject = `repo:${repository}:environment:${environment}`;
+        const matches = home.apps.flatMap((app) => app.federatedCredentials.filter((c) => c.issuer === "https://token.actions.githubusercontent.com" && c.subject === subject).map(() => app));
+        expect(matches.map((app) => app.name)).toEqual(["tenants-deployer"]);
+        const deployer = matches[0]!;
+        expect(deployer.signInAudience).toBe("AzureADMultipleOrgs");
+        // One credential for every tenant: the credential is the application's, wherever it is consented.
+        expect(deployer.federatedCredentials).toHaveLength(1);
+        expect(deployer.credentials).toEqual([]);
+        expect(deployer.permissions.map((p) => p.name)).toEqual(["Application.ReadWrite.OwnedBy"]);
+    });
+
+    it("each tenant's stack has a tenant and a vault of its own, neither the home tenant's", () => {
+        expect(tenantStacks.length).toBeGreaterThanOrEqual(2);
+        const models = tenantStacks.map(model);
+        const tenants = models.map((m) => m.tenantId);
+        for (const tenant of tenants) expect(tenant).toMatch(guid);
+        expect(new Set(tenants).size).toBe(tenants.length);
+        expect(tenants).not.toContain(home.tenantId);
+        const vaults = models.map((m) => m.keyVault?.name.toLowerCase());
+        for (const [i, vault] of vaults.entries()) expect(vault, tenantStacks[i]).toBeDefined();
+        expect(new Set(vaults).size).toBe(vaults.length);
+        for (const m of models) expect(m.apps.some((app) => app.credentials.length > 0), m.stack).toBe(true);
+    });
+
+    it("each tenant's stack points both providers at its tenant, and azure-native at its own subscription", () => {
+        const subscriptions: string[] = [];
+        for (const stack of tenantStacks) {
+            const config = (parse(read(path.join(exampleDir, `Pulumi.${stack}.yaml`))) as { config: Record<string, unknown> }).config;
+            // Stack config wins over ARM_TENANT_ID: this is what keeps a job inside its tenant.
+            expect(config["azure-native:tenantId"], stack).toBe(config["azuread:tenantId"]);
+            expect(config["azure-native:subscriptionId"], stack).toMatch(guid);
+            subscriptions.push(config["azure-native:subscriptionId"] as string);
+        }
+        expect(new Set(subscriptions).size).toBe(subscriptions.length);
+    });
+});
