@@ -8,6 +8,7 @@ import type { VerifyReport } from "../cli/live/verify";
 import type { DoctorReport } from "../cli/live/doctor";
 import { deployToEmulator, type Deployment, emulatorIo, grantSecretWriter, operator } from "./support/deployedStack";
 import { type Emulator, startEmulator } from "./support/emulator";
+import { rawHtmlOf, tableRowCounts } from "./support/hostile";
 import { repoRoot, sampleStack } from "./support/program";
 
 /**
@@ -87,6 +88,17 @@ describe("rotor status against the emulator", () => {
         const full = await rotor(["status", "--stack", "dev", "--format", "json"]);
         expect(emulator.requests.count({ route: federatedRoute })).toBe(1);
         expect(json<StatusReport>(full).rows.filter((r) => r.app === "mail-sender" && r.status === "unmanaged")).toHaveLength(20);
+    });
+
+    it("shows a name given in the portal as written in markdown: it cannot open a comment that hides the rows after it, or mention anyone", async () => {
+        const mail = deployment.apps.get("mail-sender")!;
+        emulator.state.addPassword(mail, { displayName: "by hand | @contoso/admins\n\n<!--", startDateTime: "2027-01-10T00:00:00Z", endDateTime: "2027-03-20T00:00:00Z" });
+        const run = await rotor(["status", "--stack", "dev", "--format", "markdown"]);
+        expect(run.code).toBe(2);
+        expect(rawHtmlOf(run.stdout)).toEqual([]);
+        const rows = json<StatusReport>(await rotor(["status", "--stack", "dev", "--format", "json"])).rows.length;
+        expect(tableRowCounts(run.stdout)).toEqual([rows]);
+        expect(run.stdout).not.toMatch(/(^|[^;])@contoso/);
     });
 
     it("widens the threshold with --within and grades urgency", async () => {

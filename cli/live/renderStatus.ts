@@ -1,3 +1,4 @@
+import { markdownText } from "../output/escape";
 import { markdownTable, type OutputFormat, textTable } from "../output/table";
 import type { RowStatus, StatusReport, StatusRow } from "./status";
 import { ago, usageLimits } from "./usage";
@@ -83,8 +84,9 @@ export function renderStatus(report: StatusReport, format: OutputFormat): string
     const rows = rowsOf(report);
     const usage = usageLines(report);
     if (format === "markdown") {
-        const table = rows.length ? markdownTable(header(report).map((h) => h.charAt(0) + h.slice(1).toLowerCase()), rows) : "_No credentials._";
-        return [`## Credential status: ${report.project} / ${report.stack}`, "", headline(report), "", table, "", ...(usage.length ? [usage.join("\n\n"), ""] : [])].join("\n");
+        // Names and notes come from the tenant (a secret named in the portal) and Graph's answers: shown as written, never as markup.
+        const table = rows.length ? markdownTable(header(report).map((h) => h.charAt(0) + h.slice(1).toLowerCase()), rows.map((row) => row.map(markdownText))) : "_No credentials._";
+        return [`## Credential status: ${report.project} / ${report.stack}`, "", markdownText(headline(report)), "", table, "", ...(usage.length ? [usage.map(markdownText).join("\n\n"), ""] : [])].join("\n");
     }
     return [headline(report), "", rows.length ? textTable(header(report), rows) : "  no credentials", "", ...(usage.length ? [...usage, ""] : [])].join("\n");
 }

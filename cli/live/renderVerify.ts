@@ -1,3 +1,4 @@
+import { markdownText } from "../output/escape";
 import { markdownTable, type OutputFormat, textTable } from "../output/table";
 import type { VerifyReport } from "./verify";
 
@@ -17,6 +18,7 @@ export function renderVerify(report: VerifyReport, format: OutputFormat): string
     ]);
     const failed = report.rows.filter((r) => r.result !== "ok").length;
     const title = `${report.project} / ${report.stack} at ${report.at}: ${report.rows.length} served credential${report.rows.length === 1 ? "" : "s"} signed in with, ${failed ? `${failed} failing` : "all ok"}`;
-    if (format === "markdown") return [`## Credential verification: ${report.project} / ${report.stack}`, "", title, "", rows.length ? markdownTable(header.map((h) => h.charAt(0) + h.slice(1).toLowerCase()), rows) : "_Nothing served._", ""].join("\n");
+    // Entra's and Key Vault's answers are shown as written, never as markup.
+    if (format === "markdown") return [`## Credential verification: ${report.project} / ${report.stack}`, "", markdownText(title), "", rows.length ? markdownTable(header.map((h) => h.charAt(0) + h.slice(1).toLowerCase()), rows.map((row) => row.map(markdownText))) : "_Nothing served._", ""].join("\n");
     return [title, "", rows.length ? textTable(header, rows) : "  nothing served", ""].join("\n");
 }
