@@ -3,6 +3,8 @@ import { mapConcurrent } from "../cli/live/concurrency";
 import { EndpointError, resolveEndpoints, vaultUrl } from "../azure/endpoints";
 import { terminalProgress } from "../cli/live/progress";
 import { explainEntraError } from "../azure/entraErrors";
+import { GraphError } from "../cli/live/graph";
+import { describeServiceFailure } from "../cli/live/serviceErrors";
 
 describe("endpoints", () => {
     it("default to public Azure, follow --cloud, and let flags win over variables", () => {
@@ -94,5 +96,27 @@ describe("verifyServed", () => {
         expect(probed).toEqual(["device-inventory/importer"]);
         expect(report.exitCode).toBe(2);
         expect(JSON.stringify(report)).not.toContain("s3cr3t");
+    });
+});
+
+describe("service failures in words", () => {
+    const endpoints = { graph: "https://graph.microsoft.com", authorityHost: "https://login.microsoftonline.com", vaultUrl: "https://kv-contoso.vault.azure.net" };
+    const named = (name: string, message: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(message), { name, ...extra });
+
+    it("names the service, its answer and the next step", () => {
+        expect(describeServiceFailure(new GraphError(403, "Authorization_RequestDenied", "Insufficient privileges"), endpoints)?.message).toBe(
+            "Microsoft Graph (https://graph.microsoft.com) answered 403 Authorization_RequestDenied: the signed-in identity needs Application.Read.All (and Policy.Read.All for doctor). Detail: Insufficient privileges",
+        );
+        const socket = named("RestError", "connect ECONNREFUSED 10.0.0.4:443", { code: "ECONNREFUSED", request: { url: "https://kv-contoso.vault.azure.net/secrets" } });
+        expect(describeServiceFailure(socket, endpoints)?.message).toMatch(/^Key Vault \(https:\/\/kv-contoso\.vault\.azure\.net\) could not be reached \(ECONNREFUSED\): check the URL/);
+    });
+
+    it("does not call a credential that refuses another tenant unreachable", () => {
+        const refused = named("CredentialUnavailableError", "The current credential is not configured to acquire tokens for tenant 6f1a2b3c-0000-0000-0000-000000000001.");
+        const message = describeServiceFailure(refused, endpoints)?.message ?? "";
+        expect(message).toMatch(/^Microsoft Entra sign-in \(https:\/\/login\.microsoftonline\.com\) gave no token: the signed-in identity may not sign in to this tenant/);
+        expect(message).not.toContain("could not be reached");
+        const offline = named("AuthenticationError", "getaddrinfo ENOTFOUND login.microsoftonline.com");
+        expect(describeServiceFailure(offline, endpoints)?.message).toContain("could not be reached");
     });
 });

@@ -66,9 +66,14 @@ export function describeServiceFailure(error: unknown, endpoints: ServiceEndpoin
     const status = e instanceof GraphError ? e.status : e.statusCode;
     const code = e instanceof GraphError ? e.code : e.code;
     const detail = oneLine(e.message ?? "").replace(/^Microsoft Graph answered \d+ \S+: /, "");
-    const answer = status ? `answered ${status}${code && !/^\d+$/.test(code) ? ` ${code}` : ""}` : `could not be reached${code ? ` (${code})` : ""}`;
+    // A credential that refuses before any request (another tenant than it may ask, nothing configured) is
+    // no network failure: only a socket error code says the service could not be reached.
+    const unreachable = status === undefined && (where.service !== "Microsoft Entra sign-in" || /^E[A-Z]+$/.test(code ?? "") || /ENOTFOUND|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EAI_AGAIN/.test(detail));
+    const answer = status ? `answered ${status}${code && !/^\d+$/.test(code) ? ` ${code}` : ""}` : unreachable ? `could not be reached${code ? ` (${code})` : ""}` : "gave no token";
     let next: string;
-    if (status === 429) next = "it is throttling this identity beyond the retries made; try again in a few minutes";
+    if (!unreachable && status === undefined) {
+        next = /tenant/i.test(detail) ? "the signed-in identity may not sign in to this tenant: sign in to it (az login --tenant), or consent the app there" : accessHints[where.service];
+    } else if (status === 429) next = "it is throttling this identity beyond the retries made; try again in a few minutes";
     else if (status !== undefined && status >= 500) next = "the service is failing (retries were made); try again later, and check https://azure.status.microsoft";
     else if (status === 401 || status === 403) next = accessHints[where.service];
     else if (status === 404) next = where.service === "Key Vault" ? "check the vault name (keyVault.name) or --key-vault-url" : "check the tenant and the endpoint";
