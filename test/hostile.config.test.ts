@@ -10,7 +10,7 @@ import { diffModels } from "../cli/review/planDiff";
 import { renderPlan } from "../cli/review/renderPlan";
 import { renderPlanDiff } from "../cli/review/renderPlanDiff";
 import { buildModel, type StackConfigInput } from "../infra/model/model";
-import { maxConfigDepth, maxConfigStringLength } from "../infra/model/rawInput";
+import { checkRawInput, maxConfigDepth, maxConfigStringLength } from "../infra/model/rawInput";
 import { readStackConfig } from "../infra/model/stackFiles";
 import { rotor } from "./support/cli";
 import { controlFragments, hidingSuffix, markupFragments, rawHtmlOf, renderComment, tableRowCounts } from "./support/hostile";
@@ -137,6 +137,27 @@ describe("prototype keys and config the offline plan would read differently from
         const run = await rotor(["plan", "--stack", "dev"], { cwd: dir, now });
         expect(run.code).toBe(1);
         expect(run.stderr).toContain('__proto__: the key "__proto__" is refused');
+    });
+
+    it("reads every mapping of a stack file as a null-prototype object, which is taken as it is when clean and still refused when not", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-hostile-"));
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify({ name: "entra-rotor", runtime: "nodejs" }));
+        const write = (apps: string) => fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), `config:\n  entra-rotor:apps:\n${apps}`);
+        write("    - name: mail-sender\n      credentials:\n        - { name: main, type: secret }\n");
+        const clean = readStackConfig(dir, "dev").values;
+        const app = (clean["apps"] as Record<string, unknown>[])[0]!;
+        expect([app, (app["credentials"] as object[])[0]].map(Object.getPrototypeOf)).toEqual([null, null]);
+        // Nothing to refuse or cut: no second copy of the config.
+        expect(checkRawInput(clean).values).toBe(clean);
+        write("    - name: mail-sender\n      __proto__: { displayName: x }\n      credentials:\n        - { name: main, type: secret }\n");
+        const hostile = readStackConfig(dir, "dev").values;
+        const checked = checkRawInput(hostile);
+        expect(checked.values).not.toBe(hostile);
+        expect(checked.issues).toContainEqual(expect.objectContaining({ path: "apps[0].__proto__", message: expect.stringContaining("prototype machinery") }));
+        // A plain object (the program's config, parsed JSON) is copied into null-prototype objects, refusals or not.
+        const plain = { apps: [{ name: "mail-sender" }] };
+        const copied = checkRawInput(plain).values;
+        expect(Object.getPrototypeOf((copied["apps"] as object[])[0])).toBeNull();
     });
 
     it("reports unknown entra-rotor keys even when they are encrypted, and a known one that is", async () => {

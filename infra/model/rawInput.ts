@@ -14,9 +14,11 @@ import { type ConfigIssue, formatPath, type PathSegment } from "./issues";
  *   (the "did you mean" search over the permission catalog above all) works on megabytes of text.
  * - Nesting deeper than any setting is refused, and the walk is iterative, so no input can exhaust the stack.
  *
- * What it returns is a copy built from null-prototype objects, with the refused keys left out and over-long
+ * What it returns is built from null-prototype objects, with the refused keys left out and over-long
  * strings cut to the bound, so the schema and the checks of meaning still run (and report every other error
- * at once) on bounded input; the issues here make the config invalid whatever else it holds.
+ * at once) on bounded input; the issues here make the config invalid whatever else it holds. Input that is
+ * already so (stackFiles.ts reads YAML into null-prototype objects) and has nothing to refuse is returned
+ * as it is: a copy would double the memory a large stack's config takes.
  */
 
 /** Longer than every string setting; see above. */
@@ -34,8 +36,9 @@ export interface RawInputResult {
 
 type Frame = { readonly source: unknown; readonly path: PathSegment[]; readonly assign: (value: unknown) => void };
 
-/** Walks `values` (a config's top-level keys, without the project namespace) once; pure. */
+/** Walks `values` (a config's top-level keys, without the project namespace); pure. */
 export function checkRawInput(values: Readonly<Record<string, unknown>>): RawInputResult {
+    if (acceptedAsIs(values)) return { values: values as Record<string, unknown>, issues: [] };
     const issues: ConfigIssue[] = [];
     const error = (path: readonly PathSegment[], message: string) => issues.push({ path: formatPath(path), message, severity: "error" });
     const root: Record<string, unknown> = Object.create(null);
@@ -69,6 +72,43 @@ export function checkRawInput(values: Readonly<Record<string, unknown>>): RawInp
         for (const key of keys.reverse()) stack.push({ source: (source as Record<string, unknown>)[key], path: [...path, key], assign: (value) => (copy[key] = value) });
     }
     return { values: root, issues };
+}
+
+/**
+ * Whether the walk below would find nothing to report or change: every object null-prototype, no refused
+ * key, no over-long or unsafe string, nothing too deep. No paths and no copies: when it says no, the walk
+ * below runs and says where.
+ */
+function acceptedAsIs(values: Readonly<Record<string, unknown>>): boolean {
+    if (Object.getPrototypeOf(values) !== null) return false;
+    const stack: { value: unknown; depth: number }[] = [];
+    for (const key of Object.keys(values)) {
+        if (!keyAccepted(key)) return false;
+        stack.push({ value: values[key], depth: 1 });
+    }
+    while (stack.length > 0) {
+        const { value, depth } = stack.pop()!;
+        if (typeof value === "string") {
+            if (value.length > maxConfigStringLength || unsafeTextProblem(value)) return false;
+            continue;
+        }
+        if (typeof value !== "object" || value === null || value instanceof Date) continue;
+        if (depth > maxConfigDepth) return false;
+        if (Array.isArray(value)) {
+            for (const item of value) stack.push({ value: item, depth: depth + 1 });
+            continue;
+        }
+        if (Object.getPrototypeOf(value) !== null) return false;
+        for (const key of Object.keys(value)) {
+            if (!keyAccepted(key)) return false;
+            stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 });
+        }
+    }
+    return true;
+}
+
+function keyAccepted(key: string): boolean {
+    return !forbiddenKeys.has(key) && key.length <= 128 && !unsafeTextProblem(key);
 }
 
 /** Reports a refused key at its own path (cut when long), so the report points at the line to change. */

@@ -175,11 +175,26 @@ function readYaml(file: string, shownAs: string): unknown {
         );
     }
     try {
-        return doc.toJS({ maxAliasCount: 100 });
+        // Every mapping as a null-prototype object, made as the tree is converted (the reviver replaces each
+        // mapping in its parent as it goes), so that rawInput.ts can take the config as it is instead of
+        // holding a second copy of it (a 5,000-app stack's tree is tens of megabytes).
+        return doc.toJS({ maxAliasCount: 100, reviver: (_key, value) => nullPrototype(value) });
     } catch (error) {
         if (error instanceof RangeError) throw fileError(shownAs, `nested too deeply to read; a stack config is a few levels deep (entra-rotor refuses more than ${maxConfigDepth})`);
         throw fileError(shownAs, (error as Error).message.split("\n")[0]!);
     }
+}
+
+/**
+ * A plain object's own entries in a null-prototype object; anything else unchanged. yaml defines a
+ * `__proto__` key as an own property, and on a null-prototype object assigning it makes an own property
+ * too (there is no inherited setter), so such a key is kept for rawInput.ts to refuse.
+ */
+function nullPrototype(value: unknown): unknown {
+    if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return value;
+    const copy: Record<string, unknown> = Object.create(null);
+    for (const key of Object.keys(value)) copy[key] = (value as Record<string, unknown>)[key];
+    return copy;
 }
 
 function asMapping(value: unknown, file: string): Record<string, unknown> {
