@@ -84,8 +84,8 @@ export async function measureStatus(dir: string, preload: string, options: Statu
     const chains = {
         graphApplications: Math.ceil(tenantApplications / graphPageSize),
         keyVaultSecrets: Math.ceil(vaultSecrets / keyVaultPageSize),
-        // The stack's tagged applications fit one page; then one federated-credential list per app, in parallel.
-        stackApplications: 2,
+        // The stack's tagged applications, their federated credentials expanded, fit one page of 100.
+        stackApplications: 1,
     };
     const unavoidableMs = Math.max(chains.graphApplications, chains.keyVaultSecrets, chains.stackApplications) * options.latencyMs;
     const warm = runs.slice(1);

@@ -41,8 +41,8 @@ function liveOptions(command: Command): Command {
         .option("--cloud <name>", "AzureCloud, AzureUSGovernment or AzureChinaCloud (default: AzureCloud; env ROTOR_CLOUD)")
         .option("--authority-host <url>", "the sign-in authority (default: the cloud's; env AZURE_AUTHORITY_HOST)")
         .option("--graph-endpoint <url>", "Microsoft Graph's root URL (default: the cloud's; env ROTOR_GRAPH_ENDPOINT)")
-        .option("--key-vault-url <url>", "the vault's URL (default: https://<name>.<cloud's vault suffix>; env ROTOR_KEY_VAULT_URL)")
-        .option("--tenant <id>", "the tenant to sign in to (default: the signed-in one; env AZURE_TENANT_ID)");
+        .option("--key-vault-url <url>", "the vault's URL, or name=url pairs separated by commas for several stacks (default: https://<name>.<cloud's vault suffix>; env ROTOR_KEY_VAULT_URL)")
+        .option("--tenant <id>", "the tenant to sign in to when the stack names none (azuread:tenantId wins and must agree; default: the signed-in one; env AZURE_TENANT_ID)");
 }
 
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
