@@ -44,7 +44,7 @@ async function calendarSeveral(stacks: readonly string[], projectDir: string, fr
     const outcomes = loadStackOutcomes(stacks, projectDir, from, io);
     const invalid = outcomes.some((outcome) => "issues" in outcome);
     if (options.format === "mermaid") {
-        const title = `${plural(stacks.length, "stack")}: rotations from ${ganttDay(from.getTime())} to ${ganttDay(to.getTime())}`;
+        const title = `${plural(stacks.length, "stack")}, rotations from ${ganttDay(from.getTime())} to ${ganttDay(to.getTime())}`;
         const chart = renderGantt({ title, from, to, credentials: stacksScheduledCredentials(outcomes) });
         if (chart.truncated) io.stderr(`rotor: note: the chart is truncated: ${chart.truncated}; narrow --from and --to, or use --format json for every rotation\n`);
         io.stdout(`${chart.lines.join("\n")}\n`);
