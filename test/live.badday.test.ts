@@ -4,13 +4,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ClientSecretCredential } from "@azure/identity";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildModelOrThrow, type StackModel } from "../infra/model/model";
+import type { StackModel } from "../infra/model/model";
 import { main } from "../cli/main";
 import type { StatusReport } from "../cli/live/status";
 import type { VerifyReport } from "../cli/live/verify";
-import { deployToEmulator, type Deployment, emulatorIo, grantSecretWriter, operator } from "./support/deployedStack";
-import { type Emulator, startEmulator } from "./support/emulator";
-import { repoRoot, sampleStack } from "./support/program";
+import { type Deployment, emulatorIo, grantSecretWriter, operator } from "./support/deployedStack";
+import type { Emulator } from "./support/emulator";
+import { repoRoot } from "./support/program";
+import { deploySample, rotorAt } from "./support/sampleTenant";
 
 /**
  * The live commands on a bad day, against the emulator: an outage longer than a rotation period, a disabled
@@ -24,21 +25,13 @@ let deployment: Deployment;
 let operatorCredential: ReturnType<typeof operator>;
 
 beforeEach(async () => {
-    emulator = await startEmulator({ now: deployedAt });
-    model = buildModelOrThrow(sampleStack(), deployedAt);
-    deployment = await deployToEmulator(emulator, model, deployedAt);
-    operatorCredential = operator(emulator);
+    ({ emulator, model, deployment, operator: operatorCredential } = await deploySample(deployedAt));
 });
 afterEach(async () => {
     await emulator.close();
 });
 
-async function rotor(args: readonly string[], now = deployedAt, credential: ClientSecretCredential = operatorCredential.credential) {
-    const out = { stdout: "", stderr: "", requests: {} as Record<string, number> };
-    emulator.clock.set(now);
-    const code = await main([...args, "--dir", repoRoot], emulatorIo(emulator, deployment, credential, now, out));
-    return { code, ...out };
-}
+const rotor = (args: readonly string[], now = deployedAt, credential: ClientSecretCredential = operatorCredential.credential) => rotorAt({ emulator, deployment }, credential, args, now);
 
 describe("rotor status after an outage", () => {
     it("calls the served value overdue when its successor was due a period ago, though the newest started today", async () => {

@@ -2,14 +2,14 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildModelOrThrow, type StackModel } from "../infra/model/model";
-import { main } from "../cli/main";
 import type { StatusReport } from "../cli/live/status";
 import type { VerifyReport } from "../cli/live/verify";
 import type { DoctorReport } from "../cli/live/doctor";
-import { deployToEmulator, type Deployment, emulatorIo, grantSecretWriter, operator } from "./support/deployedStack";
+import { deployToEmulator, type Deployment, grantSecretWriter, operator } from "./support/deployedStack";
 import { type Emulator, startEmulator } from "./support/emulator";
 import { rawHtmlOf, tableRowCounts } from "./support/hostile";
 import { repoRoot, sampleStack } from "./support/program";
+import { deploySample, rotorAt } from "./support/sampleTenant";
 
 /**
  * The live commands against the local emulator: real @azure/identity and @azure/keyvault-secrets clients,
@@ -23,21 +23,13 @@ let deployment: Deployment;
 let operatorCredential: ReturnType<typeof operator>;
 
 beforeEach(async () => {
-    emulator = await startEmulator({ now: deployedAt });
-    model = buildModelOrThrow(sampleStack(), deployedAt);
-    deployment = await deployToEmulator(emulator, model, deployedAt);
-    operatorCredential = operator(emulator);
+    ({ emulator, model, deployment, operator: operatorCredential } = await deploySample(deployedAt));
 });
 afterEach(async () => {
     await emulator.close();
 });
 
-async function rotor(args: readonly string[], now = deployedAt) {
-    const out = { stdout: "", stderr: "", requests: {} as Record<string, number> };
-    emulator.clock.set(now);
-    const code = await main([...args, "--dir", repoRoot], emulatorIo(emulator, deployment, operatorCredential.credential, now, out));
-    return { code, ...out };
-}
+const rotor = (args: readonly string[], now = deployedAt) => rotorAt({ emulator, deployment }, operatorCredential.credential, args, now);
 const json = <T>(run: { stdout: string }) => JSON.parse(run.stdout) as T;
 const problems = (report: StatusReport) => report.rows.filter((r) => r.status !== "ok").map((r) => `${r.app}/${r.credential}: ${r.status}`);
 

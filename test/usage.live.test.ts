@@ -1,14 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildModelOrThrow, type StackModel } from "../infra/model/model";
-import { main } from "../cli/main";
+import type { StackModel } from "../infra/model/model";
 import { certificateKeyId } from "../rotation/identifiers";
 import type { DoctorReport } from "../cli/live/doctor";
 import { GraphClient } from "../cli/live/graph";
 import type { StatusReport } from "../cli/live/status";
 import { readUsageEvidence } from "../cli/live/usageEvidence";
-import { deployToEmulator, type Deployment, emulatorIo, operator } from "./support/deployedStack";
-import { type Emulator, startEmulator } from "./support/emulator";
-import { repoRoot, sampleStack } from "./support/program";
+import { type Deployment, operator } from "./support/deployedStack";
+import type { Emulator } from "./support/emulator";
+import { deploySample, rotorAt } from "./support/sampleTenant";
 
 /**
  * `rotor status --usage` and doctor's usage row against the emulator: the real Graph client over HTTPS,
@@ -25,21 +24,13 @@ let deployment: Deployment;
 let operatorCredential: ReturnType<typeof operator>;
 
 beforeEach(async () => {
-    emulator = await startEmulator({ now: deployedAt });
-    model = buildModelOrThrow(sampleStack(), deployedAt);
-    deployment = await deployToEmulator(emulator, model, deployedAt);
-    operatorCredential = operator(emulator, ["Application.Read.All", "Policy.Read.All", "AuditLog.Read.All"]);
+    ({ emulator, model, deployment, operator: operatorCredential } = await deploySample(deployedAt, ["Application.Read.All", "Policy.Read.All", "AuditLog.Read.All"]));
 });
 afterEach(async () => {
     await emulator.close();
 });
 
-async function rotor(args: readonly string[], now = deployedAt) {
-    const out = { stdout: "", stderr: "", requests: {} as Record<string, number> };
-    emulator.clock.set(now);
-    const code = await main([...args, "--dir", repoRoot], emulatorIo(emulator, deployment, operatorCredential.credential, now, out));
-    return { code, ...out };
-}
+const rotor = (args: readonly string[], now = deployedAt) => rotorAt({ emulator, deployment }, operatorCredential.credential, args, now);
 const json = <T>(run: { stdout: string }) => JSON.parse(run.stdout) as T;
 const problems = (report: StatusReport) => report.rows.filter((r) => r.status !== "ok").map((r) => `${r.app}/${r.credential} g${r.generation}: ${r.status}`);
 

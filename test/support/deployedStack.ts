@@ -1,3 +1,4 @@
+import type { TokenCredential } from "@azure/core-auth";
 import { ClientSecretCredential } from "@azure/identity";
 import type { StackModel } from "../../infra/model/model";
 import { appTag, certificateKeyId, passwordDisplayName, stackTag } from "../../rotation/identifiers";
@@ -77,7 +78,7 @@ export function operator(
 }
 
 /** CLI surroundings that point the live commands at the emulator, as a pipeline would with flags or variables. */
-export function emulatorIo(emulator: Emulator, deployment: Deployment, credential: ClientSecretCredential, now: Date, out: { stdout: string; stderr: string; requests: Record<string, number> }): CliIo {
+export function emulatorIo(emulator: Emulator, deployment: Deployment, credential: TokenCredential, now: Date, out: { stdout: string; stderr: string; requests: Record<string, number> }): CliIo {
     return {
         stdout: (text) => void (out.stdout += text),
         stderr: (text) => void (out.stderr += text),
