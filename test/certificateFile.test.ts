@@ -336,7 +336,3 @@ describe("readCertificateFile", () => {
         ]);
     });
 });
-
-function escape(value: string): string {
-    return value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

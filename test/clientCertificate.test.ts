@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { ClientCertificate, certificateValidityHours, slotReplacement } from "../components/clientCertificate";
 import { pkcs12Password, toPkcs12 } from "../components/pkcs12";
 import type { CredentialSlot } from "../components/slots";
-import { ProviderMocks, containsMockSecret, mockSecretMarker, settle, types, valueOf } from "./support/pulumiMocks";
+import { ProviderMocks, containsMockSecret, settle, types, valueOf } from "./support/pulumiMocks";
 
 const slots: CredentialSlot[] = [
     { slot: 0, generation: 12, start: "2026-10-01T00:00:00Z", end: "2027-04-29T00:00:00Z" },

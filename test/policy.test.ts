@@ -15,7 +15,6 @@ import {
     applicationCertificateType,
     applicationPasswordType,
     certificateNotAfter,
-    describeDuration,
     parseGoDuration,
     validateCertificateLifetime,
     validatePasswordLifetime,

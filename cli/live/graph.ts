@@ -102,7 +102,7 @@ export class GraphClient {
         endpoint: string,
         credential: TokenCredential,
         scope: string,
-        private readonly options: GraphClientOptions = {},
+        options: GraphClientOptions = {},
     ) {
         this.root = `${endpoint.replace(/\/+$/, "")}/v1.0`;
         this.pipeline = createPipelineFromOptions({
