@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfigInput } from "./model/model";
+import { nullPrototype } from "./model/rawInput";
 
 /** Keys whose values Pulumi hands to the program as JSON text (structured config). */
 const structuredKeys = new Set(["apps", "rotation", "keyVault"]);
@@ -20,14 +21,15 @@ export function readRuntimeConfig(): StackConfigInput {
         const colon = key.indexOf(":");
         if (key.slice(0, colon) !== project) continue;
         const own = key.slice(colon + 1);
-        values[own] = structuredKeys.has(own) ? parseStructured(key, raw) : raw;
+        values[own] = structuredKeys.has(own) ? parseStructured(raw) : raw;
     }
     return { project, stack, values, provider, source: `Pulumi.${stack}.yaml` };
 }
 
-function parseStructured(key: string, raw: string): unknown {
+function parseStructured(raw: string): unknown {
     try {
-        return JSON.parse(raw);
+        // Null-prototype objects as the stack files are read, so the raw-input check takes them as they are.
+        return JSON.parse(raw, (_key, value: unknown) => nullPrototype(value));
     } catch {
         // A plain string where a list is expected: let validation report it with its path.
         return raw;

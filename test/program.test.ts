@@ -163,6 +163,22 @@ describe("the Pulumi program", () => {
         expect(second.exports).toEqual(first.exports);
     });
 
+    it("reads structured config into null-prototype objects, as the stack files are read: a __proto__ key is refused, clean config is not copied", async () => {
+        vi.resetModules();
+        const pulumi = await import("@pulumi/pulumi");
+        const { ProviderMocks } = await import("./support/pulumiMocks");
+        await pulumi.runtime.setMocks(new ProviderMocks(), "entra-rotor", "dev", false);
+        const { readRuntimeConfig } = await import("../infra/pulumiConfig");
+        const { checkRawInput } = await import("../infra/model/rawInput");
+        pulumi.runtime.setAllConfig({ "entra-rotor:apps": '[{"name": "mail-sender", "credentials": [{"name": "main", "type": "secret"}]}]' });
+        const clean = readRuntimeConfig().values;
+        const app = (clean["apps"] as Record<string, unknown>[])[0]!;
+        expect([app, (app["credentials"] as object[])[0]].map(Object.getPrototypeOf)).toEqual([null, null]);
+        expect(checkRawInput(clean).values).toBe(clean);
+        pulumi.runtime.setAllConfig({ "entra-rotor:apps": '[{"name": "mail-sender", "__proto__": {"displayName": "x"}}]' });
+        expect(checkRawInput(readRuntimeConfig().values).issues).toContainEqual(expect.objectContaining({ path: "apps[0].__proto__", message: expect.stringContaining("prototype machinery") }));
+    });
+
     it("throws before registering anything when the config is invalid", async () => {
         const values = {
             apps: [

@@ -36,6 +36,19 @@ export interface RawInputResult {
 
 type Frame = { readonly source: unknown; readonly path: PathSegment[]; readonly assign: (value: unknown) => void };
 
+/**
+ * A plain object's own entries in a null-prototype object; anything else unchanged. As the reviver of a
+ * parse (stackFiles.ts, infra/pulumiConfig.ts) it gives the config checkRawInput takes as it is. yaml and
+ * JSON.parse define a `__proto__` key as an own property, and assigning it on a null-prototype object
+ * makes an own property too (there is no inherited setter), so such a key is kept, to be refused below.
+ */
+export function nullPrototype(value: unknown): unknown {
+    if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return value;
+    const copy: Record<string, unknown> = Object.create(null);
+    for (const key of Object.keys(value)) copy[key] = (value as Record<string, unknown>)[key];
+    return copy;
+}
+
 /** Walks `values` (a config's top-level keys, without the project namespace); pure. */
 export function checkRawInput(values: Readonly<Record<string, unknown>>): RawInputResult {
     if (acceptedAsIs(values)) return { values: values as Record<string, unknown>, issues: [] };

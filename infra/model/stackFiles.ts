@@ -4,7 +4,7 @@ import { parseDocument } from "yaml";
 import { ConfigError, type ConfigIssue } from "./issues";
 import type { StackConfigInput } from "./model";
 import { projectNameProblem, stackNameProblem } from "./names";
-import { maxConfigDepth } from "./rawInput";
+import { maxConfigDepth, nullPrototype } from "./rawInput";
 
 export { stackNameProblem } from "./names";
 
@@ -183,18 +183,6 @@ function readYaml(file: string, shownAs: string): unknown {
         if (error instanceof RangeError) throw fileError(shownAs, `nested too deeply to read; a stack config is a few levels deep (entra-rotor refuses more than ${maxConfigDepth})`);
         throw fileError(shownAs, (error as Error).message.split("\n")[0]!);
     }
-}
-
-/**
- * A plain object's own entries in a null-prototype object; anything else unchanged. yaml defines a
- * `__proto__` key as an own property, and on a null-prototype object assigning it makes an own property
- * too (there is no inherited setter), so such a key is kept for rawInput.ts to refuse.
- */
-function nullPrototype(value: unknown): unknown {
-    if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return value;
-    const copy: Record<string, unknown> = Object.create(null);
-    for (const key of Object.keys(value)) copy[key] = (value as Record<string, unknown>)[key];
-    return copy;
 }
 
 function asMapping(value: unknown, file: string): Record<string, unknown> {
