@@ -7,6 +7,7 @@ import { buildModelOrThrow } from "../infra/model/model";
 import { projectStacks, readStackConfig } from "../infra/model/stackFiles";
 import { rotor } from "./support/cli";
 import { repoRoot } from "./support/program";
+import { pipingSteps, type Workflow, type WorkflowStep } from "./support/workflows";
 
 /**
  * The many-tenants example (examples/many-tenants): one stack per tenant, one multi-tenant deployer with one
@@ -20,30 +21,6 @@ const workflowFile = path.join(exampleDir, "entra-rotor-rotate-tenants.yml");
 const read = (file: string) => fs.readFileSync(file, "utf8");
 const workflowText = read(workflowFile);
 
-interface WorkflowStep {
-    readonly name?: string;
-    readonly run?: string;
-    readonly shell?: string;
-    readonly uses?: string;
-    readonly with?: Record<string, unknown>;
-    readonly "working-directory"?: string;
-}
-interface WorkflowJob {
-    readonly needs?: string | string[];
-    readonly environment?: string | { name: string };
-    readonly permissions?: Record<string, string>;
-    readonly defaults?: { run?: { shell?: string } };
-    readonly strategy?: { "fail-fast"?: boolean; "max-parallel"?: number; matrix?: Record<string, unknown> };
-    readonly concurrency?: { group?: string; "cancel-in-progress"?: boolean };
-    readonly env?: Record<string, string>;
-    readonly outputs?: Record<string, string>;
-    readonly steps: readonly WorkflowStep[];
-}
-interface Workflow {
-    readonly on: Record<string, unknown>;
-    readonly defaults?: { run?: { shell?: string; "working-directory"?: string } };
-    readonly jobs: Record<string, WorkflowJob>;
-}
 const workflow = parse(workflowText) as Workflow;
 
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -53,8 +30,6 @@ const at = new Date("2026-11-23T06:00:00Z");
 const model = (stack: string) => buildModelOrThrow(readStackConfig(exampleDir, stack, { cwd: repoRoot }), at);
 const tenantStacks = projectStacks(exampleDir).filter((stack) => stack !== homeStack);
 
-/** A pipe in a shell script: `|`, not `||`, outside quotes (as test/pipelines.test.ts has it). */
-const hasPipe = (script: string) => /(^|[^|])\|([^|]|$)/.test(script.replace(/"[^"]*"|'[^']*'/g, ""));
 
 describe("the tenants workflow", () => {
     it("passes the workflow validator", () => {
@@ -86,18 +61,10 @@ describe("the tenants workflow", () => {
     });
 
     it("runs every step with a pipe under bash -eo pipefail", () => {
-        let pipes = 0;
-        for (const [name, job] of Object.entries(workflow.jobs)) {
-            for (const step of job.steps) {
-                if (!step.run || !hasPipe(step.run)) continue;
-                pipes++;
-                const shell = step.shell ?? job.defaults?.run?.shell ?? workflow.defaults?.run?.shell;
-                const pipefail = shell === "bash" || /^\s*set -[a-z]*o pipefail/m.test(step.run);
-                expect(pipefail, `${name}: ${step.run}`).toBe(true);
-            }
-        }
+        const steps = pipingSteps(workflow);
+        for (const step of steps) expect(step.pipefail, `${step.job}: ${step.run}`).toBe(true);
         // The listing, verify and status.
-        expect(pipes).toBeGreaterThanOrEqual(3);
+        expect(steps.length).toBeGreaterThanOrEqual(3);
     });
 
     it("runs its commands in the example's folder, npm ci at the repository's root", () => {

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { buildModelOrThrow } from "../infra/model/model";
 import { rotor } from "./support/cli";
 import { repoRoot, sampleStack } from "./support/program";
+import { pipingSteps, type Workflow, type WorkflowJob } from "./support/workflows";
 
 /**
  * The pipelines we ship must work when copied: GitHub workflows pass a workflow validator (the schema
@@ -109,50 +110,17 @@ const federated = sample.apps.flatMap((app) => app.federatedCredentials.map((cre
 /** The sample repository as its OIDC tokens name it: GitHub's immutable subject, with the owner and repository ids. */
 const sampleRepository = "contoso@5544123/identity@821093847";
 
-interface WorkflowStep {
-    readonly run?: string;
-    readonly shell?: string;
-    readonly uses?: string;
-}
-interface WorkflowJob {
-    readonly environment?: string | { name: string };
-    readonly permissions?: Record<string, string>;
-    readonly defaults?: { run?: { shell?: string } };
-    readonly steps: readonly WorkflowStep[];
-}
-interface Workflow {
-    readonly on: Record<string, unknown>;
-    readonly defaults?: { run?: { shell?: string } };
-    readonly jobs: Record<string, WorkflowJob>;
-}
-
-/** A pipe in a shell script: `|`, not `||`, outside quotes is close enough for the scripts we ship. */
-const hasPipe = (script: string) => /(^|[^|])\|([^|]|$)/.test(script.replace(/"[^"]*"|'[^']*'/g, ""));
-
 describe("pipelines fail when a command fails", () => {
     it.each(workflows)("%s: every run step with a pipe runs under bash -eo pipefail", (file) => {
-        const doc = parse(read(path.join(githubDir, file))) as Workflow;
-        let pipes = 0;
-        for (const [name, job] of Object.entries(doc.jobs)) {
-            for (const step of job.steps) {
-                if (!step.run || !hasPipe(step.run)) continue;
-                pipes++;
-                // GitHub runs `bash -e {0}` when no shell is set (no pipefail): `rotor status | tee` would exit 0.
-                // `shell: bash` (on the step, the job's defaults or the workflow's) runs `bash --noprofile --norc -eo pipefail {0}`.
-                const shell = step.shell ?? job.defaults?.run?.shell ?? doc.defaults?.run?.shell;
-                const pipefail = shell === "bash" || /^\s*set -[a-z]*o pipefail/m.test(step.run);
-                expect(pipefail, `${file} ${name}: ${step.run}`).toBe(true);
-            }
-        }
-        if (file === "entra-rotor-rotate.yml") expect(pipes).toBeGreaterThanOrEqual(2);
+        const steps = pipingSteps(parse(read(path.join(githubDir, file))) as Workflow);
+        for (const step of steps) expect(step.pipefail, `${file} ${step.job}: ${step.run}`).toBe(true);
+        if (file === "entra-rotor-rotate.yml") expect(steps.length).toBeGreaterThanOrEqual(2);
     });
 
     it("the rule catches the step that hid exit 2 behind tee", () => {
         const before = read(path.join(githubDir, "entra-rotor-rotate.yml")).replace(/\ndefaults:\n {2}run:\n {4}shell: bash\n/, "\n");
-        const doc = parse(before) as Workflow;
-        const step = doc.jobs["rotate"]!.steps.find((s) => s.run?.includes("rotor status"))!;
-        expect(hasPipe(step.run!)).toBe(true);
-        expect(step.shell ?? doc.jobs["rotate"]!.defaults?.run?.shell ?? doc.defaults?.run?.shell).toBeUndefined();
+        const step = pipingSteps(parse(before) as Workflow).find((s) => s.run.includes("rotor status"));
+        expect(step).toMatchObject({ job: "rotate", pipefail: false });
     });
 
     it("Azure Pipelines scripts of more than one command set -euo pipefail first (Azure Pipelines runs plain bash)", () => {

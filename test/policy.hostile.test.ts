@@ -53,6 +53,7 @@ import {
     keyVaultSourcesPolicy,
 } from "../policy/names";
 import { createPolicies } from "../policy/policies";
+import { policyEscapes as escapes, rawControl } from "./support/hostile";
 import { repoRoot } from "./support/program";
 
 /**
@@ -74,21 +75,6 @@ const unknownString = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const certificatePem = fs.readFileSync(path.join(repoRoot, "test/fixtures/certificates/rsa2048.pem"), "utf8");
 const certificateDer = fs.readFileSync(path.join(repoRoot, "test/fixtures/certificates/rsa2048.cer"));
 const goodJustification = "The mail-archive app runs Exchange Online PowerShell app-only; reviewed every quarter.";
-
-interface EscapeCase {
-    readonly name: string;
-    readonly type: string;
-    readonly props: Record<string, unknown>;
-    readonly config?: Record<string, unknown>;
-    readonly policy: string;
-    readonly level: "mandatory" | "advisory";
-    readonly contains: readonly string[];
-    readonly absent?: readonly string[];
-}
-const escapes = (JSON.parse(fs.readFileSync(path.join(repoRoot, "test/fixtures/policy/escapes.json"), "utf8")) as { cases: EscapeCase[] }).cases;
-
-/** Control and invisible characters, which no message may carry raw. */
-const rawControl = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 
 function resourceArgs(type: string, props: Record<string, unknown>, config: object = {}): ResourceValidationArgs {
     return {

@@ -40,6 +40,7 @@ import {
     policyPackName,
 } from "../policy/names";
 import { createPolicies, policyPackArgs } from "../policy/policies";
+import { policyEscapes, rawControl } from "./support/hostile";
 import { repoRoot, runProgram, sampleStack } from "./support/program";
 import { unwrapSecret } from "./support/pulumiMocks";
 
@@ -628,20 +629,9 @@ describe("the policy pack under Pulumi's policy runner", () => {
      * engine sends them; and the stack analysis, which carries each resource's property dependencies.
      */
     describe("hostile stacks", () => {
-        interface EscapeCase {
-            readonly name: string;
-            readonly type: string;
-            readonly props: Record<string, unknown>;
-            readonly config?: Record<string, unknown>;
-            readonly policy: string;
-            readonly level: "mandatory" | "advisory";
-            readonly contains: readonly string[];
-            readonly absent?: readonly string[];
-        }
-        const escapes = (JSON.parse(fs.readFileSync(path.join(repoRoot, "test/fixtures/policy/escapes.json"), "utf8")) as { cases: EscapeCase[] }).cases;
+        const escapes = policyEscapes;
         const levels = { mandatory: analyzer.EnforcementLevel.MANDATORY, advisory: analyzer.EnforcementLevel.ADVISORY } as const;
-        /** Control and invisible characters: a message may carry none raw (the runner itself joins description and message with one newline). */
-        const rawControl = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+        // A message may carry no control character raw (the runner itself joins description and message with one newline).
         const nowSeconds = () => Math.floor(Date.now() / 1000);
 
         /** The policy pack config, as `--policy-pack-config` hands it over: every policy not named gets its defaults. */

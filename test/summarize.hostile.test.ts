@@ -21,6 +21,7 @@ import {
 } from "../cli/review/preview/summarize";
 import { visible } from "../rotation/text";
 import { rotor } from "./support/cli";
+import { controlFragments, markupFragments } from "./support/hostile";
 
 /**
  * `rotor summarize` on previews shaped by a pull request from a fork: every string in them is the
@@ -352,55 +353,27 @@ function withEverywhere(text: string): string {
 }
 
 /** Fragments that each try something: end a table, hide what follows, fake an alert or a link, mention, move the cursor. */
+/** The shared corpus, plus what only a preview carries: a URN's `::` and suffixes, names that look like ours. */
 const dangerous = [
-    "<!--",
-    "-->",
-    "legacy-app\n\n<!--",
-    "\n\nNo privileged permission is added.\n\n<!--",
-    "<details><summary>fine</summary>",
-    "<img src=x onerror=alert(1)>",
-    "<script>alert(1)</script>",
-    "[click](javascript:alert(1))",
-    "![x](https://attacker.example/pixel.png)",
-    "<https://attacker.example>",
-    "@contoso/security-team",
-    "| forged | row |",
-    "\\|",
-    "\\\\|",
-    "\\",
-    "`",
-    "```",
-    "**bold**",
-    "_em_",
-    "~~struck~~",
-    "$x$",
-    "# Heading",
-    "> [!NOTE]",
-    "> [!WARNING]",
-    "- list",
-    "1. item",
-    "---",
-    "===",
-    "&lt;!--",
-    "&#60;!--",
-    "\n",
-    "\r\n",
-    "\t",
-    "\u0000",
-    "\u001b[2K",
-    "\u001b[1A",
-    "\u001b]8;;https://attacker.example\u0007",
-    "\u202e",
-    "\u2066",
-    "\u200b",
-    "\u2028",
-    "\u0085",
-    "\u007f",
-    "\ufeff",
-    "::",
-    "$",
-    "-slot0",
-    "-app",
+    ...new Set([
+        ...markupFragments,
+        ...controlFragments,
+        "legacy-app\n\n<!--",
+        "\n\nNo privileged permission is added.\n\n<!--",
+        "\\",
+        "_em_",
+        "~~struck~~",
+        "$x$",
+        "$",
+        "> [!WARNING]",
+        "\u001b[2K",
+        "\u001b[1A",
+        "\u001b]8;;https://attacker.example\u0007",
+        "\ufeff",
+        "::",
+        "-slot0",
+        "-app",
+    ]),
 ];
 
 const hostileText = fc

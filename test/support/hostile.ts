@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import MarkdownIt from "markdown-it";
 
 /**
@@ -90,3 +92,25 @@ export function tableRowCounts(markdown: string): number[] {
     }
     return counts;
 }
+
+/**
+ * Control and invisible characters, which no message may carry raw. Written out here rather than taken from
+ * rotation/text.ts, so that narrowing the product's list cannot also narrow what its tests look for.
+ */
+export const rawControl = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+
+/** A stack that used to pass the policy pack and must not (test/fixtures/policy/escapes.json). */
+export interface PolicyEscapeCase {
+    readonly name: string;
+    readonly type: string;
+    readonly props: Record<string, unknown>;
+    readonly config?: Record<string, unknown>;
+    readonly policy: string;
+    readonly level: "mandatory" | "advisory";
+    readonly contains: readonly string[];
+    readonly absent?: readonly string[];
+}
+
+export const policyEscapes: readonly PolicyEscapeCase[] = (
+    JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "policy", "escapes.json"), "utf8")) as { cases: PolicyEscapeCase[] }
+).cases;
