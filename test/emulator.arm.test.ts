@@ -3,6 +3,7 @@ import { SecretClient } from "@azure/keyvault-secrets";
 import { bearerTokenAuthenticationPolicy, createDefaultHttpClient, createHttpHeaders, createPipelineFromOptions, createPipelineRequest } from "@azure/core-rest-pipeline";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AccessTokenClaims, type Application, type Emulator, startEmulator } from "./support/emulator";
+import { testRetryOptions as retryOptions } from "./support/graphReader";
 
 /**
  * Azure Resource Manager in the emulator, proven with the real @azure/identity (tokens for
@@ -13,7 +14,6 @@ import { type AccessTokenClaims, type Application, type Emulator, startEmulator 
 
 const start = "2026-11-23T06:00:00Z";
 const armScope = "https://management.azure.com/.default";
-const retryOptions = { maxRetries: 3, retryDelayInMs: 5, maxRetryDelayInMs: 20 };
 const apiVersion = "2024-11-01";
 
 let emulator: Emulator;

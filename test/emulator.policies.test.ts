@@ -1,6 +1,6 @@
-import { ClientSecretCredential } from "@azure/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, type Tenant, startEmulator, trustedCertificateAuthorityRestriction } from "./support/emulator";
+import { type Emulator, startEmulator, trustedCertificateAuthorityRestriction } from "./support/emulator";
+import { graphGet as get, readerInNewTenant } from "./support/graphReader";
 
 /**
  * Graph's app management policies in the emulator, with the real @azure/identity and fetch: the documented
@@ -8,7 +8,6 @@ import { type Emulator, type Tenant, startEmulator, trustedCertificateAuthorityR
  * trustedCertificateAuthority restriction, which v1.0 shows only as `unknownFutureValue`.
  */
 
-const retryOptions = { maxRetries: 3, retryDelayInMs: 5, maxRetryDelayInMs: 20 };
 const configurationIds = ["eec5ba11-2fc0-4113-83a2-ed986ed13743", "bb8e2a0b-3f2c-4c8e-9d5e-1f3a6a7b8c9d"];
 
 let emulator: Emulator;
@@ -22,24 +21,8 @@ afterAll(async () => {
 });
 
 /** A tenant of its own per test (policies are per tenant), with a reader holding `permissions`. */
-async function tenantWithReader(permissions: readonly string[] = ["Policy.Read.All", "Application.Read.All"]): Promise<{ tenant: Tenant; token: string; appId: string }> {
-    const tenant = emulator.state.addTenant({ displayName: "Policies Inc" });
-    const app = emulator.state.addApplication({ displayName: "policy-reader", tenantId: tenant.id, graphPermissions: permissions });
-    const { secretText } = emulator.state.addPassword(app);
-    const credential = new ClientSecretCredential(tenant.id, app.appId, secretText, { ...emulator.credentialOptions, retryOptions });
-    return { tenant, token: (await credential.getToken("https://graph.microsoft.com/.default")).token, appId: app.appId };
-}
-
-interface GraphReply {
-    readonly status: number;
-    readonly body: Record<string, unknown>;
-}
-
-async function graphGet(pathOrUrl: string, token: string): Promise<GraphReply> {
-    const url = pathOrUrl.startsWith("https://") ? pathOrUrl : `${emulator.graphEndpoint}${pathOrUrl}`;
-    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const tenantWithReader = (permissions: readonly string[] = ["Policy.Read.All", "Application.Read.All"]) => readerInNewTenant(emulator, "Policies Inc", "policy-reader", permissions);
+const graphGet = (pathOrUrl: string, token: string) => get(emulator, pathOrUrl, token);
 
 describe("v1.0 appManagementPolicies", () => {
     it("supports the documented $select, $filter and $top, and refuses $expand with Graph's 400 for unsupported queries", async () => {

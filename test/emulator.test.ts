@@ -7,6 +7,7 @@ import { ClientCertificateCredential, type ClientSecretCredentialOptions, Client
 import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AccessTokenClaims, type Application, type Emulator, createCertificateAuthority, startEmulator } from "./support/emulator";
+import { type GraphReply, graphGet as get, testRetryOptions as retryOptions } from "./support/graphReader";
 import { applicationProperties } from "./support/emulator/graph";
 
 /**
@@ -17,8 +18,6 @@ import { applicationProperties } from "./support/emulator/graph";
 
 const start = "2026-11-23T06:00:00Z";
 const graphScope = "https://graph.microsoft.com/.default";
-// Small retry delays: the SDKs' defaults (0.8-1 s, doubling) would make fault tests slow, not more real.
-const retryOptions = { maxRetries: 3, retryDelayInMs: 5, maxRetryDelayInMs: 20 };
 
 let emulator: Emulator;
 
@@ -56,17 +55,7 @@ async function graphReader(permissions: readonly string[] = ["Application.Read.A
     return { app, token: token.token };
 }
 
-interface GraphReply {
-    readonly status: number;
-    readonly headers: Headers;
-    readonly body: Record<string, unknown>;
-}
-
-async function graphGet(pathOrUrl: string, token?: string, headers: Record<string, string> = {}): Promise<GraphReply> {
-    const url = pathOrUrl.startsWith("https://") ? pathOrUrl : `${emulator.graphEndpoint}${pathOrUrl}`;
-    const response = await fetch(url, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
-}
+const graphGet = (pathOrUrl: string, token?: string, headers: Record<string, string> = {}) => get(emulator, pathOrUrl, token, headers);
 
 function errorOf(reply: GraphReply): { code: string; message: string } {
     return reply.body.error as { code: string; message: string };
