@@ -15,11 +15,17 @@ export function renderCalendar(calendar: CalendarDocument, format: OutputFormat)
     return joinedLines(calendarBlocks(calendar, format));
 }
 
-function* calendarBlocks(calendar: CalendarDocument, format: "table" | "markdown"): Generator<string[]> {
+function calendarBlocks(calendar: CalendarDocument, format: "table" | "markdown"): Generator<string[]> {
+    // App and credential names passed the model's name rules: nothing in them to escape.
     const rows = calendar.events.map((e) => [e.date, e.app, e.credential, String(e.slot), `g${e.retiredGeneration}`, `g${e.createdGeneration}`]);
     const title = `${calendar.project} / ${calendar.stack}: ${plural(calendar.events.length, "rotation")} from ${calendar.from} to ${calendar.to}`;
+    return tableBlocks(`## Rotation calendar: ${calendar.project} / ${calendar.stack}`, title, header, rows, format);
+}
+
+/** A calendar's title and table: in markdown one block under `heading`, as text in chunks of lines. */
+function* tableBlocks(heading: string, title: string, head: readonly string[], rows: readonly string[][], format: "table" | "markdown"): Generator<string[]> {
     if (format === "markdown") {
-        yield [`## Rotation calendar: ${calendar.project} / ${calendar.stack}`, "", title, "", rows.length ? markdownTable(header.map(capitalize), rows) : "_No rotation in this range._", ""];
+        yield [heading, "", title, "", rows.length ? markdownTable(head.map(capitalize), rows) : "_No rotation in this range._", ""];
         return;
     }
     yield [title, ""];
@@ -27,7 +33,7 @@ function* calendarBlocks(calendar: CalendarDocument, format: "table" | "markdown
         yield ["  no rotation in this range", ""];
         return;
     }
-    const lines = textTableLines(header, rows);
+    const lines = textTableLines(head, rows);
     for (let i = 0; i < lines.length; i += linesPerChunk) yield lines.slice(i, i + linesPerChunk);
     yield [""];
 }
@@ -50,19 +56,5 @@ export function renderStacksCalendar(calendar: StacksCalendar, format: OutputFor
     const rows = calendar.events.map((ev) => [e(ev.stack), ev.date, e(ev.app), e(ev.credential), String(ev.slot), `g${ev.retiredGeneration}`, `g${ev.createdGeneration}`]);
     const invalid = calendar.stacks.filter((s) => s.errors !== null).map((s) => e(s.stack));
     const title = `${plural(calendar.stacks.length, "stack")}: ${plural(calendar.events.length, "rotation")} from ${calendar.from} to ${calendar.to}${invalid.length ? `; invalid config, not shown: ${invalid.join(", ")}` : ""}`;
-    if (format === "markdown") {
-        return joinedLines([["## Rotation calendar: several stacks", "", title, "", rows.length ? markdownTable(stacksHeader.map(capitalize), rows) : "_No rotation in this range._", ""]]);
-    }
-    return joinedLines(
-        (function* () {
-            yield [title, ""];
-            if (rows.length === 0) {
-                yield ["  no rotation in this range", ""];
-                return;
-            }
-            const lines = textTableLines(stacksHeader, rows);
-            for (let i = 0; i < lines.length; i += linesPerChunk) yield lines.slice(i, i + linesPerChunk);
-            yield [""];
-        })(),
-    );
+    return joinedLines(tableBlocks("## Rotation calendar: several stacks", title, stacksHeader, rows, format));
 }
