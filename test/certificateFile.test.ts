@@ -288,7 +288,7 @@ describe("readCertificateFile", () => {
         const fifo = path.join(project, "certs", "fifo.pem");
         execFileSync("mkfifo", [fifo]);
         expect(readCertificateFile("certs/fifo.pem", project, inside).problems).toEqual([
-            `certs/fifo.pem: is not a regular file (looked for ${fifo}): point at the certificate file itself`,
+            `certs/fifo.pem: is not a regular file (looked for ${fifo}): point at the file itself`,
         ]);
     });
 

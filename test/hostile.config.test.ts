@@ -249,6 +249,31 @@ describe("files outside the project", () => {
             expect(run.stderr, stack).toContain("is not a stack name");
         }
     });
+
+    it("reads stack files only inside the project: no stackConfigDir outside it, no stack file linked from outside", async () => {
+        const parent = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-hostile-"));
+        const dir = path.join(parent, "project");
+        fs.mkdirSync(dir);
+        fs.writeFileSync(path.join(parent, "Pulumi.dev.yaml"), "config:\n  entra-rotor:apps: []\n");
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify({ name: "entra-rotor", runtime: "nodejs", stackConfigDir: ".." }));
+        for (const args of [["plan", "--stack", "dev"], ["plan", "--all-stacks"]]) {
+            const escaped = await rotor(args, { cwd: dir, now });
+            expect(escaped.code, args.join(" ")).toBe(1);
+            expect(escaped.stderr).toContain("rotor: Pulumi.yaml: 1 config error:\n  stackConfigDir: is outside the project directory");
+        }
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify({ name: "entra-rotor", runtime: "nodejs" }));
+        fs.symlinkSync(path.join(parent, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.dev.yaml"));
+        const linked = await rotor(["plan", "--stack", "dev"], { cwd: dir, now });
+        expect(linked.code).toBe(1);
+        expect(linked.stderr).toContain("rotor: Pulumi.dev.yaml: 1 config error:\n  is outside the project directory: a stack config file is read only from inside the project");
+        expect(linked.stderr).toContain("(it is a symbolic link that leads out of it)");
+        // A link that stays inside is followed.
+        fs.rmSync(path.join(dir, "Pulumi.dev.yaml"));
+        fs.mkdirSync(path.join(dir, "stacks"));
+        fs.writeFileSync(path.join(dir, "stacks", "dev.yaml"), "config:\n  entra-rotor:apps: []\n");
+        fs.symlinkSync(path.join("stacks", "dev.yaml"), path.join(dir, "Pulumi.dev.yaml"));
+        expect((await rotor(["plan", "--stack", "dev"], { cwd: dir, now })).code).toBe(0);
+    });
 });
 
 describe("the plan's markdown, rendered as GitHub renders a comment", () => {

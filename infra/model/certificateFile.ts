@@ -1,7 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { isoSeconds } from "../../rotation/instants";
+import { type ProjectFileRules, readInsideProject } from "./projectFiles";
 
 /**
  * Bring-your-own certificates: config points at a public certificate file (`.cer`, `.pem`, `.crt`; PEM or DER)
@@ -330,7 +329,7 @@ export function certificateProblems(info: CertificateInfo, now: Date, options: {
  */
 export function readCertificateFile(file: string, baseDir: string, now: Date): { info?: CertificateInfo; problems: string[] } {
     if (file.trim() === "") return { problems: ["no certificate file given: set the path of the public certificate (.cer, .pem or .crt)"] };
-    const read = readInsideProject(file, baseDir);
+    const read = readInsideProject(file, baseDir, certificateFileRules);
     if ("problem" in read) return { problems: [`${file}: ${read.problem}`] };
 
     let info: CertificateInfo;
@@ -343,87 +342,12 @@ export function readCertificateFile(file: string, baseDir: string, now: Date): {
     return { info, problems: certificateProblems(info, now).map((problem) => `${file}: ${problem}`) };
 }
 
-/**
- * The bytes of a file inside the project directory, or why not. The path comes from a stack file, which may
- * come from a pull request: the docs promise paths relative to the project, and this is what keeps the
- * promise. Nothing outside the project is opened or even looked at (so a message cannot tell whether
- * /etc/shadow exists); symbolic links are followed only when they end inside the project; only a regular
- * file is read (not a FIFO that would block, not /proc or a device), and no more than the size cap.
- */
-function readInsideProject(file: string, baseDir: string): { bytes: Buffer } | { problem: string } {
-    const outside = "is outside the project directory: a certificate file is read only from inside the project; copy the public certificate into it and give its path relative to the project";
-    const project = path.resolve(baseDir);
-    const resolved = path.resolve(project, file);
-    if (!isInside(project, resolved)) return { problem: outside };
-    const where = resolved === file ? "" : ` (looked for ${resolved})`;
-
-    let real: string;
-    try {
-        real = fs.realpathSync(resolved);
-    } catch (error) {
-        return { problem: fileErrorMessage(error, where, baseDir) };
-    }
-    if (!isInside(realProject(project), real)) return { problem: `${outside} (it is a symbolic link that leads out of it)` };
-
-    let fd: number;
-    try {
-        // O_NONBLOCK: opening a FIFO for reading does not wait for a writer; O_NOFOLLOW: a link swapped in
-        // after realpath is refused rather than followed.
-        fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
-    } catch (error) {
-        return { problem: fileErrorMessage(error, where, baseDir) };
-    }
-    try {
-        const stats = fs.fstatSync(fd);
-        if (stats.isDirectory()) return { problem: `is a directory${where}, not a certificate file: point at the certificate file itself` };
-        if (!stats.isFile()) return { problem: `is not a regular file${where}: point at the certificate file itself` };
-        if (stats.size > maxCertificateFileBytes) return { problem: tooLarge(stats.size) };
-        // One byte more than the cap tells a file that grew after fstat from one exactly at the cap.
-        const buffer = Buffer.alloc(maxCertificateFileBytes + 1);
-        let length = 0;
-        for (let n = -1; n !== 0 && length < buffer.length; length += n) n = fs.readSync(fd, buffer, length, buffer.length - length, null);
-        if (length > maxCertificateFileBytes) return { problem: tooLarge(length) };
-        return { bytes: buffer.subarray(0, length) };
-    } catch (error) {
-        return { problem: fileErrorMessage(error, where, baseDir) };
-    } finally {
-        fs.closeSync(fd);
-    }
-}
-
-function isInside(dir: string, target: string): boolean {
-    const relative = path.relative(dir, target);
-    return relative === "" ? false : !relative.startsWith(`..${path.sep}`) && relative !== ".." && !path.isAbsolute(relative);
-}
-
-/** The project directory with its own links resolved (a temp dir under a linked /tmp, a checkout under a linked home). */
-function realProject(project: string): string {
-    try {
-        return fs.realpathSync(project);
-    } catch {
-        return project;
-    }
-}
-
-function tooLarge(size: number): string {
-    return `is ${size} bytes, more than ${maxCertificateFileBytes / 1024} KiB: a public certificate is a few KiB; point at the certificate itself, not a bundle or archive`;
-}
-
-function fileErrorMessage(error: unknown, where: string, baseDir: string): string {
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    switch (code) {
-        case "ENOENT":
-        case "ENOTDIR":
-            return `no such file${where}: check the path; relative paths are relative to the project directory ${baseDir}`;
-        case "EACCES":
-        case "EPERM":
-            return `cannot be read${where}: permission denied; make the file readable by the user running Pulumi`;
-        case "ELOOP":
-            return `cannot be read${where}: too many symbolic links; point at the file itself`;
-        default:
-            return `cannot be read${where}: ${code ?? (error as Error | undefined)?.message ?? String(error)}`;
-    }
-}
+const certificateFileRules: ProjectFileRules = {
+    maxBytes: maxCertificateFileBytes,
+    what: "a certificate file",
+    outsideFix: "copy the public certificate into it and give its path relative to the project",
+    tooLarge: (size) => `is ${size} bytes, more than ${maxCertificateFileBytes / 1024} KiB: a public certificate is a few KiB; point at the certificate itself, not a bundle or archive`,
+};
 
 /** Whole days from `now` to `notAfter`, rounded down; negative once the certificate has expired. */
 export function daysUntil(notAfter: string, now: Date): number {

@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import { ConfigError, type ConfigIssue } from "./issues";
 import type { StackConfigInput } from "./model";
 import { projectNameProblem, stackNameProblem } from "./names";
+import { type ProjectFileRules, insideProject, readInsideProject } from "./projectFiles";
 import { maxConfigDepth, nullPrototype } from "./rawInput";
 
 export { stackNameProblem } from "./names";
@@ -22,13 +23,13 @@ export function readStackConfig(dir: string, stack: string, options: { readonly 
     if (!fs.existsSync(projectFile)) {
         throw new StackNotFoundError(shown(projectFile), `no Pulumi.yaml in ${displayPath(dir, cwd)}; run rotor from the project directory or pass --dir`);
     }
-    const project = asMapping(readYaml(projectFile, shown(projectFile)), shown(projectFile));
+    const project = asMapping(readYaml(projectFile, dir, shown(projectFile)), shown(projectFile));
     const projectName = project["name"];
     if (typeof projectName !== "string" || projectName === "") throw fileError(shown(projectFile), "name: required: the Pulumi project name");
     const badProject = projectNameProblem(projectName);
     if (badProject) throw fileError(shown(projectFile), `name: ${badProject}`);
 
-    const configDir = typeof project["stackConfigDir"] === "string" ? path.join(dir, project["stackConfigDir"]) : dir;
+    const configDir = stackConfigDir(project, dir, shown(projectFile));
     const stackFile = findStackFile(configDir, stack);
     if (!stackFile) {
         const available = listStacks(configDir);
@@ -62,7 +63,7 @@ export function readStackConfig(dir: string, stack: string, options: { readonly 
         }
     }
 
-    const stackDoc = asMapping(readYaml(stackFile, shown(stackFile)) ?? {}, shown(stackFile));
+    const stackDoc = asMapping(readYaml(stackFile, dir, shown(stackFile)) ?? {}, shown(stackFile));
     const stackConfig = stackDoc["config"];
     if (stackConfig !== undefined && stackConfig !== null) {
         for (const [key, value] of Object.entries(asMapping(stackConfig, shown(stackFile)))) {
@@ -134,8 +135,8 @@ export function projectStacks(dir: string, options: { readonly cwd?: string } = 
     const projectFile = path.join(dir, "Pulumi.yaml");
     const shownFile = displayPath(projectFile, options.cwd ?? process.cwd());
     if (!fs.existsSync(projectFile)) throw new StackNotFoundError(shownFile, `no Pulumi.yaml in ${displayPath(dir, options.cwd ?? process.cwd())}; run rotor from the project directory or pass --dir`);
-    const project = asMapping(readYaml(projectFile, shownFile), shownFile);
-    const configDir = typeof project["stackConfigDir"] === "string" ? path.join(dir, project["stackConfigDir"]) : dir;
+    const project = asMapping(readYaml(projectFile, dir, shownFile), shownFile);
+    const configDir = stackConfigDir(project, dir, shownFile);
     return [...new Set(listStacks(configDir).filter((stack) => stackNameProblem(stack) === undefined))];
 }
 
@@ -154,13 +155,30 @@ function listStacks(dir: string): string[] {
  */
 export const maxConfigFileBytes = 16 * 1024 * 1024;
 
-function readYaml(file: string, shownAs: string): unknown {
-    const size = fs.statSync(file).size;
-    if (size > maxConfigFileBytes) {
-        throw fileError(shownAs, `is ${size} bytes; a stack config is at most ${maxConfigFileBytes} bytes (16 MiB), far more than thousands of app registrations need`);
-    }
+/**
+ * Where the stack files are: the project's `stackConfigDir`, which must stay inside the project (a
+ * Pulumi.yaml from a pull request could point it anywhere), else the project directory.
+ */
+function stackConfigDir(project: Record<string, unknown>, dir: string, shownProjectFile: string): string {
+    const configured = project["stackConfigDir"];
+    if (typeof configured !== "string") return dir;
+    const configDir = path.resolve(dir, configured);
+    if (!insideProject(configDir, dir)) throw fileError(shownProjectFile, "stackConfigDir: is outside the project directory: stack files are read only from inside the project; give a folder of the project");
+    return configDir;
+}
+
+const stackFileRules: ProjectFileRules = {
+    maxBytes: maxConfigFileBytes,
+    what: "a stack config file",
+    outsideFix: "keep Pulumi.yaml and the stack files in the project, not linked from elsewhere",
+    tooLarge: (size) => `is ${size} bytes; a stack config is at most ${maxConfigFileBytes} bytes (16 MiB), far more than thousands of app registrations need`,
+};
+
+function readYaml(file: string, projectDir: string, shownAs: string): unknown {
+    const read = readInsideProject(file, projectDir, stackFileRules);
+    if ("problem" in read) throw fileError(shownAs, read.problem);
     // yaml refuses alias expansion past its maxAliasCount (a "billion laughs" file) with an error of its own.
-    const doc = parseDocument(fs.readFileSync(file, "utf8"), { prettyErrors: true, uniqueKeys: true });
+    const doc = parseDocument(read.bytes.toString("utf8"), { prettyErrors: true, uniqueKeys: true });
     if (doc.errors.length > 0) {
         throw new ConfigError(
             doc.errors.map((error): ConfigIssue => {
