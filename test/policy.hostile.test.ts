@@ -53,7 +53,7 @@ import {
     keyVaultSourcesPolicy,
 } from "../policy/names";
 import { createPolicies } from "../policy/policies";
-import { policyEscapes as escapes, rawControl } from "./support/hostile";
+import { policyEscapes as escapes, rawControl, refusalOf } from "./support/hostile";
 import { repoRoot } from "./support/program";
 
 /**
@@ -257,15 +257,7 @@ describe("entra-graph-tier0-permissions: directory roles", () => {
     });
 
     it("checks allowDirectoryRoles strictly: known names, GUIDs for the rest, nothing that would do nothing", () => {
-        const problems = (allowDirectoryRoles: unknown): string => {
-            try {
-                readPermissionsConfig({ allowDirectoryRoles });
-            } catch (error) {
-                expect(error).toBeInstanceOf(PolicyConfigError);
-                return (error as Error).message;
-            }
-            throw new Error("expected the allow-list to be refused");
-        };
+        const problems = (allowDirectoryRoles: unknown): string => refusalOf(() => readPermissionsConfig({ allowDirectoryRoles }), PolicyConfigError);
         expect(problems([{ role: "Global Admin", justification: goodJustification }])).toContain(
             'allowDirectoryRoles[0].role: "Global Admin" is neither a built-in Microsoft Entra role nor a role id (a GUID) (did you mean "Global Administrator"?)',
         );
@@ -303,14 +295,7 @@ describe("entra-graph-tier0-permissions: delegated grants and case", () => {
     });
 
     it("checks allowDelegated strictly", () => {
-        const problems = (allowDelegated: unknown): string => {
-            try {
-                readPermissionsConfig({ allowDelegated });
-            } catch (error) {
-                return (error as Error).message;
-            }
-            throw new Error("expected the allow-list to be refused");
-        };
+        const problems = (allowDelegated: unknown): string => refusalOf(() => readPermissionsConfig({ allowDelegated }), PolicyConfigError);
         expect(problems([{ permission: "User.Read", justification: goodJustification }])).toContain('"User.Read" is not a tier-0 delegated permission, so the pack never refuses it');
         expect(problems([{ permission: "directory.accessasuser.all", justification: goodJustification }])).toContain('"directory.accessasuser.all" is written "Directory.AccessAsUser.All"');
         expect(problems([{ permission: "Directory.AccessAsUser.Al", justification: goodJustification }])).toContain('(did you mean "Directory.AccessAsUser.All"?)');

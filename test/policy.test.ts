@@ -40,7 +40,7 @@ import {
     policyPackName,
 } from "../policy/names";
 import { createPolicies, policyPackArgs } from "../policy/policies";
-import { policyEscapes, rawControl } from "./support/hostile";
+import { policyEscapes, rawControl, refusalOf } from "./support/hostile";
 import { repoRoot, runProgram, sampleStack } from "./support/program";
 import { unwrapSecret } from "./support/pulumiMocks";
 
@@ -290,15 +290,7 @@ describe("entra-graph-tier0-permissions", () => {
         expect(readAllowList({})).toEqual(new Map());
         expect(readAllowList({ allowPrivileged: [{ permission: ownedBy, justification: `  ${goodJustification}  ` }] })).toEqual(new Map([[ownedBy, goodJustification]]));
 
-        const problems = (allowPrivileged: unknown): string => {
-            try {
-                readAllowList({ allowPrivileged });
-            } catch (error) {
-                expect(error).toBeInstanceOf(PolicyConfigError);
-                return (error as Error).message;
-            }
-            throw new Error("expected the allow-list to be refused");
-        };
+        const problems = (allowPrivileged: unknown): string => refusalOf(() => readAllowList({ allowPrivileged }), PolicyConfigError);
         expect(problems([{ permission: ownedBy, justification: "CI needs it" }])).toContain("allowPrivileged[0].justification: write a justification of at least 20 characters");
         expect(problems([{ permission: ownedBy, justification: "TODO: explain why we need this" }])).toContain("allowPrivileged[0].justification: \"TODO: explain why we need this\" is a placeholder");
         expect(problems([{ permission: "Application.ReadWrite.Ownedby", justification: goodJustification }])).toContain(

@@ -114,3 +114,14 @@ export interface PolicyEscapeCase {
 export const policyEscapes: readonly PolicyEscapeCase[] = (
     JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "policy", "escapes.json"), "utf8")) as { cases: PolicyEscapeCase[] }
 ).cases;
+
+/** The message a policy config reader refuses with; fails the test when it accepts, or throws anything else. */
+export function refusalOf(read: () => unknown, errorClass: new (...args: never[]) => Error): string {
+    try {
+        read();
+    } catch (error) {
+        if (!(error instanceof errorClass)) throw error;
+        return error.message;
+    }
+    throw new Error(`expected a ${errorClass.name}, and the config was accepted`);
+}
