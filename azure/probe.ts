@@ -44,8 +44,11 @@ export class CredentialVerificationError extends Error {
     }
 }
 
-/** Errors that more waiting cannot fix: the app or tenant does not exist, or the request itself is wrong. */
-const permanentCodes = ["AADSTS700016", "AADSTS90002", "AADSTS900023", "AADSTS7000222"];
+/**
+ * Errors that more waiting cannot fix: the app or tenant does not exist, the request itself is wrong, the app
+ * is disabled (AADSTS7000112), or a Conditional Access policy blocks the sign-in (AADSTS53003).
+ */
+const permanentCodes = ["AADSTS700016", "AADSTS90002", "AADSTS900023", "AADSTS7000222", "AADSTS7000112", "AADSTS53003"];
 
 /**
  * Runs the probe until it succeeds or the attempts are spent. Errors are reduced to their first line with

@@ -3,7 +3,8 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { defaultAppsInFlight, registered } from "../infra/program";
+import { Outcomes } from "../infra/outcomes";
+import { defaultAppsInFlight } from "../infra/program";
 import { mockKey } from "../test/support/mockCertificates";
 import { ProviderMocks, settle, types } from "../test/support/pulumiMocks";
 import { report } from "./measure";
@@ -68,9 +69,15 @@ async function main(): Promise<void> {
     const pending = new Set<Promise<void>>();
     for (let app = 0; app < apps; app++) {
         while (pending.size >= defaultAppsInFlight) await Promise.race(pending);
-        const resources: pulumi.Resource[] = [];
-        for (const [type, count] of Object.entries(perApp)) for (let i = 0; i < count; i++) resources.push(make(type, `a${app}-${type.replace(/\W+/g, "-")}-${i}`));
-        const done: Promise<void> = registered(resources).then(() => void pending.delete(done));
+        // Waited on as the program waits on its resources, each settled by its registration.
+        const outcomes = new Outcomes();
+        for (const [type, count] of Object.entries(perApp)) {
+            for (let i = 0; i < count; i++) {
+                const name = `a${app}-${type.replace(/\W+/g, "-")}-${i}`;
+                outcomes.resource(make(type, name), `a${app}`, name);
+            }
+        }
+        const done: Promise<void> = outcomes.settled().then(() => void pending.delete(done));
         pending.add(done);
     }
     await Promise.all(pending);

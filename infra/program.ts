@@ -7,7 +7,9 @@ import { ClientSecret } from "../components/clientSecret";
 import { FederatedCredentials } from "../components/federatedCredentials";
 import { type KeyVaultSecretSpec, KeyVaultSecrets } from "../components/keyVaultSecrets";
 import { appTag, certificateKeyId, stackTag } from "../rotation/identifiers";
-import { entraProbe, type CredentialProbe, type ProbeTarget, type VerifyOptions, verifyCredential } from "../azure/probe";
+import { CredentialVerificationError, entraProbe, type CredentialProbe, type ProbeTarget, type VerifyOptions, verifyCredential } from "../azure/probe";
+import type { CredentialModel } from "./model/credentials";
+import { type Failure, Outcomes, type Tracked } from "./outcomes";
 import type { ApiRef } from "./model/catalog";
 import type { AppModel, StackModel } from "./model/model";
 import type { PermissionModel } from "./model/permissions";
@@ -69,7 +71,7 @@ interface StackContext {
     readonly model: StackModel;
     readonly probe: CredentialProbe;
     readonly verify: VerifyOptions | undefined;
-    readonly vault: { resourceGroupName: string; vaultName: pulumi.Input<string>; dependsOn: pulumi.Resource[] } | undefined;
+    readonly vault: { resourceGroupName: string; vaultName: pulumi.Input<string>; dependsOn: pulumi.Resource[]; tracked: Tracked[] } | undefined;
     readonly servicePrincipals: ReadonlyMap<string, ApiServicePrincipal>;
 }
 
@@ -77,73 +79,107 @@ interface StackContext {
  * Registers the model's resources: one AppRegistration per app, with permission ids resolved from each
  * API's live service principal (one lookup per API per stack, however many apps use it), its credentials,
  * and the Key Vault secrets that serve them. Apps are registered in model order, at most `appsInFlight`
- * at a time; the promise resolves once every app's resources are registered, and rejects (so the
- * deployment fails, and deletes nothing it did not reach) when one fails.
+ * at a time.
+ *
+ * A failure is kept as small as it can be: a credential whose proof or create fails, or a brought certificate
+ * that expired, leaves what is deployed for that credential as it is (Key Vault keeps serving the previous
+ * value), and every other credential and app is still registered. The engine deletes nothing a failed program
+ * did not register, and applies everything it did. Once everything is registered, the promise rejects with a
+ * RunError naming every failure, so the update exits non-zero and the pipeline alerts; it resolves only when
+ * nothing failed.
  */
 export async function defineStack(model: StackModel, options: StackOptions = {}): Promise<DefinedStack> {
     const inFlight = options.appsInFlight ?? defaultAppsInFlight;
     if (!Number.isInteger(inFlight) || inFlight < 1) throw new RangeError(`appsInFlight must be a whole number of at least 1, got ${inFlight}`);
     const servicePrincipals = new Map<string, ApiServicePrincipal>();
     for (const api of model.apis) servicePrincipals.set(api.appId, lookupServicePrincipal(api));
+    const shared = new Outcomes();
     const context: StackContext = {
         model,
         probe: options.probe ?? entraProbe(),
         verify: options.verify,
-        vault: model.keyVault ? defineVault(model) : undefined,
+        vault: model.keyVault ? defineVault(model, shared) : undefined,
         servicePrincipals,
     };
     const stack: DefinedStack = { apps: {}, secrets: {}, exports: {} };
     const pending = new Set<Promise<void>>();
-    let failure: { error: unknown } | undefined;
+    const failures: Failure[] = [];
     for (const app of model.apps) {
         while (pending.size >= inFlight) await Promise.race(pending);
-        if (failure) break;
         const defined = defineApp(app, context);
         stack.apps[app.name] = defined.registration;
         Object.assign(stack.secrets, defined.secrets);
         stack.exports[app.name] = defined.exports;
-        const done: Promise<void> = registered(defined.resources, defined.gates).then(
-            () => void pending.delete(done),
-            (error: unknown) => {
-                failure ??= { error };
-                pending.delete(done);
-            },
-        );
+        const done: Promise<void> = defined.outcomes.settled().then((found) => {
+            failures.push(...found);
+            pending.delete(done);
+        });
         pending.add(done);
     }
     await Promise.all(pending);
-    if (failure) throw failure.error;
+    failures.push(...(await shared.settled()));
+    const distinct = [...new Set(failures)];
+    if (distinct.length > 0) throw new pulumi.RunError(failureSummary(model, distinct));
     return stack;
 }
 
 /**
- * Resolves when every resource's registration has been answered (its URN is known); rejects when one failed,
- * or when a value the app's resources wait on failed (a proof, a permission id): the SDK then never sends
- * those registrations, and their URNs never resolve. `Output.promise()` is how the SDK itself awaits an
- * output; it is not in the SDK's typings, and `apply` never calls back for a failure.
+ * The run's closing error: every failure on a line of its own, then what it means. Each one was also logged
+ * where it happened (with its resource); this is what a pipeline log shows last.
  */
-export function registered(resources: readonly pulumi.Resource[], gates: readonly pulumi.Output<unknown>[] = []): Promise<void> {
-    const urns = Promise.all(resources.map((resource) => promiseOf(resource.urn))).then(() => undefined);
-    const failed = new Promise<never>((_, reject) => {
-        for (const gate of gates) promiseOf(gate).catch(reject);
+export function failureSummary(model: StackModel, failures: readonly Failure[]): string {
+    const credentials = new Map<string, CredentialModel>(model.apps.flatMap((app) => app.credentials.map((c) => [`${app.name}/${c.name}`, c] as [string, CredentialModel])));
+    const lines = failures.map((failure) => {
+        const message = firstLine(failure.error.message);
+        const own = message.startsWith(`${failure.unit}:`) ? message : `${failure.unit}: ${failure.what}: ${message}`;
+        const credential = credentials.get(failure.unit);
+        return `  ${own}${credential && !message.includes("keeps serving") ? ` ${previousValueNote(credential)}` : ""}`;
     });
-    return Promise.race([urns, failed]);
+    const noun = failures.length === 1 ? "failure" : "failures";
+    return (
+        `${failures.length} ${noun} in stack ${model.stack}; everything else was deployed, and rotated where due:\n${lines.join("\n")}\n` +
+        "The run fails so the pipeline alerts. Fix the causes above; the next run catches up (docs/rotation.md#when-something-fails)."
+    );
 }
 
-function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-    return (output as unknown as { promise(): Promise<T> }).promise();
+/**
+ * What a consumer of a credential whose new value was not served still has: the previous generation, in the
+ * other slot, which Key Vault keeps serving, and which stays valid until its slot is replaced at the next
+ * rotation (or expires, whichever is first).
+ */
+export function previousValueNote(credential: CredentialModel): string {
+    const { previous, nextRotation } = credential.schedule;
+    const until = Date.parse(previous.end) < Date.parse(nextRotation) ? previous.end : nextRotation;
+    return (
+        `Key Vault keeps serving the previous value (generation ${previous.generation}, slot ${previous.slot}), ` +
+        `which stays valid until ${until}, when ${until === nextRotation ? "the next rotation replaces its slot" : "it expires"}: fix the cause before then.`
+    );
+}
+
+/**
+ * The first line of an error, without what the SDK wraps around a failed registration ("error serializing
+ * property ...: failed to register new resource NAME [TYPE]: "): the service's answer is what tells the fix.
+ */
+function firstLine(text: string): string {
+    let line = (text.split(/\r?\n|\r/).find((l) => l.trim() !== "") ?? "unknown error").trim();
+    line = line.replace(/^(error serializing property "[^"]*": )+/, "").replace(/^failed to register new resource \S+ \[[^\]]*\]: /, "");
+    return line.length > 400 ? `${line.slice(0, 397)}...` : line;
+}
+
+interface DefinedApp {
+    readonly registration: AppRegistration;
+    readonly secrets: Record<string, ClientSecret | ClientCertificate>;
+    readonly exports: AppExports;
+    /** Settles once every resource of the app has been registered, or could not be. */
+    readonly outcomes: Outcomes;
 }
 
 /** One app: its registration, credentials, certificate files, federated credentials and Key Vault secrets. */
-function defineApp(
-    app: AppModel,
-    { model, probe, verify, vault, servicePrincipals }: StackContext,
-): { registration: AppRegistration; secrets: Record<string, ClientSecret | ClientCertificate>; exports: AppExports; resources: pulumi.Resource[]; gates: pulumi.Output<unknown>[] } {
-    const resources: pulumi.Resource[] = [];
-    /** The values computed by the program that resources wait on: when one fails, its resources are never registered. */
-    const gates: pulumi.Output<unknown>[] = [];
+function defineApp(app: AppModel, { model, probe, verify, vault, servicePrincipals }: StackContext): DefinedApp {
+    const outcomes = new Outcomes();
     const apiAccess = apiAccessFor(app, servicePrincipals);
-    for (const access of apiAccess) for (const permission of [...access.appRoles, ...access.scopes]) gates.push(pulumi.output(permission.id));
+    // The ids come from each API's service principal in the tenant: one the tenant lacks fails the app.
+    const permissions = apiAccess.flatMap((access) => [...access.appRoles, ...access.scopes].map((p) => outcomes.value(pulumi.output(p.id), app.name, `permission ${p.value}`)));
     const registration = new AppRegistration(app.name, {
         displayName: app.displayName,
         description: app.description,
@@ -155,17 +191,24 @@ function defineApp(
         tags: [stackTag(model.project, model.stack), appTag(model.project, model.stack, app.name)],
         ...(app.adopt ? { adopt: app.adopt } : {}),
     });
-    resources.push(registration.application, registration.servicePrincipal, ...Object.values(registration.appRoleAssignments), ...Object.values(registration.delegatedGrants));
+    const application = outcomes.resource(registration.application, app.name, `${app.name}-app`, permissions);
+    const servicePrincipal = outcomes.resource(registration.servicePrincipal, app.name, `${app.name}-sp`, [application]);
+    const appReady = [application, servicePrincipal];
+    for (const [key, assignment] of Object.entries(registration.appRoleAssignments)) outcomes.resource(assignment, app.name, `consent ${key}`, [...appReady, ...permissions]);
+    for (const [key, grant] of Object.entries(registration.delegatedGrants)) outcomes.resource(grant, app.name, `consent ${key}`, [...appReady, ...permissions]);
+
     const secrets: Record<string, ClientSecret | ClientCertificate> = {};
     const credentials: Record<string, CredentialExports> = {};
-    const vaultSecrets: KeyVaultSecretSpec[] = [];
+    const vaultSecrets: { spec: KeyVaultSecretSpec; unit: string; after: Tracked[] }[] = [];
     for (const credential of app.credentials) {
         const { served, previous, nextRotation } = credential.schedule;
         const slots = [served, previous];
         const label = `${app.name}/${credential.name}`;
         const componentOptions = { parent: registration };
+        const gate = { label, registration, credential, probe, verify };
         let secret: ClientSecret | ClientCertificate;
         let value: pulumi.Output<string>;
+        let proof: Tracked;
         let pkcs12: KeyVaultSecretSpec[] = [];
         if (credential.type === "certificate") {
             const certificate = new ClientCertificate(
@@ -180,10 +223,16 @@ function defineApp(
                 },
                 componentOptions,
             );
-            resources.push(...certificate.keys, ...certificate.certificates, ...certificate.credentials);
+            const uploaded = ([0, 1] as const).map((i) => {
+                const key = outcomes.resource(certificate.keys[i], label, `${app.name}-${credential.name}-slot${i}-key`);
+                const cert = outcomes.resource(certificate.certificates[i], label, `${app.name}-${credential.name}-slot${i}-cert`, [key]);
+                const upload = outcomes.resource(certificate.credentials[i], label, `${app.name}-${credential.name}-slot${i}`, [cert, application]);
+                return [key, cert, upload];
+            });
             secret = certificate;
-            value = proven(certificate.served.pemBundle, registration, label, "certificate", probe, verify);
-            gates.push(value);
+            // Signing in waits for the upload of the served key credential: before it, Entra cannot know the key.
+            value = proven(certificate.served.pemBundle, certificate.served.keyId, "certificate", gate);
+            proof = outcomes.value(value, label, "verify gate", [...uploaded[served.slot]!, ...appReady]);
             const pfx = certificate.served.pkcs12;
             if (credential.pfx && pfx) {
                 // The same key as the PEM bundle: served only once the bundle has been proven.
@@ -195,10 +244,10 @@ function defineApp(
             }
         } else {
             const password = new ClientSecret(`${app.name}-${credential.name}`, { applicationId: registration.applicationId, slots, credentialName: credential.name }, componentOptions);
-            resources.push(...password.passwords);
+            const created = password.passwords.map((p, i) => outcomes.resource(p, label, `${app.name}-${credential.name}-slot${i}`, [application]));
             secret = password;
-            value = proven(password.served.value, registration, label, "secret", probe, verify);
-            gates.push(value);
+            value = proven(password.served.value, password.served.keyId, "secret", gate);
+            proof = outcomes.value(value, label, "verify gate", [created[served.slot]!, ...appReady]);
         }
         secrets[label] = secret;
         const tags = {
@@ -213,14 +262,18 @@ function defineApp(
             nextRotation: credential.schedule.nextRotation,
         };
         vaultSecrets.push({
-            secretName: credential.keyVaultSecretName,
-            value,
-            contentType: credential.type === "certificate" ? "application/x-pem-file" : "text/plain",
-            expires: served.end,
-            notBefore: served.start,
-            tags,
+            spec: {
+                secretName: credential.keyVaultSecretName,
+                value,
+                contentType: credential.type === "certificate" ? "application/x-pem-file" : "text/plain",
+                expires: served.end,
+                notBefore: served.start,
+                tags,
+            },
+            unit: label,
+            after: [proof],
         });
-        vaultSecrets.push(...pkcs12.map((spec) => ({ ...spec, tags })));
+        vaultSecrets.push(...pkcs12.map((spec) => ({ spec: { ...spec, tags }, unit: label, after: [proof] })));
         credentials[credential.name] = {
             type: credential.type,
             servedSlot: served.slot,
@@ -231,21 +284,30 @@ function defineApp(
         };
     }
     for (const certificate of app.certificateFiles) {
+        const label = `${app.name}/${certificate.name}`;
+        if (certificate.error) {
+            // Not registered: the engine leaves what is deployed for it as it is (Entra keeps the registered
+            // certificate), and the run fails at the end. Uploading an expired certificate would change nothing
+            // a consumer can use, and Entra may refuse it.
+            const message = `${label}: ${certificate.error}; what is deployed for it is left as it is, and every other credential is deployed as usual`;
+            void pulumi.log.error(message, registration);
+            outcomes.failed(label, certificate.file, new Error(message));
+            continue;
+        }
         // The owner's certificate, public part only, exactly as given; its end is the certificate's.
-        resources.push(
-            new azuread.ApplicationCertificate(
-                `${app.name}-${certificate.name}`,
-                {
-                    applicationId: registration.applicationId,
-                    type: "AsymmetricX509Cert",
-                    encoding: "pem",
-                    value: certificate.info.pem,
-                    // Entra takes the start from the certificate; the program never sends a start date.
-                    endDate: certificate.info.notAfter,
-                },
-                { parent: registration },
-            ),
+        const uploaded = new azuread.ApplicationCertificate(
+            `${app.name}-${certificate.name}`,
+            {
+                applicationId: registration.applicationId,
+                type: "AsymmetricX509Cert",
+                encoding: "pem",
+                value: certificate.info.pem,
+                // Entra takes the start from the certificate; the program never sends a start date.
+                endDate: certificate.info.notAfter,
+            },
+            { parent: registration },
         );
+        outcomes.resource(uploaded, label, `${app.name}-${certificate.name}`, [application]);
     }
     if (vault && vaultSecrets.length > 0) {
         const ids = app.identitySecrets;
@@ -256,12 +318,15 @@ function defineApp(
                   { secretName: ids.clientId!, value: registration.clientId, contentType: "text/plain", tags: identityTags },
                   { secretName: ids.tenantId!, value: registration.tenantId, contentType: "text/plain", tags: identityTags },
               ];
+        const all = [...vaultSecrets, ...identity.map((spec) => ({ spec, unit: app.name, after: [] as Tracked[] }))];
         const served = new KeyVaultSecrets(
             `${app.name}-keyvault`,
-            { resourceGroupName: vault.resourceGroupName, vaultName: vault.vaultName, secrets: [...vaultSecrets, ...identity] },
+            { resourceGroupName: vault.resourceGroupName, vaultName: vault.vaultName, secrets: all.map((s) => s.spec) },
             { parent: registration, dependsOn: vault.dependsOn },
         );
-        resources.push(...Object.values(served.secrets));
+        for (const { spec, unit, after: waitsOn } of all) {
+            outcomes.resource(served.secrets[spec.secretName]!, unit, `${app.name}-keyvault-${spec.secretName}`, [...waitsOn, ...appReady, ...vault.tracked]);
+        }
     }
     if (app.federatedCredentials.length > 0) {
         const federated = new FederatedCredentials(
@@ -278,7 +343,7 @@ function defineApp(
             },
             { parent: registration },
         );
-        resources.push(...Object.values(federated.credentials));
+        for (const [name, resource] of Object.entries(federated.credentials)) outcomes.resource(resource, `${app.name}/${name}`, `${app.name}-federated-${name}`, [application]);
     }
     const exports: AppExports = {
         clientId: registration.clientId,
@@ -287,26 +352,48 @@ function defineApp(
         tenantId: registration.tenantId,
         credentials,
     };
-    return { registration, secrets, exports, resources, gates };
+    return { registration, secrets, exports, outcomes };
+}
+
+/** What the verify gate of one credential needs besides its value. */
+interface GateContext {
+    readonly label: string;
+    readonly registration: AppRegistration;
+    readonly credential: CredentialModel;
+    readonly probe: CredentialProbe;
+    readonly verify: VerifyOptions | undefined;
 }
 
 /**
  * The served value, released to Key Vault only once a token has been acquired with it. Never during a
- * preview: a preview must not touch the tenant. The result stays a Pulumi secret.
+ * preview: a preview must not touch the tenant. The result stays a Pulumi secret. `ready` is an output of the
+ * credential on the application (its key id): the proof starts once Entra has the credential. When the proof
+ * fails, the error says which credential, why, and what Key Vault keeps serving until when; it is a
+ * ResourceError of the app, so the engine logs it there, once, without a stack trace.
  */
-function proven(
-    value: pulumi.Output<string>,
-    app: AppRegistration,
-    label: string,
-    kind: ProbeTarget["kind"],
-    probe: CredentialProbe,
-    verify: VerifyOptions | undefined,
-): pulumi.Output<string> {
+function proven(value: pulumi.Output<string>, ready: pulumi.Output<string>, kind: ProbeTarget["kind"], gate: GateContext): pulumi.Output<string> {
+    const { label, registration, credential, probe, verify } = gate;
     return pulumi.secret(
-        pulumi.all([value, app.clientId, app.tenantId]).apply(async ([secret, clientId, tenantId]) => {
-            await proveUnlessPreview(pulumi.runtime.isDryRun(), probe, { label, tenantId, clientId, kind, secret }, verify);
+        pulumi.all([value, ready, registration.clientId, registration.tenantId]).apply(async ([secret, , clientId, tenantId]) => {
+            try {
+                await proveUnlessPreview(pulumi.runtime.isDryRun(), probe, { label, tenantId, clientId, kind, secret }, verify);
+            } catch (error) {
+                if (!(error instanceof CredentialVerificationError)) throw error;
+                throw new pulumi.ResourceError(proofFailure(error, credential), registration, true);
+            }
             return secret;
         }),
+    );
+}
+
+/** Which credential failed its proof, why, and what consumers keep meanwhile. */
+export function proofFailure(error: CredentialVerificationError, credential: CredentialModel): string {
+    const { served } = credential.schedule;
+    const attempts = `${error.attempts} attempt${error.attempts === 1 ? "" : "s"}`;
+    return (
+        `${error.label}: the new ${credential.type} (generation ${served.generation}, slot ${served.slot}) did not authenticate after ${attempts}, so it is not served ` +
+        `(last error: ${error.lastError.replace(/\.+$/, "")}). ${previousValueNote(credential)} ` +
+        "Every other credential is deployed as usual. Check the app's credentials in Entra (rotor verify), then run pulumi up again."
     );
 }
 
@@ -322,9 +409,9 @@ export async function proveUnlessPreview(preview: boolean, probe: CredentialProb
 }
 
 /** The vault that serves the stack's credentials: an existing one, or one created with RBAC and purge protection. */
-function defineVault(model: StackModel): NonNullable<StackContext["vault"]> {
+function defineVault(model: StackModel, outcomes: Outcomes): NonNullable<StackContext["vault"]> {
     const kv = model.keyVault!;
-    if (!kv.create) return { resourceGroupName: kv.resourceGroup, vaultName: kv.name, dependsOn: [] };
+    if (!kv.create) return { resourceGroupName: kv.resourceGroup, vaultName: kv.name, dependsOn: [], tracked: [] };
     const vault = new keyvault.Vault("key-vault", {
         resourceGroupName: kv.resourceGroup,
         vaultName: kv.name,
@@ -339,7 +426,7 @@ function defineVault(model: StackModel): NonNullable<StackContext["vault"]> {
             softDeleteRetentionInDays: kv.create.softDeleteRetentionDays,
         },
     });
-    return { resourceGroupName: kv.resourceGroup, vaultName: vault.name, dependsOn: [vault] };
+    return { resourceGroupName: kv.resourceGroup, vaultName: vault.name, dependsOn: [vault], tracked: [outcomes.resource(vault, "key vault", "key-vault")] };
 }
 
 function lookupServicePrincipal(api: ApiRef): ApiServicePrincipal {

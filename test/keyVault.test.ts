@@ -6,7 +6,7 @@ import { epochSeconds, validateKeyVaultSecrets } from "../components/keyVaultSec
 import { buildModelOrThrow } from "../infra/model/model";
 import { proveUnlessPreview } from "../infra/program";
 import { CredentialVerificationError, describeError, type ProbeTarget, verifyCredential } from "../azure/probe";
-import { containsMockSecret, mockSecretMarker, types } from "./support/pulumiMocks";
+import { containsMockSecret, mockSecretMarker, ProviderMocks, types } from "./support/pulumiMocks";
 import { runProgram, sampleStack } from "./support/program";
 
 const now = new Date("2027-03-01T06:00:00Z");
@@ -176,13 +176,25 @@ describe("the program's Key Vault push", () => {
         expect(createPrivateKey(forge.pki.privateKeyToPem(key)).export({ type: "pkcs8", format: "pem" })).toBe(pem.value.slice(0, pem.value.indexOf("-----BEGIN CERTIFICATE-----")));
     });
 
+    it("signs in with a generated certificate only once Entra has its key credential", async () => {
+        const model = buildModelOrThrow(sampleStack(), now);
+        const web = model.apps.find((a) => a.name === "calendar-sync")!.credentials[0]!;
+        const mocks = new ProviderMocks();
+        const uploadedWhenProbed: boolean[] = [];
+        const probe = async (t: ProbeTarget) => {
+            if (t.label === "calendar-sync/web") uploadedWhenProbed.push(mocks.resources.some((r) => r.type === types.applicationCertificate && r.name === `calendar-sync-web-slot${web.schedule.served.slot}`));
+        };
+        await runProgram(sampleStack().values as Record<string, unknown>, { now, probe, mocks });
+        expect(uploadedWhenProbed).toEqual([true]);
+    });
+
     it("writes nothing of a credential whose proof fails: neither its PEM nor its PFX", async () => {
         const probe = async (target: ProbeTarget) => {
             if (target.label === "calendar-sync/web") throw new Error("AADSTS700016: Application with identifier 'x' was not found in the directory.");
         };
         const { mocks, registrationErrors } = await runProgram(sampleStack().values as Record<string, unknown>, { now, probe });
         expect(registrationErrors.length).toBeGreaterThan(0);
-        for (const error of registrationErrors) expect(error.message).toContain("calendar-sync/web: the new credential did not authenticate after 1 attempt");
+        for (const error of registrationErrors) expect(error.message).toMatch(/calendar-sync\/web: the new certificate \(generation \d+, slot [01]\) did not authenticate after 1 attempt/);
         const written = mocks.ofType(types.keyVaultSecret).map((r) => r.inputs["secretName"]);
         expect(written).not.toContain("calendar-sync-web");
         expect(written).not.toContain("calendar-sync-web-pfx");

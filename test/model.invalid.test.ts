@@ -407,10 +407,29 @@ describe("certificate config", () => {
         expect(errorsOf(result)).toContainEqual(errorAt(c.path, c.message));
     });
 
-    it("refuses an expired certificate file, naming the date", () => {
+    it("makes a certificate file that expired with time that credential's error, not the stack's, naming the date", () => {
         const later = new Date("2036-01-01T00:00:00Z");
         const result = buildModel({ project: "entra-rotor", stack: "test", values: withCertificate({ file: fixture("rsa2048.cer") }), source: "t", baseDir: process.cwd() }, later);
-        expect(errorsOf(result)).toContainEqual(errorAt("apps[0].credentials[0].file", "expired on 2035-01-01"));
+        // The stack still builds: every other credential plans and deploys.
+        expect(errorsOf(result)).toEqual([]);
+        const model = result.model!;
+        expect(model.credentialErrors).toEqual([errorAt("apps[0].credentials[0].file", "expired on 2035-01-01")]);
+        expect(model.credentialErrors[0]!.message).toMatch(/issue a new certificate and update the file/);
+        expect(model.apps[0]!.certificateFiles[0]!.error).toMatch(/expired on 2035-01-01/);
+    });
+
+    it("makes a certificate file not yet valid that credential's error too", () => {
+        const earlier = new Date("2024-06-01T00:00:00Z");
+        const result = buildModel({ project: "entra-rotor", stack: "test", values: withCertificate({ file: fixture("rsa2048.cer") }), source: "t", baseDir: process.cwd() }, earlier);
+        expect(errorsOf(result)).toEqual([]);
+        expect(result.model!.credentialErrors).toEqual([errorAt("apps[0].credentials[0].file", "is not valid until")]);
+    });
+
+    it("still refuses an expired certificate file whose entry has other mistakes, with them all", () => {
+        const later = new Date("2036-01-01T00:00:00Z");
+        const result = buildModel({ project: "entra-rotor", stack: "test", values: withCertificate({ file: fixture("rsa2048.cer"), rotateEveryDays: 30 }), source: "t", baseDir: process.cwd() }, later);
+        expect(result.model).toBeUndefined();
+        expect(errorsOf(result)).toContainEqual(errorAt("apps[0].credentials[0].rotateEveryDays", "does not apply"));
     });
 });
 

@@ -79,7 +79,7 @@ describe("the program's window of apps in flight", () => {
         expect(Object.keys(stack.apps)).toHaveLength(5);
     });
 
-    it("stops starting apps when one fails, and fails the deployment with its error", async () => {
+    it("registers every app when one fails, then fails the deployment naming it", async () => {
         const probe = async (target: ProbeTarget) => {
             if (target.label === "app-1/main") throw new Error("AADSTS700016: Application with identifier 'x' was not found in the directory.");
         };
@@ -88,13 +88,23 @@ describe("the program's window of apps in flight", () => {
         const rejections: unknown[] = [];
         const capture = (reason: unknown) => void rejections.push(reason);
         process.on("unhandledRejection", capture);
+        let failure: unknown;
         try {
-            await expect(defineStack(buildModelOrThrow(stackOf(6), at), { probe, appsInFlight: 1 })).rejects.toThrow(/app-1\/main: the new credential did not authenticate/);
+            failure = await defineStack(buildModelOrThrow(stackOf(40), at), { probe, appsInFlight: 1, verify: { attempts: 1 } }).catch((e: unknown) => e);
             await drain();
         } finally {
             process.off("unhandledRejection", capture);
         }
-        expect(started(mocks)).toEqual(["app-0", "app-1"]);
+        // A window of 1: every app after the failing one was still started, and served.
+        expect(started(mocks)).toHaveLength(40);
+        const served = mocks.ofType(types.keyVaultSecret).map((r) => String(r.inputs["secretName"])).filter((name) => name.endsWith("-main"));
+        expect(served).toHaveLength(39);
+        expect(served).not.toContain("app-1-main");
+        expect(failure).toBeInstanceOf(pulumi.RunError);
+        expect((failure as Error).message).toMatch(/^1 failure in stack dev; everything else was deployed/);
+        expect((failure as Error).message).toMatch(/app-1\/main: the new secret \(generation \d+, slot [01]\) did not authenticate after 1 attempt/);
+        // The engine logs the proof's error once, for the app, without a stack trace.
+        expect(rejections.some((r) => r instanceof pulumi.ResourceError && /Key Vault keeps serving the previous value/.test(r.message))).toBe(true);
     });
 
     it("refuses a window that is not a whole number of at least 1", async () => {

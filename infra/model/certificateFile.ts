@@ -293,14 +293,26 @@ function startsWith(bytes: Buffer, prefix: readonly number[]): boolean {
  * can be acquired with it, so it is refused here rather than discovered by the consumer.
  */
 export function certificateProblems(info: CertificateInfo, now: Date, options: { minRsaBits?: number } = {}): string[] {
+    const problem = certificateValidityProblem(info, now);
+    return [...(problem ? [problem] : []), ...certificateKeyProblems(info, options)];
+}
+
+/**
+ * Why the certificate cannot be used at `now` although the file itself is fine: it has expired, or is not yet
+ * valid. Such a problem arises with time, on a morning nobody changed anything, so it is the credential's own
+ * error (the rest of the stack still plans and deploys), not a mistake in the stack file.
+ */
+export function certificateValidityProblem(info: CertificateInfo, now: Date): string | undefined {
+    const time = now.getTime();
+    if (time > Date.parse(info.notAfter)) return `the certificate expired on ${info.notAfter}: issue a new certificate and update the file`;
+    if (time < Date.parse(info.notBefore)) return `the certificate is not valid until ${info.notBefore}: wait for that date, or issue a certificate that is valid now and update the file`;
+    return undefined;
+}
+
+/** Why Entra would never take this certificate's key for client assertions, whatever the date; empty when it would. */
+export function certificateKeyProblems(info: CertificateInfo, options: { minRsaBits?: number } = {}): string[] {
     const minRsaBits = options.minRsaBits ?? defaultMinRsaBits;
     const problems: string[] = [];
-    const time = now.getTime();
-    if (time > Date.parse(info.notAfter)) {
-        problems.push(`the certificate expired on ${info.notAfter}: issue a new certificate and update the file`);
-    } else if (time < Date.parse(info.notBefore)) {
-        problems.push(`the certificate is not valid until ${info.notBefore}: wait for that date, or issue a certificate that is valid now and update the file`);
-    }
     if (info.keyType === "rsa") {
         if (info.keyBits === undefined || info.keyBits < minRsaBits) {
             const size = info.keyBits === undefined ? "an RSA key of unknown size" : `a ${info.keyBits}-bit RSA key`;
@@ -328,6 +340,16 @@ export function certificateProblems(info: CertificateInfo, now: Date, options: {
  * absolute. User errors come back as problems, each starting with `file`; nothing here throws for them.
  */
 export function readCertificateFile(file: string, baseDir: string, now: Date): { info?: CertificateInfo; problems: string[] } {
+    const read = readCertificateInfo(file, baseDir);
+    if (!read.info) return read;
+    return { info: read.info, problems: certificateProblems(read.info, now).map((problem) => `${file}: ${problem}`) };
+}
+
+/**
+ * Reads and parses the certificate file config points at, with the problems of the file itself (where it is,
+ * what it holds, its key), but not its dates: see certificateValidityProblem.
+ */
+export function readCertificateInfo(file: string, baseDir: string): { info?: CertificateInfo; problems: string[] } {
     if (file.trim() === "") return { problems: ["no certificate file given: set the path of the public certificate (.cer, .pem or .crt)"] };
     const read = readInsideProject(file, baseDir, certificateFileRules);
     if ("problem" in read) return { problems: [`${file}: ${read.problem}`] };
@@ -339,7 +361,7 @@ export function readCertificateFile(file: string, baseDir: string, now: Date): {
         if (error instanceof CertificateProblem) return { problems: [`${file}: ${error.message}`] };
         throw error;
     }
-    return { info, problems: certificateProblems(info, now).map((problem) => `${file}: ${problem}`) };
+    return { info, problems: certificateKeyProblems(info).map((problem) => `${file}: ${problem}`) };
 }
 
 const certificateFileRules: ProjectFileRules = {

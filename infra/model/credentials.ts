@@ -11,7 +11,7 @@ import {
     validatePolicy,
 } from "../../rotation/schedule";
 import { type ConfigIssue, IssueList, type PathSegment } from "./issues";
-import { type CertificateInfo, readCertificateFile } from "./certificateFile";
+import { type CertificateInfo, certificateValidityProblem, readCertificateFile, readCertificateInfo } from "./certificateFile";
 import { credentialSecretName } from "./keyVault";
 import { describe, fallbackErrors, nonEmpty, toConfigIssues } from "./schema";
 import { didYouMean } from "./suggest";
@@ -118,6 +118,12 @@ export interface FileCertificateModel {
     readonly file: string;
     readonly info: CertificateInfo;
     readonly path: string;
+    /**
+     * Why the certificate cannot be used at the model's instant (expired, not yet valid), with the fix. Such a
+     * problem arises with time, so it is this credential's error: the program leaves what is deployed for it
+     * as it is and fails the run at the end, and every other credential still plans and rotates.
+     */
+    readonly error?: string;
 }
 
 export type CredentialModel = RotatingCredentialModel;
@@ -205,10 +211,19 @@ export function resolveCertificateFile(
             issues.error(`${path}.${key}`, `does not apply to a certificate from a file (it cannot rotate by itself, and its private key is not ours to serve): remove ${key}, or remove file to let the stack generate the certificate`);
         }
     }
-    const { info, problems } = readCertificateFile(entry.file, context.baseDir, context.now);
+    const { info, problems } = readCertificateInfo(entry.file, context.baseDir);
     for (const problem of problems) issues.error(`${path}.file`, problem);
     if (!info || problems.length > 0) return undefined;
-    return { type: "certificate", name: entry.name, ...(entry.description !== undefined ? { description: entry.description } : {}), file: entry.file, info, path };
+    const expired = certificateValidityProblem(info, context.now);
+    return {
+        type: "certificate",
+        name: entry.name,
+        ...(entry.description !== undefined ? { description: entry.description } : {}),
+        file: entry.file,
+        info,
+        path,
+        ...(expired ? { error: `${entry.file}: ${expired}` } : {}),
+    };
 }
 
 /** The file of a certificate entry that is invalid otherwise: its problems are reported all the same. */

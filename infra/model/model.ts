@@ -65,6 +65,12 @@ export interface StackModel {
     /** The Entra cloud, from `azuread:environment` (default `global`). */
     readonly cloud: EntraCloud;
     readonly warnings: readonly ConfigIssue[];
+    /**
+     * Errors of single credentials that arose with time (a brought certificate that has expired): unlike a
+     * mistake in the stack file they stop nothing else. The plan shows them and exits 1; the program leaves
+     * what is deployed for the credential as it is, deploys the rest, and fails the run at the end.
+     */
+    readonly credentialErrors: readonly ConfigIssue[];
 }
 
 /** The stack's config values in the project's namespace, keys without the `project:` prefix. */
@@ -201,6 +207,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
             ...(provider.tenantId !== undefined ? { tenantId: provider.tenantId } : {}),
             cloud: provider.cloud,
             warnings: issues.warnings,
+            credentialErrors: apps.flatMap((app) => app.certificateFiles.flatMap((file) => (file.error ? [{ path: `${file.path}.file`, message: file.error, severity: "error" as const }] : []))),
         },
         issues: issues.items,
     };

@@ -40,7 +40,7 @@ export interface ProgramRun {
  */
 export async function runProgram(
     values: Record<string, unknown>,
-    options: { now?: Date; preview?: boolean; apis?: Map<string, MockApi>; probe?: CredentialProbe } = {},
+    options: { now?: Date; preview?: boolean; apis?: Map<string, MockApi>; probe?: CredentialProbe; mocks?: ProviderMocks } = {},
 ): Promise<ProgramRun> {
     vi.resetModules();
     const probes: ProbeTarget[] = [];
@@ -58,7 +58,7 @@ export async function runProgram(
         },
     }));
     const pulumi = await import("@pulumi/pulumi");
-    const mocks = new ProviderMocks(options.apis ?? defaultApis());
+    const mocks = options.mocks ?? new ProviderMocks(options.apis ?? defaultApis());
     await pulumi.runtime.setMocks(mocks, "entra-rotor", "dev", options.preview ?? false);
     pulumi.runtime.setAllConfig(asRuntimeConfig(values));
     if (options.now) vi.setSystemTime(options.now);
@@ -78,7 +78,10 @@ export async function runProgram(
                 registrationErrors.push(error instanceof Error ? error : new Error(String(error)));
             }
         }
-        await settle();
+        // A program that failed may leave registrations that wait forever on a value that failed (the SDK never
+        // sends them, and the engine drops them when the process exits): the program settled them itself, so
+        // wait for the monitor only when nothing failed.
+        if (registrationErrors.length === 0) await settle();
         // Rejections are reported on the next turns of the event loop.
         await new Promise((resolve) => setTimeout(resolve, 20));
         return { mocks, exports, probes, probeEndpoints, registrationErrors };
