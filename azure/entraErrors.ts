@@ -33,6 +33,8 @@ const explanations: Record<string, Omit<EntraErrorExplanation, "code">> = {
     AADSTS70021: { meaning: "no federated credential of the application matches the token's issuer, subject and audience", fix: "compare the workload's token with rotor plan's federated credentials: subjects match exactly and case-sensitively" },
     AADSTS7002138: { meaning: "the federated credential's subject does not match the token's", fix: "compare the workload's token subject with the configured one (branch, environment, namespace)" },
     AADSTS53003: { meaning: "a Conditional Access policy blocked the sign-in", fix: "exclude the workload identity from the policy, or meet its conditions (location, risk)" },
+    // Sent with 503 temporarily_unavailable ("A transient error has occurred. Please try again."): nothing to fix on our side.
+    AADSTS90033: { meaning: "the sign-in service is temporarily unavailable: nothing is wrong with the credential", fix: "try again later (a later run retries by itself); check https://azure.status.microsoft if it lasts" },
 };
 
 /** The first AADSTS code in a text, explained; undefined when there is none. */

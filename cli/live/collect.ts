@@ -30,8 +30,9 @@ export async function stackApplications(model: StackModel, graph: GraphClient, o
 
 /**
  * Reads what `rotor status` compares: the stack's applications (found by their stack tag, one paged query)
- * with their federated credentials expanded (an app whose expansion may be cut short is read again on its
- * own, with bounded concurrency), the vault's secret properties, and
+ * with their federated credentials expanded (an app whose expansion may be cut short, or comes without it
+ * because Graph ignored or refused the expansion, is read on its own, with bounded concurrency; see
+ * GraphClient.applicationsTagged), the vault's secret properties, and
  * with `allApps` the whole tenant. The independent page chains run side by side: the scan takes as long
  * as the longest chain, not their sum.
  */

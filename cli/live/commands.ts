@@ -21,7 +21,16 @@ async function reading<T>(context: LiveContext, work: () => Promise<T>): Promise
     try {
         return await work();
     } catch (error) {
-        throw describeServiceFailure(error, { graph: context.endpoints.graph, authorityHost: context.endpoints.authorityHost, management: context.endpoints.management, ...(context.vaultUrl ? { vaultUrl: context.vaultUrl } : {}) }) ?? error;
+        throw (
+            describeServiceFailure(error, {
+                graph: context.endpoints.graph,
+                authorityHost: context.endpoints.authorityHost,
+                management: context.endpoints.management,
+                ...(context.vaultUrl ? { vaultUrl: context.vaultUrl } : {}),
+                ...(context.tenantId ? { tenantId: context.tenantId } : {}),
+                signInAnswer: context.signInAnswer,
+            }) ?? error
+        );
     }
 }
 

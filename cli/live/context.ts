@@ -2,7 +2,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { StackModel } from "../../infra/model/model";
 import { type EndpointOverrides, identityOptions as identityOptionsFor, type ResolvedEndpoints, resolveEndpoints, vaultUrl, vaultUrlOverridden } from "../../azure/endpoints";
 import type { Progress } from "./progress";
-import { defaultCredential, signIn } from "./signIn";
+import { defaultCredential, type SignInAnswer, type SignInObserver, signIn, signInObserver } from "./signIn";
 
 /**
  * What the live commands (status, verify, doctor) need from their surroundings: the environment, how to
@@ -12,9 +12,10 @@ export interface LiveIo {
     readonly env: Readonly<Record<string, string | undefined>>;
     /**
      * The identity the commands read the tenant and the vault as, in `tenantId` when the stack or the flags
-     * name one; by default the chain of signIn.ts.
+     * name one; by default the chain of signIn.ts. A credential of @azure/identity made here should take
+     * `observed` into its options: then a failed sign-in says what the sign-in service answered.
      */
-    readonly credential?: (endpoints: ResolvedEndpoints, tenantId?: string) => TokenCredential;
+    readonly credential?: (endpoints: ResolvedEndpoints, tenantId?: string, observed?: SignInObserver["credentialOptions"]) => TokenCredential;
     readonly progress?: () => Progress;
     /** Called once per HTTP request to Graph or Key Vault; tests and benchmarks count them. */
     readonly onRequest?: (service: "graph" | "keyVault" | "arm") => void;
@@ -34,6 +35,8 @@ export interface LiveContext {
     readonly vaultUrlOverridden: boolean;
     /** The tenant signed in to: the stack's `azuread:tenantId`, else `--tenant` or AZURE_TENANT_ID; undefined for the credential's own. */
     readonly tenantId?: string;
+    /** What the sign-in service last answered with an error, when the credential was observed (signIn.ts). */
+    readonly signInAnswer: () => SignInAnswer | undefined;
 }
 
 /**
@@ -44,12 +47,14 @@ export async function liveContext(model: StackModel, flags: LiveFlags, io: LiveI
     const endpoints = resolveEndpoints(flags, io.env);
     const identityOptions = identityOptionsFor(endpoints);
     const tenantId = tenantOf(model, flags, io.env);
-    const credential = io.credential ? io.credential(endpoints, tenantId) : await defaultCredential(io.env, { ...identityOptions, ...(tenantId ? { tenantId } : {}) });
-    await signIn(credential, endpoints.graphScope);
+    const observer = signInObserver();
+    const credential = io.credential ? io.credential(endpoints, tenantId, observer.credentialOptions) : await defaultCredential(io.env, { ...identityOptions, ...(tenantId ? { tenantId } : {}) }, observer);
+    await signIn(credential, endpoints.graphScope, undefined, { authorityHost: endpoints.authorityHost, ...(tenantId ? { tenantId } : {}), answer: observer.last });
     return {
         endpoints,
         credential,
         identityOptions,
+        signInAnswer: observer.last,
         vaultUrlOverridden: model.keyVault ? vaultUrlOverridden(endpoints, model.keyVault.name) : false,
         ...(tenantId ? { tenantId } : {}),
         ...(model.keyVault ? { vaultUrl: vaultUrl(endpoints, model.keyVault.name) } : {}),

@@ -96,6 +96,8 @@ export class GraphClient {
     private readonly pipeline: Pipeline;
     private readonly httpClient: HttpClient;
     private readonly root: string;
+    /** Graph refused `$expand=federatedIdentityCredentials` once: this client (one per stack read) lists without it from then on. */
+    private expansionRefused = false;
 
     /** `scope`: the token scope, `{cloud's Graph}/.default`; requests go to `endpoint`, which may be a proxy. */
     constructor(
@@ -153,11 +155,27 @@ export class GraphClient {
     /**
      * The applications that carry `tag`, with their credentials; with `federated`, their federated
      * credentials too (expanded: one request per 100 applications instead of one per application).
+     *
+     * Not every relationship supports `$expand` (Microsoft's "Use query parameters" page, whose example of a
+     * refusal is a 400 `ExpandNotSupported`), and older references of the application resource say its
+     * federated credentials are read only with `GET /applications/{id}/federatedIdentityCredentials`
+     * (microsoftgraph/microsoft-graph-docs#14253). So a 400 to the expanded list, whatever its code
+     * (`ExpandNotSupported`, `Request_UnsupportedQuery`, `BadRequest`), is answered by listing again without
+     * the expansion, once: this client then never asks for it again, and the applications come without the
+     * relationship, as when Graph ignores the expansion, for the caller to read each one's on its own. A 400
+     * that was not about the expansion comes back from the plain list too, and is thrown from there.
      */
-    applicationsTagged(tag: string, onPage?: (items: readonly GraphApplication[]) => void, options: { federated?: boolean } = {}): Promise<GraphApplication[]> {
+    async applicationsTagged(tag: string, onPage?: (items: readonly GraphApplication[]) => void, options: { federated?: boolean } = {}): Promise<GraphApplication[]> {
         const filter = encodeURIComponent(`tags/any(t:t eq '${tag.replace(/'/g, "''")}')`);
-        const expand = options.federated ? `&$expand=federatedIdentityCredentials&$top=${expandedPageSize}` : "&$top=999";
-        return this.list(`/applications?$filter=${filter}&$select=${applicationFields}${expand}`, onPage);
+        const plain = `/applications?$filter=${filter}&$select=${applicationFields}&$top=999`;
+        if (!options.federated || this.expansionRefused) return this.list(plain, onPage);
+        try {
+            return await this.list<GraphApplication>(`/applications?$filter=${filter}&$select=${applicationFields}&$expand=federatedIdentityCredentials&$top=${expandedPageSize}`, onPage);
+        } catch (error) {
+            if (!(error instanceof GraphError) || error.status !== 400) throw error;
+            this.expansionRefused = true;
+            return this.list(plain, onPage);
+        }
     }
 
     /** Every application in the tenant with its credentials, in pages of 999 (Graph's largest). */

@@ -1,5 +1,5 @@
 import { GraphError } from "./graph";
-import { oneLine } from "./signIn";
+import { oneLine, type SignInAnswer, signInCause, signInFailure } from "./signIn";
 
 /**
  * A live command's failure, said as what failed and what to do: which service (Microsoft Graph, Key Vault,
@@ -15,6 +15,9 @@ export interface ServiceEndpoints {
     readonly authorityHost: string;
     readonly vaultUrl?: string;
     readonly management?: string;
+    /** The tenant signed in to, and what the sign-in service last answered: a token asked for later (Key Vault's) fails as the first would. */
+    readonly tenantId?: string;
+    readonly signInAnswer?: () => SignInAnswer | undefined;
 }
 
 type Service = "Microsoft Graph" | "Key Vault" | "Microsoft Entra sign-in" | "Azure Resource Manager";
@@ -37,7 +40,8 @@ function hostOf(url: string | undefined): string | undefined {
 
 function serviceOf(error: RestLike, endpoints: ServiceEndpoints): { service: Service; url: string } | undefined {
     if (error instanceof GraphError) return { service: "Microsoft Graph", url: endpoints.graph };
-    if (error.name === "AuthenticationError" || error.name === "AggregateAuthenticationError" || error.name === "CredentialUnavailableError") {
+    // AuthenticationRequiredError: what @azure/identity's MSAL credentials throw for Entra's error answers (handleMsalError).
+    if (["AuthenticationError", "AggregateAuthenticationError", "CredentialUnavailableError", "AuthenticationRequiredError"].includes(error.name ?? "")) {
         return { service: "Microsoft Entra sign-in", url: endpoints.authorityHost };
     }
     const host = hostOf(error.request?.url);
@@ -63,6 +67,12 @@ export function describeServiceFailure(error: unknown, endpoints: ServiceEndpoin
     const e = error as RestLike;
     const where = serviceOf(e, endpoints);
     if (!where) return undefined;
+    if (where.service === "Microsoft Entra sign-in") {
+        // EnvironmentCredential reports every failure as status 400 (signIn.ts): what the service said is in the text or was observed.
+        const target = { authorityHost: endpoints.authorityHost, ...(endpoints.tenantId ? { tenantId: endpoints.tenantId } : {}), ...(endpoints.signInAnswer ? { answer: endpoints.signInAnswer } : {}) };
+        const cause = signInCause(error, target);
+        if (cause.kind === "unavailable" || cause.kind === "tenantNotFound") return new ServiceError(signInFailure(error, target));
+    }
     const status = e instanceof GraphError ? e.status : e.statusCode;
     const code = e instanceof GraphError ? e.code : e.code;
     const detail = oneLine(e.message ?? "").replace(/^Microsoft Graph answered \d+ \S+: /, "");

@@ -1,4 +1,6 @@
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { visible } from "../output/escape";
 
 /**
  * How the live commands sign in, and what they say when they cannot. DefaultAzureCredential tries every
@@ -20,14 +22,100 @@ export const howToSignIn =
     "sign in with az login (or azd auth login); in a pipeline, set AZURE_CLIENT_ID and AZURE_TENANT_ID with AZURE_FEDERATED_TOKEN_FILE (workload identity) or AZURE_CLIENT_SECRET; on Azure, a managed identity is used";
 
 /**
- * The credential chain: the environment (a secret or certificate), workload identity (a federated token
- * file, as AKS and pipelines provide), a managed identity, then the Azure CLI and Azure Developer CLI.
+ * What the sign-in service answered, as seen on the wire. The errors that reach us lose it (read in
+ * @azure/identity 4.13 and the MSAL Node 5 it bundles): EnvironmentCredential wraps every failure in
+ * `AuthenticationError(400, ...)`, so its message says "Status code: 400" whatever Entra answered; MSAL's
+ * ServerError keeps the OAuth error and the AADSTS text but not the HTTP status; a body MSAL cannot parse
+ * (a 503 in plain text) becomes `network_error`; and a tenant's OpenID metadata it could not read (400
+ * `invalid_tenant` AADSTS90002 for a tenant that does not exist, or an outage's 503) becomes
+ * `endpoints_resolution_error` with no trace of the answer (createDiscoveredInstance in @azure/msal-common),
+ * which @azure/identity turns into a CredentialUnavailableError.
  */
-export async function defaultCredential(env: Readonly<Record<string, string | undefined>>, options: { authorityHost?: string; disableInstanceDiscovery?: boolean; tenantId?: string }): Promise<TokenCredential> {
+export interface SignInAnswer {
+    /** Undefined when there was no answer at all: then `network` says why. */
+    readonly status?: number;
+    /** The socket error (`ECONNREFUSED`, `ENOTFOUND`) of an attempt that got no answer. */
+    readonly network?: string;
+    /** The OAuth error (`temporarily_unavailable`, `invalid_tenant`), when the body was Entra's JSON. */
+    readonly error?: string;
+    /** The AADSTS code and the first sentence of Entra's description: `AADSTS90033: A transient error has occurred.` */
+    readonly entra?: string;
+    readonly retryAfterSeconds?: number;
+}
+
+export interface SignInObserver {
+    /** Spread into the options of an @azure/identity credential: a policy that records the authority's answers. */
+    readonly credentialOptions: { readonly additionalPolicies: { policy: PipelinePolicy; position: "perRetry" }[] };
+    /** The last error answer since the last success; undefined when there was none. */
+    last(): SignInAnswer | undefined;
+}
+
+/** Entra's first sentence only: the rest of a description is trace and correlation ids. */
+function entraSentence(text: string): string | undefined {
+    return /AADSTS\d+:[^.\r\n]*\.?/.exec(text)?.[0]?.slice(0, 200);
+}
+
+function retryAfterSeconds(value: string | undefined): number | undefined {
+    if (value === undefined) return undefined;
+    const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) : Math.ceil((Date.parse(value) - Date.now()) / 1000);
+    return Number.isFinite(seconds) ? Math.max(0, seconds) : undefined;
+}
+
+/**
+ * Records the answer to every attempt a credential sends (a perRetry policy, so a sign-in still waiting out a
+ * 503's Retry-After is explained too), keeping the last error until a request succeeds. Error bodies of the
+ * token endpoint carry codes, ids and descriptions, never the secret sent.
+ */
+export function signInObserver(): SignInObserver {
+    let last: SignInAnswer | undefined;
+    const policy: PipelinePolicy = {
+        name: "entraRotorSignInObserver",
+        async sendRequest(request, next) {
+            let response;
+            try {
+                response = await next(request);
+            } catch (error) {
+                // MSAL reports an authority it could not reach like a tenant it could not resolve: this tells them apart.
+                const code = (error as { code?: unknown }).code;
+                last = { network: typeof code === "string" && /^[A-Z_]{2,40}$/.test(code) ? code : "no answer" };
+                throw error;
+            }
+            if (response.status < 400) {
+                last = undefined;
+                return response;
+            }
+            let body: { error?: unknown; error_description?: unknown } = {};
+            try {
+                const parsed = JSON.parse(response.bodyAsText ?? "") as unknown;
+                if (parsed !== null && typeof parsed === "object") body = parsed as typeof body;
+            } catch {
+                // Not Entra's JSON (a front end's page): the status says what there is to say.
+            }
+            const error = typeof body.error === "string" && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
+            const entra = typeof body.error_description === "string" ? entraSentence(body.error_description) : undefined;
+            const wait = retryAfterSeconds(response.headers.get("retry-after"));
+            last = { status: response.status, ...(error ? { error } : {}), ...(entra ? { entra } : {}), ...(wait !== undefined ? { retryAfterSeconds: wait } : {}) };
+            return response;
+        },
+    };
+    return { credentialOptions: { additionalPolicies: [{ policy, position: "perRetry" }] }, last: () => last };
+}
+
+/**
+ * The credential chain: the environment (a secret or certificate), workload identity (a federated token
+ * file, as AKS and pipelines provide), a managed identity, then the Azure CLI and Azure Developer CLI. The
+ * observer sees what the sign-in service answers the first two (MSAL's, over the SDK's pipeline).
+ */
+export async function defaultCredential(
+    env: Readonly<Record<string, string | undefined>>,
+    options: { authorityHost?: string; disableInstanceDiscovery?: boolean; tenantId?: string },
+    observer?: SignInObserver,
+): Promise<TokenCredential> {
     const identity = await import("@azure/identity");
     const common = {
         ...(options.authorityHost ? { authorityHost: options.authorityHost } : {}),
         ...(options.disableInstanceDiscovery ? { disableInstanceDiscovery: true } : {}),
+        ...(observer ? observer.credentialOptions : {}),
     };
     const tenantId = options.tenantId ?? env["AZURE_TENANT_ID"];
     const clientId = env["AZURE_CLIENT_ID"];
@@ -39,6 +127,7 @@ export async function defaultCredential(env: Readonly<Record<string, string | un
     const tokenFile = env["AZURE_FEDERATED_TOKEN_FILE"];
     if (tokenFile && clientId && tenantId) chain.push(new identity.WorkloadIdentityCredential({ ...common, tenantId, clientId, tokenFilePath: tokenFile }));
     // One retry: a managed identity endpoint that exists answers at once, and one that does not should not cost half a minute.
+    // Not observed: its endpoint is the machine's, and its answers are no sign-in service's.
     chain.push(new identity.ManagedIdentityCredential({ ...(clientId ? { clientId } : {}), retryOptions: { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 500 } }));
     const processTimeoutInMs = signInDeadlineMs - 2_000;
     chain.push(new identity.AzureCliCredential({ ...(tenantId ? { tenantId } : {}), processTimeoutInMs }));
@@ -51,14 +140,27 @@ export function inTenant(credential: TokenCredential, tenantId: string): TokenCr
     return { getToken: (scopes, options) => credential.getToken(scopes, { ...options, tenantId }) };
 }
 
+/** Where the sign-in went: the authority, the tenant asked for, and what the authority answered when observed. */
+export interface SignInTarget {
+    readonly authorityHost: string;
+    /** The stack's `azuread:tenantId`, `--tenant` or AZURE_TENANT_ID; undefined for the credential's own tenant. */
+    readonly tenantId?: string;
+    readonly answer?: () => SignInAnswer | undefined;
+}
+
 /**
  * A first token for `scope`, within the deadline; a SignInError otherwise. Later requests reuse it (every
  * credential caches its tokens), so this costs one sign-in the commands would make anyway.
  */
-export async function signIn(credential: TokenCredential, scope: string, deadlineMs = signInDeadlineMs): Promise<AccessToken> {
+export async function signIn(credential: TokenCredential, scope: string, deadlineMs = signInDeadlineMs, target?: SignInTarget): Promise<AccessToken> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new SignInError(`cannot sign in to Azure: no credential answered within ${Math.round(deadlineMs / 1000)} s; ${howToSignIn}`)), deadlineMs);
+        timer = setTimeout(() => {
+            // The SDK waits out a 503's Retry-After, which may outlast the deadline: what it was told says why.
+            const cause = target ? signInCause(undefined, target) : undefined;
+            const why = cause?.kind === "unavailable" ? describeSignInCause(cause, target!) : `no credential answered within ${Math.round(deadlineMs / 1000)} s; ${howToSignIn}`;
+            reject(new SignInError(`cannot sign in to Azure: ${why}`));
+        }, deadlineMs);
         timer.unref();
     });
     try {
@@ -66,21 +168,95 @@ export async function signIn(credential: TokenCredential, scope: string, deadlin
         if (!token) throw new Error("no token");
         return token;
     } catch (error) {
-        throw error instanceof SignInError ? error : new SignInError(signInFailure(error));
+        throw error instanceof SignInError ? error : new SignInError(signInFailure(error, target));
     } finally {
         clearTimeout(timer);
     }
 }
 
-/** One line for a failed sign-in: Entra's refusal when there is one, else that no credential is available. */
-export function signInFailure(error: unknown): string {
-    const text = oneLine(error instanceof Error ? error.message : String(error));
-    const entra = /AADSTS\d+:[^.]*\./.exec(text)?.[0];
-    if (entra) return `cannot sign in to Azure: ${entra} ${text.includes("AADSTS7000215") || text.includes("AADSTS7000222") ? "Check the secret the environment gives (AZURE_CLIENT_SECRET)." : "Check the identity the environment gives."}`.trim();
-    if (/network_error|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|Status code: 5\d\d/.test(text) && !/unavailable|could not be found|not found|not installed|not available/i.test(text)) {
-        return `cannot sign in to Azure: the sign-in service could not be reached or failed (${shorten(text)}); check AZURE_AUTHORITY_HOST and --cloud, and try again`;
+/**
+ * Why a sign-in failed, from the error's text and, when the credential was observed, the authority's answer:
+ * - `unavailable`: the service answered 5xx or 429, or an OAuth error that says so (`temporarily_unavailable`,
+ *   `server_error`: RFC 6749 section 5.2 and Entra's "Handling error codes" table in
+ *   learn.microsoft.com/entra/identity-platform/reference-error-codes: retry the request);
+ * - `tenantNotFound`: AADSTS90002 or `invalid_tenant`; `certain` is false when MSAL only says it could not
+ *   resolve the tenant's endpoints and nothing was observed;
+ * - `unreachable`: no answer at all (a socket error, observed or in the text): the configuration or the network;
+ * - `refused`: another AADSTS error, Entra refusing this identity;
+ * - `noCredential`: no credential of the chain could try.
+ */
+export type SignInCause =
+    | { readonly kind: "unavailable"; readonly status?: number; readonly error?: string; readonly entra?: string; readonly retryAfterSeconds?: number }
+    | { readonly kind: "tenantNotFound"; readonly tenant?: string; readonly certain: boolean }
+    | { readonly kind: "unreachable"; readonly detail: string }
+    | { readonly kind: "refused"; readonly entra: string; readonly text: string }
+    | { readonly kind: "noCredential" };
+
+const unavailableErrors = ["temporarily_unavailable", "server_error"];
+/**
+ * Entra's codes for "try again" (the error code reference and its /error pages): 90033 "A transient error
+ * has occurred", 90006 and 50087 "temporarily unavailable", 50033 a transient error. They matter when only the
+ * code survives: MSAL replays a throttled error as `90033: AADSTS90033: ...`, without the OAuth error.
+ */
+const transientCodes = ["AADSTS90033", "AADSTS90006", "AADSTS50087", "AADSTS50033"];
+const socketErrors = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|ECONNRESET/;
+
+/** `error` undefined: only what was observed counts (the deadline passed while the SDK waited). */
+export function signInCause(error: unknown, target?: SignInTarget): SignInCause {
+    const text = error === undefined ? "" : oneLine(error instanceof Error ? error.message : String(error));
+    const seen = target?.answer?.();
+    if (seen?.network !== undefined) return { kind: "unreachable", detail: seen.network };
+    const entra = seen?.entra ?? entraSentence(text);
+    const oauth = seen?.error ?? /\b(temporarily_unavailable|server_error|invalid_tenant)\b/.exec(text)?.[1];
+    const tenant = target?.tenantId ?? /Tenant '([^']{1,100})' not found/.exec(text)?.[1];
+    if (entra?.startsWith("AADSTS90002:") || oauth === "invalid_tenant") return { kind: "tenantNotFound", ...(tenant ? { tenant } : {}), certain: true };
+    // "Status code: 400" is EnvironmentCredential's wrapper whatever the answer; only a server's status is news.
+    const status = seen?.status ?? [...text.matchAll(/Status code: (\d{3})/g)].map((m) => Number(m[1])).find((s) => s >= 500 || s === 429);
+    const transient = transientCodes.some((code) => entra?.startsWith(`${code}:`));
+    if ((status !== undefined && (status >= 500 || status === 429)) || (oauth !== undefined && unavailableErrors.includes(oauth)) || transient) {
+        return { kind: "unavailable", ...(status !== undefined ? { status } : {}), ...(oauth ? { error: oauth } : {}), ...(entra ? { entra } : {}), ...(seen?.retryAfterSeconds !== undefined ? { retryAfterSeconds: seen.retryAfterSeconds } : {}) };
     }
-    return `cannot sign in to Azure: no credential is available; ${howToSignIn}`;
+    if (entra) return { kind: "refused", entra, text };
+    // A credential tried, and the authority gave no metadata for the tenant: most often one that does not exist.
+    if (/endpoints_resolution_error/.test(text)) return { kind: "tenantNotFound", ...(tenant ? { tenant } : {}), certain: false };
+    // A chain whose every credential was unavailable mentions a managed identity endpoint's network error: that is no sign-in service's.
+    if ((/network_error/.test(text) || socketErrors.test(text)) && !/unavailable|could not be found|not found|not installed|not available/i.test(text)) return { kind: "unreachable", detail: text };
+    return { kind: "noCredential" };
+}
+
+/** The cause as the rest of a sentence; service text shown through `visible`, one line. */
+export function describeSignInCause(cause: SignInCause, target?: Pick<SignInTarget, "authorityHost">): string {
+    const service = `the sign-in service${target ? ` (${visible(target.authorityHost)})` : ""}`;
+    const tenantIdHint = "the tenant id (the stack's azuread:tenantId, --tenant or AZURE_TENANT_ID) and --cloud (a tenant exists in one cloud only)";
+    switch (cause.kind) {
+        case "unavailable": {
+            const answer = [cause.status, cause.error].filter((part) => part !== undefined).join(" ") || "that it is unavailable";
+            const wait = cause.retryAfterSeconds !== undefined ? ` (it asked to retry after ${cause.retryAfterSeconds} s)` : "";
+            const next =
+                cause.status === 429
+                    ? `it is throttling sign-ins; try again in a few minutes${wait}`
+                    : `it is unavailable for now, not misconfigured; try again later${wait}, and check https://azure.status.microsoft`;
+            return `${service} answered ${visible(answer)}${cause.entra ? ` (${visible(cause.entra)})` : ""}: ${next}`;
+        }
+        case "tenantNotFound": {
+            const tenant = cause.tenant ? `the tenant ${visible(cause.tenant)}` : "the credential's tenant";
+            return cause.certain
+                ? `${tenant} was not found by ${service} (AADSTS90002): check ${tenantIdHint}`
+                : `${service} gave no sign-in endpoints for ${tenant}: the tenant may not exist in this cloud (AADSTS90002), or the service could not be reached or failed; check ${tenantIdHint}, and AZURE_AUTHORITY_HOST, and try again`;
+        }
+        case "unreachable":
+            // MSAL's network_error also stands for an answer it could not parse: only a socket error is certain.
+            return `${service} could not be reached${socketErrors.test(cause.detail) ? "" : " or gave no answer the SDK could read"} (${visible(shorten(cause.detail))}); check AZURE_AUTHORITY_HOST and --cloud, and the network, and try again`;
+        case "refused":
+            return `${visible(cause.entra)} ${cause.text.includes("AADSTS7000215") || cause.text.includes("AADSTS7000222") ? "Check the secret the environment gives (AZURE_CLIENT_SECRET)." : "Check the identity the environment gives."}`;
+        case "noCredential":
+            return `no credential is available; ${howToSignIn}`;
+    }
+}
+
+/** One line for a failed sign-in: what the service answered when it answered, else that no credential is available. */
+export function signInFailure(error: unknown, target?: SignInTarget): string {
+    return `cannot sign in to Azure: ${describeSignInCause(signInCause(error, target), target)}`;
 }
 
 /** Entra's and the SDKs' messages span lines (CRLF inside error descriptions, one line per chained credential). */

@@ -36,6 +36,49 @@ export interface ServerErrorFault extends RequestScope {
     readonly retryAfterSeconds?: number;
 }
 
+/**
+ * Entra's sign-in service out of order: token requests answered 503 `temporarily_unavailable` with
+ * AADSTS90033, as Entra sends it (body in Azure/azure-sdk-for-python#14241: "AADSTS90033: A transient error
+ * has occurred. Please try again."). Entra may add Retry-After to a 503 when it is too busy
+ * (AzureAD/microsoft-authentication-library-for-dotnet#3907) or send none (MSAL.NET's "Client throttling"
+ * page: "a 5xx with no Retry-After"): both are switchable.
+ */
+export interface SignInOutage {
+    /** Retry-After in seconds; none when undefined (keep it 0 in tests: the SDKs wait for it). */
+    readonly retryAfterSeconds?: number;
+    /** Also the OpenID metadata and keys (a whole-service outage), not only the token endpoint. Default false. */
+    readonly metadata?: boolean;
+    /**
+     * `json` (default): Entra's error body. `text`: a plain-text body ("Service Unavailable"), as a front end
+     * answers and as Entra has answered 429s (MSAL.NET#2855); MSAL cannot parse it and reports network_error.
+     */
+    readonly body?: "json" | "text";
+}
+
+/**
+ * How the authority answers a tenant it does not know (AADSTS90002). Its OpenID metadata answers 400
+ * `invalid_tenant` (bodies in microsoftgraph/windowsupdates-webapplication-sample#6 and
+ * james-gould/azure-keyvault-emulator#324); the token endpoint 400 `invalid_request`
+ * (microsoft/azure-tools-for-java#3900, microsoftarchive/BatchAI#31). MSAL Node reads the metadata of
+ * login.microsoftonline.com and the national clouds from values built in (EndpointMetadata in
+ * @azure/msal-common), so there the token endpoint is the first to answer: `metadata: "served"` reproduces that.
+ */
+export interface UnknownTenantAnswers {
+    /** `refused` (default): 400 invalid_tenant; `served`: metadata as for a known tenant, so the token endpoint answers. */
+    readonly metadata?: "refused" | "served";
+    /** The token endpoint's OAuth error: `invalid_request` (default, as observed) or `invalid_tenant`. */
+    readonly tokenError?: "invalid_request" | "invalid_tenant";
+}
+
+/**
+ * How Graph answers `$expand=federatedIdentityCredentials` on the list of applications: by default as the
+ * application resource documents it (expanded); `ignored`: a 200 without the relationship; `refused`: a 400
+ * with Graph's error body. Microsoft's "Use query parameters" page shows a refused expansion as 400
+ * `ExpandNotSupported` "Expand is not allowed for property 'Photo' according to the entity schema."; other
+ * refusals of $expand carry `Request_UnsupportedQuery`, `BadRequest` or `Request_BadRequest`: `code` picks one.
+ */
+export type FederatedExpansion = { readonly mode: "ignored" } | { readonly mode: "refused"; readonly code?: string; readonly message?: string };
+
 export interface FaultSettings {
     /** Added before every answer, in ms; per service when an object. */
     readonly latencyMs?: number | Partial<Record<Service, number>>;
@@ -46,6 +89,12 @@ export interface FaultSettings {
      * AADSTS700027 for certificates) for a while, as Entra does while a new credential replicates.
      */
     readonly replication?: ReplicationDelay;
+    /** Every token request (and with `metadata`, every metadata request) answered 503 temporarily_unavailable. */
+    readonly signInOutage?: SignInOutage;
+    /** How tenants the state does not hold are answered. */
+    readonly unknownTenant?: UnknownTenantAnswers;
+    /** How Graph answers `$expand=federatedIdentityCredentials` on the application list. */
+    readonly federatedExpansion?: FederatedExpansion;
 }
 
 export type FaultDecision = { readonly kind: "throttle"; readonly retryAfterSeconds: number } | { readonly kind: "serverError"; readonly status: 500 | 503; readonly retryAfterSeconds?: number };
@@ -80,7 +129,7 @@ export class FaultController {
     }
 
     clear(): void {
-        this.set({ latencyMs: undefined, throttle: undefined, serverError: undefined, replication: undefined }, 0);
+        this.set({ latencyMs: undefined, throttle: undefined, serverError: undefined, replication: undefined, signInOutage: undefined, unknownTenant: undefined, federatedExpansion: undefined }, 0);
     }
 
     get current(): FaultSettings {

@@ -437,7 +437,15 @@ export const expandedItemsLimit = 20;
 function expandOf(context: HandlerContext): Parsed<"federatedIdentityCredentials" | undefined> {
     const raw = context.request.query.get("$expand");
     if (raw === null) return { value: undefined };
-    if (raw.trim().toLowerCase() === "federatedidentitycredentials") return { value: "federatedIdentityCredentials" };
+    if (raw.trim().toLowerCase() === "federatedidentitycredentials") {
+        // The switch federatedExpansion (faults.ts): Graph ignoring or refusing the documented expansion.
+        const answer = context.env.faults.current.federatedExpansion;
+        if (answer?.mode === "ignored") return { value: undefined };
+        if (answer?.mode === "refused") {
+            return { response: graphError(context, 400, answer.code ?? "ExpandNotSupported", answer.message ?? "Expand is not allowed for property 'FederatedIdentityCredentials' according to the entity schema.") };
+        }
+        return { value: "federatedIdentityCredentials" };
+    }
     if (raw.includes("(")) return { response: graphError(context, 400, "Request_BadRequest", "Query options nested in $expand are not supported on directory objects.") };
     return { response: graphError(context, 400, "Request_UnsupportedQuery", `$expand=${raw} is not supported by the entra-rotor emulator (only federatedIdentityCredentials on applications).`) };
 }

@@ -154,7 +154,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 export { createClock, type Clock } from "./clock";
 export { createClientCertificate, createCertificateAuthority, createTlsMaterial, generateRsaKeyPair, certificateFacts } from "./certificates";
 export type { ClientCertificate, RsaKeyPair, TlsMaterial } from "./certificates";
-export type { FaultSettings, ThrottleFault, ServerErrorFault, RequestScope } from "./faults";
+export type { FaultSettings, ThrottleFault, ServerErrorFault, RequestScope, SignInOutage, UnknownTenantAnswers, FederatedExpansion } from "./faults";
 export type { Service } from "./http";
 export { microsoftGraphAppId, graphApplicationPermission } from "./microsoftGraphPrincipal";
 export { RequestLog, type LoggedRequest, type RequestFilter } from "./requestLog";

@@ -1,7 +1,7 @@
 import { constants, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 import { type RsaKeyPair, sharedKeyPair } from "./certificates";
 import type { HandlerContext } from "./environment";
-import { stillReplicating } from "./faults";
+import { type SignInOutage, stillReplicating } from "./faults";
 import { type EmulatorResponse, type Route, epochSeconds, headerValue, json } from "./http";
 import { graphResource, keyVaultResource, microsoftGraphAppId } from "./microsoftGraphPrincipal";
 import { guid } from "./random";
@@ -230,10 +230,23 @@ function lookupTenant(context: HandlerContext, segment: string, notFoundError: s
     return tenant ? { tenant } : { failure: errors.tenantNotFound(segment, notFoundError) };
 }
 
+/**
+ * The tenant of a metadata request, or the answer instead of the document: an outage's 503, the 400 for an
+ * unknown tenant, or (switch `unknownTenant.metadata: "served"`) the tenant as named, as MSAL holds it built in.
+ */
+function metadataTenant(context: HandlerContext, segment: string): { readonly id: string } | { readonly response: EmulatorResponse } {
+    const outage = context.env.faults.current.signInOutage;
+    if (outage?.metadata) return { response: signInOutageResponse(context, outage) };
+    const lookup = lookupTenant(context, segment, "invalid_tenant");
+    if (!("failure" in lookup)) return { id: lookup.tenant.id };
+    if (lookup.failure.code === 90002 && context.env.faults.current.unknownTenant?.metadata === "served") return { id: segment };
+    return { response: aadErrorResponse(context, lookup.failure) };
+}
+
 function openIdConfiguration(context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse {
-    const lookup = lookupTenant(context, params.tenant ?? "", "invalid_tenant");
-    if ("failure" in lookup) return aadErrorResponse(context, lookup.failure);
-    const base = `${context.env.authorityHost}/${lookup.tenant.id}`;
+    const tenant = metadataTenant(context, params.tenant ?? "");
+    if ("response" in tenant) return tenant.response;
+    const base = `${context.env.authorityHost}/${tenant.id}`;
     return json(200, {
         token_endpoint: `${base}/oauth2/v2.0/token`,
         token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -262,8 +275,8 @@ function openIdConfiguration(context: HandlerContext, params: Readonly<Record<st
 }
 
 function jwks(context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse {
-    const lookup = lookupTenant(context, params.tenant ?? "", "invalid_tenant");
-    if ("failure" in lookup) return aadErrorResponse(context, lookup.failure);
+    const tenant = metadataTenant(context, params.tenant ?? "");
+    if ("response" in tenant) return tenant.response;
     return json(200, context.env.tokens.jwks());
 }
 
@@ -376,8 +389,10 @@ function basicCredentials(context: HandlerContext): { readonly clientId: string;
 }
 
 function tokenEndpoint(context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse {
+    const outage = context.env.faults.current.signInOutage;
+    if (outage) return signInOutageResponse(context, outage);
     const segment = params.tenant ?? "";
-    const lookup = lookupTenant(context, segment, "invalid_request");
+    const lookup = lookupTenant(context, segment, context.env.faults.current.unknownTenant?.tokenError ?? "invalid_request");
     if ("failure" in lookup) return aadErrorResponse(context, lookup.failure);
     const tenant = lookup.tenant;
     const form = new URLSearchParams(context.request.body.toString("utf8"));
@@ -445,6 +460,14 @@ export const loginRoutes: readonly Route<HandlerContext>[] = [
     { id: "GET /{tenant}/discovery/v2.0/keys", method: "GET", pattern: /^\/(?<tenant>[^/]+)\/discovery\/v2\.0\/keys$/, handle: jwks },
     { id: "POST /{tenant}/oauth2/v2.0/token", method: "POST", pattern: /^\/(?<tenant>[^/]+)\/oauth2\/v2\.0\/token$/, handle: tokenEndpoint },
 ];
+
+/** The switch `signInOutage`: Entra's 503 temporarily_unavailable (AADSTS90033), see faults.ts for the sources. */
+function signInOutageResponse(context: HandlerContext, outage: SignInOutage): EmulatorResponse {
+    const retryAfter: Record<string, string> = outage.retryAfterSeconds !== undefined ? { "Retry-After": String(outage.retryAfterSeconds) } : {};
+    if (outage.body === "text") return { status: 503, headers: { ...retryAfter, "content-type": "text/plain; charset=utf-8" }, body: "Service Unavailable" };
+    const response = aadErrorResponse(context, { status: 503, error: "temporarily_unavailable", code: 90033, message: "A transient error has occurred. Please try again." });
+    return { ...response, headers: { ...response.headers, ...retryAfter } };
+}
 
 /** Injected faults in the token endpoint's shape. */
 export function loginFault(context: HandlerContext, status: number, retryAfterSeconds: number | undefined): EmulatorResponse {
