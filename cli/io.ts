@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import type { LiveIo } from "./live/context";
+import { markdownText } from "./output/escape";
 import type { RotateNowRunner } from "./rotateNow";
 
 /** Where the CLI writes and what it reads from its surroundings, so tests run it in-process. */
@@ -23,6 +24,41 @@ export const exitCodes = { ok: 0, error: 1, attention: 2 } as const;
 /** A mistake in how rotor was called: reported with a pointer to the command's help, exit 1. */
 export class UsageError extends Error {
     override readonly name = "UsageError";
+}
+
+/** The commands whose markdown becomes a pull-request comment, and what that comment is. */
+const noticeSubjects: ReadonlyMap<string, string> = new Map([
+    ["plan", "no plan could be made"],
+    ["summarize", "the preview could not be summarised"],
+]);
+
+/** Lines of a failure's reason shown in the notice, and characters per line; the run's log has all of it. */
+const noticeLines = 20;
+const noticeLineLength = 400;
+
+/**
+ * The markdown a failed `rotor plan` or `rotor summarize` writes to stdout with `--format markdown`, besides its
+ * error on stderr: the pipeline posts it in place of the plan, so a comment from an earlier push never stays up
+ * looking true. The reason is text from the pull request (a stack file, a preview), so every line of it is
+ * escaped as inline markdown and shown as a list item inside the alert: it cannot end the alert, open HTML,
+ * link, mention or fake a heading. Undefined for any other command.
+ */
+export function markdownFailureNotice(command: string, reason: string): string | undefined {
+    const subject = noticeSubjects.get(command);
+    if (subject === undefined) return undefined;
+    const given = reason.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== "");
+    const all = given.length > 0 ? given : ["no reason was given"];
+    const lines = all.slice(0, noticeLines).map((line) => markdownText(line.length > noticeLineLength ? `${line.slice(0, noticeLineLength)}…` : line));
+    if (all.length > noticeLines) lines.push(`… ${all.length - noticeLines} more lines in the run's log`);
+    return [
+        `## rotor ${command} failed`,
+        "",
+        "> [!CAUTION]",
+        `> **\`rotor ${command}\` failed: ${subject}.** Anything this comment showed before no longer applies. Why (the run's log has the rest):`,
+        ">",
+        ...lines.map((line) => `> - ${line}`),
+        "",
+    ].join("\n");
 }
 
 /** Writes output chunk by chunk, letting the reader catch up between chunks. */

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { type ConfigError, formatIssue } from "../infra/model/issues";
 import { version } from "../package.json";
-import { type CliIo, exitCodes } from "./io";
+import { type CliIo, exitCodes, markdownFailureNotice } from "./io";
 
 export { processIo } from "./io";
 import { parseDays, parseInstant, parseParallel } from "./options";
@@ -142,9 +142,12 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
     } catch (error) {
         if (error instanceof CommanderError) {
             // 0 for --help and --version, 1 for usage errors (including no command at all).
-            return error.exitCode === 0 ? exitCodes.ok : exitCodes.error;
+            if (error.exitCode === 0) return exitCodes.ok;
+            writeFailureNotice(program, args, error.message.replace(/^error: /, ""), io);
+            return exitCodes.error;
         }
         io.stderr(`rotor: ${describe(error, args)}\n`);
+        writeFailureNotice(program, args, error instanceof Error ? error.message : String(error), io);
         // By name, not instanceof: each command is a bundle of its own, with its own copy of the classes.
         if (error instanceof Error && error.name === "ConfigError") {
             const warnings = (error as ConfigError).issues.filter((issue) => issue.severity === "warning");
@@ -153,6 +156,29 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
         if (io.env?.["ROTOR_DEBUG"] && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
         return exitCodes.error;
     }
+}
+
+/**
+ * A plan or summary asked for as markdown is a pull request's comment: when it fails, stdout gets a short
+ * notice saying so and why (cli/io.ts), besides the error on stderr, and the exit code stays 1. The pipeline
+ * posts stdout whatever happened, so the comment of an earlier push never stays up showing a plan that is no
+ * longer true.
+ */
+function writeFailureNotice(program: Command, args: readonly string[], reason: string, io: CliIo): void {
+    const name = args.find((arg) => !arg.startsWith("-"));
+    if (name === undefined || formatOf(program, name, args) !== "markdown") return;
+    const notice = markdownFailureNotice(name, reason);
+    if (notice !== undefined) io.stdout(notice);
+}
+
+/** The format a command was run with: the last `--format` given (even one commander refused), else the command's default. */
+function formatOf(program: Command, name: string, args: readonly string[]): unknown {
+    let given: string | undefined;
+    args.forEach((arg, i) => {
+        if (arg === "--format") given = args[i + 1];
+        else if (arg.startsWith("--format=")) given = arg.slice("--format=".length);
+    });
+    return given ?? program.commands.find((command) => command.name() === name)?.opts()["format"];
 }
 
 function describe(error: unknown, args: readonly string[]): string {

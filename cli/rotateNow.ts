@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { UpOptions } from "@pulumi/pulumi/automation";
 import type { StackModel } from "../infra/model/model";
 import { scheduleAt } from "../rotation/schedule";
 import { type CliIo, exitCodes } from "./io";
@@ -86,8 +87,20 @@ export function planRotateNow(model: StackModel, appName: string, credentialName
             : `slot ${other} (generation ${schedule.previous.generation}) is kept: it stays valid until ${schedule.nextRotation.slice(0, 10)}, its next turn. If it leaked as well, add --revoke-previous (breaking for consumers that still use it).`,
         "Consumers that cache the value must read Key Vault again now; the schedule is unchanged.",
     ];
-    const command = `pulumi up --stack ${shellQuote(model.stack)} ${urns.map((u) => `--replace ${shellQuote(u)}`).join(" ")}`;
+    const command = `pulumi up --stack ${shellQuote(model.stack)} ${urns.map((u) => `--replace ${shellQuote(u)}`).join(" ")} --continue-on-error`;
     return { stack: model.stack, app: app.name, credential: credential.name, type: credential.type, servedSlot: served, otherSlot: other, urns, command, revokePrevious, consequences };
+}
+
+/**
+ * How the Automation API runs the replacement: the same `pulumi up` the printed command is. With
+ * `continueOnError` (`--continue-on-error`, Pulumi 3.114 and later: "[engine] Add a --continue-on-error flag to
+ * pulumi up", #15740, and its Automation API option, #15953, in https://github.com/pulumi/pulumi/blob/master/CHANGELOG.md;
+ * https://www.pulumi.com/docs/iac/cli/commands/pulumi_up/), a failure elsewhere in the stack (another app's
+ * verify gate, a Graph error) does not stop the engine before the leaked credential is replaced; the update
+ * still fails at the end, so the failure is seen.
+ */
+export function automationUpOptions(plan: RotateNowPlan, onOutput: (line: string) => void): UpOptions {
+    return { replace: [...plan.urns], continueOnError: true, onOutput };
 }
 
 /** Runs the replacement; injectable so tests need no Pulumi CLI. */
@@ -99,7 +112,7 @@ export const automationRunner: RotateNowRunner = async (plan, workDir, onOutput)
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
     const stack = await LocalWorkspace.selectStack({ stackName: plan.stack, workDir });
-    await stack.up({ replace: [...plan.urns], onOutput });
+    await stack.up(automationUpOptions(plan, onOutput));
 };
 
 export interface RotateNowOptions {

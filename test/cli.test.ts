@@ -1,6 +1,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import MarkdownIt from "markdown-it";
+import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { parseInstant } from "../cli/options";
 import type { CalendarDocument } from "../cli/review/calendar";
@@ -182,12 +185,13 @@ describe("rotor plan on invalid config", () => {
         },
     };
 
-    it("exits 1 with every error on stderr, each naming its path, and prints nothing on stdout", async () => {
+    it("exits 1 with every error on stderr, each naming its path, and prints nothing on stdout (as markdown, only the failure notice)", async () => {
         const dir = projectDir({ bad: invalid });
         for (const format of ["table", "markdown", "json"]) {
             const run = await rotor(["plan", "--stack", "bad", "--format", format], { cwd: dir });
             expect(run.code).toBe(1);
-            expect(run.stdout).toBe("");
+            if (format === "markdown") expect(run.stdout).toMatch(/^## rotor plan failed\n/);
+            else expect(run.stdout).toBe("");
             expect(run.stderr).toContain("Pulumi.bad.yaml: 3 config errors:");
             expect(run.stderr).toContain('apps[0].permissions[0].application[0]: unknown Microsoft Graph application permission "Mail.Sendd" (did you mean "Mail.Send"?)');
             expect(run.stderr).toContain('apps[1].permissions[0].application[0]: "Application.ReadWrite.All" is a tier-0 Microsoft Graph application permission');
@@ -426,5 +430,95 @@ describe("one convention for every command", () => {
         expect(run.stdout).toMatch(/^Identity changes: /);
         expect(run.stdout).toContain("PRIVILEGED PERMISSIONS ADDED");
         expect(run.stdout).not.toMatch(/\*\*|`|\| --- \|/);
+    });
+});
+
+describe("a failed plan or summary as markdown says so on stdout (the pull request's comment)", () => {
+    const markdownIt = new MarkdownIt({ html: true });
+    /** What GitHub would show of a comment: its tokens, flattened, and the rendered HTML. */
+    const render = (markdown: string) => {
+        const tokens = markdownIt.parse(markdown, {}).flatMap((t) => [t, ...(t.children ?? [])]);
+        return { tokens, html: markdownIt.render(markdown) };
+    };
+    const notice = (command: string) => new RegExp(`^## rotor ${command} failed\\n\\n> \\[!CAUTION\\]\\n> \\*\\*\`rotor ${command}\` failed: `);
+
+    it("plan: the notice on stdout, the error on stderr, exit 1", async () => {
+        const run = await rotor(["plan", "--stack", "bad", "--dir", "examples/invalid", "--format", "markdown"], { cwd: repoRoot });
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/^rotor: examples\/invalid\/Pulumi\.bad\.yaml: 3 config errors:/);
+        expect(run.stdout).toMatch(notice("plan"));
+        expect(run.stdout).toContain("no plan could be made.** Anything this comment showed before no longer applies.");
+        // Every line of the reason, each a list item of the alert, escaped.
+        expect(run.stdout).toContain("> - examples/invalid/Pulumi.bad.yaml: 3 config errors:\n");
+        expect(run.stdout).toContain('> - apps\\[0\\].permissions\\[0\\].application\\[0\\]: unknown Microsoft Graph application permission "Mail.Sendd"');
+        const { tokens } = render(run.stdout);
+        expect(tokens.filter((t) => t.type === "blockquote_open")).toHaveLength(1);
+        expect(tokens.filter((t) => t.type === "list_item_open")).toHaveLength(4);
+    });
+
+    it("summarize (markdown by default): the notice names the command; as a table or JSON, stdout stays empty", async () => {
+        const missing = await rotor(["summarize", "nope.json"], { cwd: repoRoot });
+        expect(missing.code).toBe(1);
+        expect(missing.stdout).toMatch(notice("summarize"));
+        expect(missing.stdout).toContain("the preview could not be summarised");
+        expect(missing.stdout).toContain("> - nope.json: no such file; write it with pulumi preview --json &gt; nope.json\n");
+        for (const format of ["table", "json"]) {
+            const run = await rotor(["summarize", "nope.json", "--format", format], { cwd: repoRoot });
+            expect(run.code).toBe(1);
+            expect(run.stdout).toBe("");
+        }
+        const plan = await rotor(["plan", "--stack", "bad", "--dir", "examples/invalid"], { cwd: repoRoot });
+        expect(plan.stdout).toBe("");
+    });
+
+    it("a usage error as markdown writes the notice too; --help and --version write none", async () => {
+        const usage = await rotor(["plan", "--stack", "dev", "--format", "markdown", "--bogus"], { cwd: repoRoot });
+        expect(usage.code).toBe(1);
+        expect(usage.stdout).toMatch(notice("plan"));
+        expect(usage.stdout).toContain("> - unknown option '--bogus'\n");
+        const ours = await rotor(["plan", "--format=markdown"], { cwd: repoRoot });
+        expect(ours.stdout).toContain("> - say which stack: --stack &lt;name&gt;, --stacks &lt;a,b,c&gt; or --all-stacks\n");
+        expect((await rotor(["plan", "--format", "markdown", "--help"], { cwd: repoRoot })).stdout).not.toContain("failed");
+        // Other commands keep their stdout: their markdown is not a pull request's comment.
+        expect((await rotor(["calendar", "--stack", "nope", "--format", "markdown"], { cwd: repoRoot })).stdout).toBe("");
+    });
+
+    it("text from the pull request cannot break out of the notice: no HTML, link, mention or heading of its own", async () => {
+        const hostile = "x</details><!-- @contoso/admins [click](https://evil.example) | # Approved\n\n> [!NOTE]";
+        // A project name the config refuses (its message quotes it), and a preview file's name (quoted too).
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-notice-"));
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify({ name: hostile, runtime: "nodejs" }));
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), stringify({ config: { "entra-rotor:apps": [{ name: "a" }] } }));
+        const plan = await rotor(["plan", "--stack", "dev", "--format", "markdown"], { cwd: dir });
+        const summary = await rotor(["summarize", hostile.replace(/\n/g, " ")], { cwd: dir });
+        for (const run of [plan, summary]) {
+            expect(run.code).toBe(1);
+            const { tokens, html } = render(run.stdout);
+            expect(tokens.filter((t) => ["html_block", "html_inline", "link_open", "image"].includes(t.type))).toEqual([]);
+            expect(tokens.filter((t) => t.type === "heading_open")).toHaveLength(1);
+            expect(tokens.filter((t) => t.type === "blockquote_open")).toHaveLength(1);
+            // Shown as written, inert: the mention carries a zero-width space, the comment opener is text.
+            expect(html).toContain("&lt;!--");
+            expect(html).not.toContain("@contoso");
+            expect(html).toContain("@\u200bcontoso/admins");
+        }
+    });
+
+    it("keeps the notice short: at most 20 lines of the reason, and where to find the rest", async () => {
+        const apps = Array.from({ length: 30 }, (_, i) => ({ name: `app${i}`, permissions: [{ api: "Microsoft Graph", application: ["Nope.Nope"] }] }));
+        const dir = projectDir({ many: { config: { "entra-rotor:apps": apps } } });
+        const run = await rotor(["plan", "--stack", "many", "--format", "markdown"], { cwd: dir });
+        expect(run.code).toBe(1);
+        const items = run.stdout.split("\n").filter((line) => line.startsWith("> - "));
+        expect(items).toHaveLength(21);
+        expect(items[20]).toBe("> - … 11 more lines in the run's log");
+    });
+
+    it("the built CLI writes it too, as a pipeline runs it", () => {
+        const bin = path.join(repoRoot, "bin", "rotor.js");
+        const run = spawnSync(process.execPath, [bin, "plan", "--stack", "bad", "--dir", "examples/invalid", "--format", "markdown"], { cwd: repoRoot, encoding: "utf8" });
+        expect(run.status).toBe(1);
+        expect(run.stdout).toMatch(notice("plan"));
+        expect(run.stderr).toMatch(/^rotor: examples\/invalid\/Pulumi\.bad\.yaml: 3 config errors:/);
     });
 });

@@ -85,7 +85,9 @@ describe("control characters and invisible marks in config strings", () => {
         fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), stringify({ config: { "entra-rotor:apps": [app()] } }));
         const run = await rotor(["plan", "--stack", "dev", "--format", "markdown"], { cwd: dir, now });
         expect(run.code).toBe(1);
-        expect(run.stdout).toBe("");
+        // As markdown, stdout is the failure notice that replaces an earlier review: escaped like the rest.
+        expect(run.stdout).toMatch(/^## rotor plan failed\n/);
+        expect(run.stdout).not.toMatch(/\n\n<!--/);
         expect(run.stderr).toContain("name: \"entra-rotor\\\\n\\\\nNo privileged permission is added.\\\\n\\\\n<!--\" is not a Pulumi project name");
         expect(run.stderr).not.toMatch(/\n\n<!--/);
     });

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
@@ -7,7 +8,7 @@ import { buildModelOrThrow } from "../infra/model/model";
 import { projectStacks, readStackConfig } from "../infra/model/stackFiles";
 import { rotor } from "./support/cli";
 import { repoRoot } from "./support/program";
-import { pipingSteps, type Workflow, type WorkflowStep } from "./support/workflows";
+import { pipingSteps, runScript, type Workflow, type WorkflowStep } from "./support/workflows";
 
 /**
  * The many-tenants example (examples/many-tenants): one stack per tenant, one multi-tenant deployer with one
@@ -84,10 +85,10 @@ describe("the tenants workflow", () => {
         expect(rotate.strategy?.matrix).toEqual({ include: "${{ fromJSON(needs.stacks.outputs.stacks) }}" });
         // Never two deployments of one stack at once, and a queued one is not cancelled.
         expect(rotate.concurrency).toEqual({ group: "entra-rotor-rotate-${{ matrix.stack }}", "cancel-in-progress": false });
-        expect(rotate.env).toMatchObject({ ARM_USE_OIDC: "true", ARM_TENANT_ID: "${{ matrix.tenant }}" });
+        expect(rotate.env).toMatchObject({ ARM_USE_OIDC: "true", ARM_TENANT_ID: "${{ matrix.tenant }}", STACK: "${{ matrix.stack }}" });
         expect(rotate.env?.["ARM_SUBSCRIPTION_ID"]).toBeUndefined();
         const deploy = rotate.steps.find((s) => s.run?.startsWith("pulumi up"))!;
-        expect(deploy.run).toBe("pulumi up --stack ${{ matrix.stack }} --refresh --yes --skip-preview");
+        expect(deploy.run).toBe('pulumi up --stack "$STACK" --refresh --yes --skip-preview --continue-on-error');
     });
 
     it("signs in to the home tenant before Pulumi (state, secrets key), then to the stack's tenant before rotor", () => {
@@ -108,18 +109,42 @@ describe("the tenants workflow", () => {
     });
 });
 
-/** The jq program the workflow's listing step runs on `rotor plan --all-stacks --format json`. */
-const listingProgram = `[.stacks[] | select(.stack != "${homeStack}") | {stack, tenant: .tenantId}]`;
-
-/** The same transformation, in JavaScript. */
-function listing(plan: { stacks: { stack: string; tenantId: string | null }[] }): { stack: string; tenant: string | null }[] {
-    return plan.stacks.filter((s) => s.stack !== homeStack).map((s) => ({ stack: s.stack, tenant: s.tenantId }));
+/** What the listing step writes: the matrix (`stacks=` in $GITHUB_OUTPUT), its annotations and its step summary. */
+interface Listing {
+    readonly code: number;
+    readonly output: string;
+    readonly matrix: { stack: string; tenant: string | null; valid: boolean }[] | undefined;
+    readonly summary: string;
 }
 
+/** Runs the workflow's listing step, as GitHub would, in a copy of the example with these stack files added. */
+function runListing(extraStacks: Record<string, string> = {}): Listing {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-tenants-"));
+    fs.cpSync(exampleDir, dir, { recursive: true });
+    for (const [stack, text] of Object.entries(extraStacks)) fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), text);
+    const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-runner-temp-"));
+    const [outputFile, summaryFile] = [path.join(temp, "output"), path.join(temp, "summary")];
+    fs.writeFileSync(outputFile, "");
+    fs.writeFileSync(summaryFile, "");
+    const step = workflow.jobs["stacks"]!.steps.find((s) => s.id === "list")!;
+    const run = runScript(step.run!, {
+        shell: "github",
+        cwd: dir,
+        env: { RUNNER_TEMP: temp, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile },
+        rotor: path.join(repoRoot, "bin", "rotor.js"),
+        now: at,
+    });
+    const line = fs.readFileSync(outputFile, "utf8").split("\n").find((l) => l.startsWith("stacks="));
+    return { code: run.code, output: run.output, matrix: line === undefined ? undefined : JSON.parse(line.slice("stacks=".length)), summary: fs.readFileSync(summaryFile, "utf8") };
+}
+
+/** A tenant's stack as a pull request might break it: an unknown permission (a config error, found offline). */
+const brokenStack = () => read(path.join(exampleDir, "Pulumi.contoso.yaml")).replace("User.Read.All", "User.Read.Alll");
+
 describe("the matrix the workflow lists", () => {
-    it("is the command the listing step runs", () => {
-        const step = workflow.jobs["stacks"]!.steps.find((s) => s.run?.includes("rotor plan"))!;
-        expect(step.run).toContain(`npx rotor plan --all-stacks --format json | jq -c '${listingProgram}'`);
+    it("the listing step runs rotor plan --all-stacks --format json and writes the matrix to $GITHUB_OUTPUT", () => {
+        const step = workflow.jobs["stacks"]!.steps.find((s) => s.id === "list")!;
+        expect(step.run).toContain("npx rotor plan --all-stacks --format json");
         expect(step.run).toContain('>> "$GITHUB_OUTPUT"');
     });
 
@@ -127,21 +152,74 @@ describe("the matrix the workflow lists", () => {
         const run = await rotor(["plan", "--all-stacks", "--format", "json", "--dir", exampleDir], { cwd: repoRoot, now: at });
         expect(run.stderr).toBe("");
         expect(run.code).toBe(0);
-        const matrix = listing(JSON.parse(run.stdout));
-        expect(matrix.map((m) => m.stack)).toEqual(tenantStacks);
-        expect(matrix.length).toBeGreaterThanOrEqual(2);
-        for (const { stack, tenant } of matrix) {
+        const listed = runListing();
+        expect(listed.code, listed.output).toBe(0);
+        expect(listed.matrix!.map((m) => m.stack)).toEqual(tenantStacks);
+        expect(listed.matrix!.length).toBeGreaterThanOrEqual(2);
+        for (const { stack, tenant, valid } of listed.matrix!) {
             expect(tenant, stack).toMatch(guid);
             expect(tenant, stack).toBe(model(stack).tenantId);
+            expect(valid, stack).toBe(true);
         }
+        expect(listed.output).not.toContain("::error::");
+    });
+
+    it("one invalid stack is reported and still listed, so its own job fails; the listing and the other tenants go on", () => {
+        expect(brokenStack()).toContain("User.Read.Alll");
+        const listed = runListing({ broken: brokenStack() });
+        expect(listed.code, listed.output).toBe(0);
+        expect(listed.matrix).toEqual([
+            { stack: "broken", tenant: null, valid: false },
+            ...tenantStacks.map((stack) => ({ stack, tenant: model(stack).tenantId, valid: true })),
+        ]);
+        // An annotation per error, naming the stack and the config path; and rotor's own markdown in the summary.
+        expect(listed.output).toMatch(/^::error::stack broken is invalid and is not deployed until it is fixed: apps\[\d+\]\.permissions\[\d+\]\.application\[\d+\]: unknown Microsoft Graph application permission "User\.Read\.Alll"/m);
+        expect(listed.summary).toContain("> **Invalid config:**");
+        expect(listed.summary).toContain("broken");
+    });
+
+    it("fails only when there is no list at all, saying so", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-tenants-"));
+        const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-runner-temp-"));
+        const step = workflow.jobs["stacks"]!.steps.find((s) => s.id === "list")!;
+        const run = runScript(step.run!, { shell: "github", cwd: dir, env: { RUNNER_TEMP: temp, GITHUB_OUTPUT: path.join(temp, "o"), GITHUB_STEP_SUMMARY: path.join(temp, "s") }, rotor: path.join(repoRoot, "bin", "rotor.js"), now: at });
+        expect(run.code).toBe(1);
+        expect(run.output).toContain("::error::rotor plan --all-stacks listed no stacks (exit 1)");
+    });
+
+    it("escapes an error's line breaks in its annotation, so a message cannot end the workflow command", () => {
+        const step = workflow.jobs["stacks"]!.steps.find((s) => s.id === "list")!;
+        const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-runner-temp-"));
+        const listing = { schemaVersion: 1, at: "2026-11-23T06:00:00Z", stacks: [{ stack: "x", tenantId: null, plan: null, errors: [{ path: "a", message: "one\n::error::forged 100%" }], source: "Pulumi.x.yaml" }] };
+        // The stand-in rotor prints this document and exits 1, as rotor does for an invalid stack.
+        const script = step.run!.replace(/npx rotor plan --all-stacks --format json/, `(printf '%s' '${JSON.stringify(listing)}'; false)`).replace(/npx rotor plan --stacks [^\n]*/, "true");
+        const run = runScript(script, { shell: "github", cwd: temp, env: { RUNNER_TEMP: temp, GITHUB_OUTPUT: path.join(temp, "o"), GITHUB_STEP_SUMMARY: path.join(temp, "s") } });
+        expect(run.code, run.output).toBe(0);
+        expect(run.output).toContain("::error::stack x is invalid and is not deployed until it is fixed: a: one%0A::error::forged 100%25\n");
+        expect(run.output.match(/^::error::/gm)).toHaveLength(1);
+    });
+
+    it("the matrix job of an invalid stack, or of one without a tenant, fails at its first check, before signing in anywhere", () => {
+        const steps = workflow.jobs["rotate"]!.steps;
+        const check = steps.find((s) => s.id === "config")!;
+        expect(steps.indexOf(check)).toBeLessThan(steps.findIndex((s) => s.uses?.startsWith("azure/login@")));
+        expect(check.env).toEqual({ VALID: "${{ matrix.valid }}" });
+        const run = (env: Record<string, string>) => runScript(check.run!, { shell: "github", cwd: os.tmpdir(), env: { STACK: "contoso", ...env } });
+        const invalid = run({ VALID: "false", ARM_TENANT_ID: "" });
+        expect(invalid.code).toBe(1);
+        expect(invalid.output).toMatch(/^::error::stack contoso is invalid/);
+        const tenantless = run({ VALID: "true", ARM_TENANT_ID: "" });
+        expect(tenantless.code).toBe(1);
+        expect(tenantless.output).toMatch(/^::error::stack contoso names no azuread:tenantId/);
+        expect(run({ VALID: "true", ARM_TENANT_ID: model("contoso").tenantId! }).code).toBe(0);
     });
 });
 
 describe("rotor commands in the tenants workflow", () => {
     const commands = [...workflowText.matchAll(/npx rotor ([^\n|>]+)/g)].map((m) => m[1]!.trim().split(/\s+/));
 
-    it("cover plan, verify and status", () => {
-        expect(commands.map((c) => c[0])).toEqual(["plan", "verify", "status"]);
+    it("cover plan (the listing, and the invalid stacks' summary), verify and status", () => {
+        expect(commands.map((c) => c[0])).toEqual(["plan", "plan", "verify", "status"]);
     });
 
     it.each(commands.map((c) => [c.join(" "), c] as const))("rotor %s is accepted by the CLI", async (_line, command) => {

@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
@@ -7,7 +9,26 @@ import { z } from "zod";
 import { buildModelOrThrow } from "../infra/model/model";
 import { rotor } from "./support/cli";
 import { repoRoot, sampleStack } from "./support/program";
-import { pipingSteps, type Workflow, type WorkflowJob } from "./support/workflows";
+import {
+    allSteps,
+    type AzurePipeline,
+    azureScript,
+    azureSteps,
+    declaredVariables,
+    expandMacros,
+    expressionsInScripts,
+    jobCanWrite,
+    macros,
+    pipingSteps,
+    predefinedVariable,
+    pulumiUpLines,
+    runScript,
+    runsAfterFailure,
+    usesLines,
+    variableGroups,
+    type Workflow,
+    type WorkflowJob,
+} from "./support/workflows";
 
 /**
  * The pipelines we ship must work when copied: GitHub workflows pass a workflow validator (the schema
@@ -81,10 +102,12 @@ describe("Azure DevOps pipeline", () => {
     it("has the review and rotation stages, and signs in with the workload identity federation connection", () => {
         const doc = azurePipeline.parse(parse(read(azureDevOps)));
         expect(doc.stages.map((s) => s.stage)).toEqual(["review", "rotate"]);
-        const azureSteps = doc.stages.flatMap((s) => s.jobs.flatMap((j) => j.steps)).filter((s) => s.task === "AzureCLI@2");
-        expect(azureSteps).toHaveLength(2);
-        expect(azureSteps.map((s) => s.inputs?.["azureSubscription"])).toEqual(["entra-rotor-preview", "entra-rotor-deployer"]);
-        for (const s of azureSteps) expect(s.inputs).toMatchObject({ addSpnToEnvironment: true });
+        const signingIn = doc.stages.map((s) => ({ stage: s.stage, steps: s.jobs.flatMap((j) => j.steps).filter((step) => step.task === "AzureCLI@2") }));
+        // The review signs in once, read only; the rotation signs in for the deployment, verify and status, each its own step.
+        expect(signingIn.map((s) => s.steps.length)).toEqual([1, 3]);
+        expect(signingIn[0]!.steps.map((s) => s.inputs?.["azureSubscription"])).toEqual(["entra-rotor-preview"]);
+        for (const s of signingIn[1]!.steps) expect(s.inputs?.["azureSubscription"]).toBe("entra-rotor-deployer");
+        for (const s of signingIn.flatMap((x) => x.steps)) expect(s.inputs).toMatchObject({ addSpnToEnvironment: true });
         expect(read(azureDevOps)).not.toMatch(/clientSecret|AZURE_CLIENT_SECRET|\$\(\w*[Ss]ecret\w*\)/);
     });
 });
@@ -163,7 +186,7 @@ describe("pipelines sign in as identities the sample stack declares", () => {
     });
 
     it("every Azure DevOps service connection is a federated credential of the sample, with the Entra issuer", () => {
-        const connections = [...read(azureDevOps).matchAll(/azureSubscription: ([\w-]+)/g)].map((m) => m[1]!);
+        const connections = [...new Set([...read(azureDevOps).matchAll(/azureSubscription: ([\w-]+)/g)].map((m) => m[1]!))];
         expect(connections).toEqual(["entra-rotor-preview", "entra-rotor-deployer"]);
         for (const connection of connections) {
             const match = federated.find(({ credential }) => credential.name === connection && credential.preset === "azureDevOps");
@@ -172,5 +195,260 @@ describe("pipelines sign in as identities the sample stack declares", () => {
             expect(match!.credential.subject).toMatch(/\/sc\/[0-9a-f-]{36}\/[0-9a-f-]{36}$/);
         }
         expect(federated.find(({ credential }) => credential.name === "entra-rotor-preview")!.app.name).toBe("ci-preview");
+    });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// A failure stays small and loud (issue 17): the rules every shipped pipeline keeps
+
+const tenantsWorkflow = path.join(repoRoot, "examples", "many-tenants", "entra-rotor-rotate-tenants.yml");
+/** Every GitHub workflow shipped, the many-tenants one included. */
+const allWorkflows = [...workflows.map((f) => path.join(githubDir, f)), tenantsWorkflow];
+const shortName = (file: string) => path.relative(repoRoot, file);
+const workflowDoc = (file: string) => parse(read(file)) as Workflow;
+const azureDoc = () => parse(read(azureDevOps)) as AzurePipeline;
+/** Every script of every shipped pipeline, with where it is. */
+const allScripts = (): { where: string; script: string }[] => [
+    ...allWorkflows.flatMap((file) => allSteps(workflowDoc(file)).flatMap(({ job, step }) => (step.run ? [{ where: `${shortName(file)} ${job}: ${step.name ?? step.run}`, script: step.run }] : []))),
+    ...azureSteps(azureDoc()).flatMap(({ stage, step }) => {
+        const script = azureScript(step);
+        return script ? [{ where: `azure-pipelines.yml ${stage}: ${step.displayName ?? script}`, script }] : [];
+    }),
+];
+
+describe("rotation pipelines rotate everything that can rotate, and always report", () => {
+    it("every pulumi up of a pipeline runs with --continue-on-error (Pulumi 3.114+), so one failed resource stops no other", () => {
+        const ups = allScripts().flatMap(({ where, script }) => pulumiUpLines(script).map((line) => ({ where, line })));
+        // GitHub's rotation, Azure Pipelines' rotation, the many-tenants matrix.
+        expect(ups.length).toBeGreaterThanOrEqual(3);
+        for (const { where, line } of ups) expect(line, where).toMatch(/\s--continue-on-error(\s|$)/);
+    });
+
+    it.each(allWorkflows.map(shortName))("%s: rotor status runs after a failed deployment (not after a cancel), its own step", (file) => {
+        const doc = workflowDoc(path.join(repoRoot, file));
+        const steps = allSteps(doc).filter(({ step }) => step.run?.includes("rotor status"));
+        if (!file.includes("rotate")) return expect(steps).toEqual([]);
+        expect(steps.length).toBeGreaterThan(0);
+        for (const { job, step } of steps) {
+            expect(runsAfterFailure(step.if), `${job}: ${step.if}`).toBe(true);
+            expect(step.if ?? "", job).not.toMatch(/always\(\)/); // !cancelled(): a cancelled run reports nothing
+            const deploy = doc.jobs[job]!.steps.find((s) => s.run !== undefined && pulumiUpLines(s.run).length > 0);
+            expect(deploy, job).toBeDefined();
+            expect(deploy!.run).not.toContain("rotor status");
+            if (deploy!.id) expect(step.if, `${job}: status must not wait for the deployment's success`).not.toContain(`steps.${deploy!.id}.`);
+        }
+    });
+
+    it("Azure Pipelines: pulumi up, verify and status are separate steps, and status runs after a failed up", () => {
+        const rotate = azureSteps(azureDoc()).filter(({ stage }) => stage === "rotate");
+        const scriptOf = (name: string) => rotate.filter(({ step }) => (azureScript(step) ?? "").includes(name));
+        const [up, verify, status] = [scriptOf("pulumi up"), scriptOf("rotor verify"), scriptOf("rotor status")];
+        expect([up.length, verify.length, status.length]).toEqual([1, 1, 1]);
+        expect(new Set([up[0]!.step, verify[0]!.step, status[0]!.step]).size).toBe(3);
+        // succeededOrFailed(): after a failed step, not after a cancel (always() would also run on a cancel).
+        // https://learn.microsoft.com/azure/devops/pipelines/process/conditions
+        expect(status[0]!.step.condition).toBe("succeededOrFailed()");
+        expect(runsAfterFailure(verify[0]!.step.condition)).toBe(true);
+    });
+
+    it("every matrix job runs all its entries even when one fails (fail-fast: false)", () => {
+        const matrices = allWorkflows.flatMap((file) => Object.entries(workflowDoc(file).jobs).filter(([, job]) => job.strategy?.matrix).map(([name, job]) => ({ where: `${shortName(file)} ${name}`, job })));
+        expect(matrices.length).toBeGreaterThanOrEqual(1);
+        for (const { where, job } of matrices) expect(job.strategy?.["fail-fast"], where).toBe(false);
+    });
+
+    it("the fail-fast rule catches a matrix that leaves it at GitHub's default (true)", () => {
+        const text = read(tenantsWorkflow).replace(/\n\s*fail-fast: false\n/, "\n");
+        const job = Object.values((parse(text) as Workflow).jobs).find((j) => j.strategy?.matrix);
+        expect(job?.strategy?.["fail-fast"]).not.toBe(false);
+    });
+});
+
+describe("pipelines are hardened as GitHub's and Microsoft's guides advise", () => {
+    it.each(allWorkflows.map(shortName))("%s: every action in a job that can write is pinned to a full commit SHA, with its version in a comment", (file) => {
+        // https://docs.github.com/en/actions/reference/security/secure-use#using-third-party-actions
+        const text = read(path.join(repoRoot, file));
+        const doc = parse(text) as Workflow;
+        const pinnedLines = usesLines(text);
+        for (const [name, job] of Object.entries(doc.jobs)) {
+            if (!jobCanWrite(doc, job)) continue;
+            for (const step of job.steps.filter((s) => s.uses)) {
+                const [action, ref] = step.uses!.split("@") as [string, string];
+                expect(ref, `${file} ${name}: ${step.uses}`).toMatch(/^[0-9a-f]{40}$/);
+                const line = pinnedLines.find((l) => l.action === action && l.ref === ref);
+                expect(line?.comment, `${file} ${name}: ${step.uses} needs # vX.Y.Z`).toMatch(/^v\d+\.\d+\.\d+\b/);
+            }
+        }
+    });
+
+    it("one commit per action and version across every workflow", () => {
+        const bySha = new Map<string, string>();
+        const byVersion = new Map<string, string>();
+        for (const { action, ref, comment } of allWorkflows.flatMap((file) => usesLines(read(file)))) {
+            if (!/^[0-9a-f]{40}$/.test(ref)) continue;
+            const version = /^v\d+\.\d+\.\d+/.exec(comment)?.[0] ?? "";
+            expect(bySha.get(`${action}@${ref}`) ?? version, `${action}@${ref}`).toBe(version);
+            expect(byVersion.get(`${action} ${version}`) ?? ref, `${action} ${version}`).toBe(ref);
+            bySha.set(`${action}@${ref}`, version);
+            byVersion.set(`${action} ${version}`, ref);
+        }
+        expect(byVersion.size).toBeGreaterThanOrEqual(5);
+    });
+
+    it("the pinning rule applies to the pull-request jobs: they may write comments, and the preview signs in", () => {
+        const doc = workflowDoc(path.join(githubDir, "entra-rotor-pull-request.yml"));
+        expect(jobCanWrite(doc, doc.jobs["plan"]!)).toBe(true);
+        expect(jobCanWrite(doc, doc.jobs["preview"]!)).toBe(true);
+        expect(jobCanWrite(doc, { permissions: { contents: "read" }, steps: [] })).toBe(false);
+    });
+
+    it.each(allWorkflows.map(shortName))("%s: no ${{ }} expression is pasted into a script; values come in through env:", (file) => {
+        // A branch name or title can carry shell: https://docs.github.com/en/actions/reference/security/secure-use#use-an-intermediate-environment-variable
+        expect(expressionsInScripts(workflowDoc(path.join(repoRoot, file)))).toEqual([]);
+    });
+
+    it("the pull request's base branch reaches the plan through env:", () => {
+        const doc = workflowDoc(path.join(githubDir, "entra-rotor-pull-request.yml"));
+        const plan = doc.jobs["plan"]!.steps.find((s) => s.run?.includes("npx rotor plan"))!;
+        expect(plan.env?.["BASE_REF"]).toBe("${{ github.base_ref }}");
+        expect(plan.run).toMatch(/"[^"\n]*\$BASE_REF[^"\n]*"/); // quoted: one word, whatever the name
+    });
+
+    it("no pipeline pipes a download into a shell", () => {
+        for (const { where, script } of allScripts()) {
+            for (const line of script.split("\n").filter((l) => !/^\s*#/.test(l))) expect(line, where).not.toMatch(/\|\s*(sudo\s+)?(ba|z|da)?sh\b/);
+        }
+    });
+
+    it("Azure Pipelines: every $(variable) of a script is declared in the pipeline or predefined", () => {
+        const doc = azureDoc();
+        const declared = declaredVariables(doc);
+        const used = azureSteps(doc).flatMap(({ step }) => [azureScript(step) ?? "", ...Object.values(step.env ?? {})].flatMap(macros));
+        expect(used.length).toBeGreaterThan(0);
+        for (const name of used) expect(declared.has(name) || predefinedVariable.test(name), `$(${name}) is neither declared nor predefined`).toBe(true);
+    });
+
+    it("Azure Pipelines: installs a pinned Pulumi CLI (3.114 or later, for --continue-on-error) from a downloaded file", () => {
+        const doc = azureDoc();
+        const installs = azureSteps(doc).map(({ step }) => azureScript(step) ?? "").filter((script) => script.includes("get.pulumi.com"));
+        expect(installs.length).toBe(2); // the review's preview and the rotation
+        for (const script of installs) {
+            const version = /--version "?([^\s"]+)"?/.exec(expandMacros(script, declaredVariables(doc)))?.[1];
+            expect(version, script).toMatch(/^\d+\.\d+\.\d+$/);
+            const [major, minor] = version!.split(".").map(Number) as [number, number];
+            expect(major > 3 || (major === 3 && minor >= 114), version).toBe(true);
+        }
+    });
+
+    /** The pipeline's declared variables, and what the agent sets for a scheduled run. */
+    const agentVariables = () => new Map([...declaredVariables(azureDoc()), ["System.DefaultWorkingDirectory", "/agent/s"], ["System.PullRequest.TargetBranchName", "main"]]);
+    const azureEnv = { idToken: "token", servicePrincipalId: "client", tenantId: "tenant" };
+    /** A fresh agent: its own working and temporary directories. */
+    const agentDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "rotor-agent-"));
+    const cloudTools = { curl: 0, pulumi: 0, npx: 0, az: 0 };
+
+    it("Azure Pipelines: a failed Pulumi download fails its step before anything else runs", () => {
+        const scripts = azureSteps(azureDoc()).map(({ step }) => azureScript(step) ?? "").filter((script) => script.includes("get.pulumi.com"));
+        expect(scripts.length).toBeGreaterThan(0);
+        for (const script of scripts) {
+            const dir = agentDir();
+            const run = runScript(expandMacros(script, agentVariables()), { shell: "azure", cwd: dir, env: { ...azureEnv, AGENT_TEMPDIRECTORY: dir, PULUMI_BACKEND_URL: "azblob://state" }, fakes: { ...cloudTools, curl: 22 } });
+            expect(run.code, `${run.output}\n${script}`).not.toBe(0);
+            expect(run.calls.filter((call) => !call.startsWith("curl ")), script).toEqual([]);
+        }
+    });
+
+    it("Azure Pipelines: an unset PULUMI_BACKEND_URL stops before pulumi login, saying what to set (it is never run as $(...))", () => {
+        const doc = azureDoc();
+        expect(variableGroups(doc)).toEqual(["entra-rotor"]);
+        const logins = azureSteps(doc).map(({ step }) => azureScript(step) ?? "").filter((script) => script.includes("pulumi login"));
+        expect(logins.length).toBe(2);
+        for (const script of logins) {
+            const expanded = expandMacros(script, agentVariables());
+            const unset = runScript(expanded, { shell: "azure", cwd: agentDir(), env: azureEnv, fakes: cloudTools });
+            expect(unset.code, unset.output).toBe(1);
+            expect(unset.output).toContain("PULUMI_BACKEND_URL is not set");
+            expect(unset.calls.filter((call) => call.startsWith("pulumi "))).toEqual([]);
+            const set = runScript(expanded, { shell: "azure", cwd: agentDir(), env: { ...azureEnv, PULUMI_BACKEND_URL: "azblob://state?storage_account=contoso" }, fakes: cloudTools });
+            expect(set.calls[0], set.output).toBe("pulumi login azblob://state?storage_account=contoso");
+        }
+    });
+
+    it("Azure Pipelines: a scheduled or manual run of main rotates; a pull request reviews", () => {
+        const stages = new Map(azureDoc().stages.map((s) => [s.stage, s.condition ?? ""]));
+        expect(stages.get("review")).toBe("eq(variables['Build.Reason'], 'PullRequest')");
+        const rotate = stages.get("rotate")!;
+        for (const reason of ["'Schedule'", "'Manual'"]) expect(rotate).toContain(reason);
+        expect(rotate).toContain("eq(variables['Build.SourceBranch'], 'refs/heads/main')");
+        // The file says what a manual run does.
+        expect(read(azureDevOps)).toMatch(/#.*[Mm]anual run/);
+    });
+});
+
+describe("the pull-request review is never left stale", () => {
+    const file = path.join(githubDir, "entra-rotor-pull-request.yml");
+    const doc = () => workflowDoc(file);
+
+    it("every comment step runs whatever happened before it (not after a cancel) and posts a file the job's first step wrote", () => {
+        for (const [name, job] of Object.entries(doc().jobs)) {
+            const comments = job.steps.filter((s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@"));
+            expect(comments, name).toHaveLength(1);
+            const comment = comments[0]!;
+            expect(runsAfterFailure(comment.if), `${name}: ${comment.if}`).toBe(true);
+            // The file lives under runner.temp, which checkout never cleans; the first step writes a failure
+            // notice there, so even a job that fails before the plan replaces the old comment.
+            const posted = String(comment.with?.["path"]);
+            expect(posted).toMatch(/^\$\{\{ runner\.temp \}\}\/[\w.-]+\.md$/);
+            const first = job.steps[0]!;
+            expect(first.uses, name).toBeUndefined();
+            const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-runner-temp-"));
+            const run = runScript(first.run!, { shell: "github", cwd: temp, env: { RUNNER_TEMP: temp } });
+            expect(run.code, run.output).toBe(0);
+            const notice = fs.readFileSync(path.join(temp, posted.replace("${{ runner.temp }}/", "")), "utf8");
+            expect(notice).toMatch(/^## .* failed\n\n> \[!CAUTION\]\n/);
+        }
+    });
+
+    /** A repository whose pull request changes stack a, breaks stack b, deletes stack c and leaves d alone. */
+    function pullRequestRepository(): string {
+        const valid = (name: string) => ({ config: { "entra-rotor:apps": [{ name, permissions: [{ api: "Microsoft Graph", application: ["User.Read.All"] }] }] } });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-pr-"));
+        const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8" });
+        const write = (name: string, doc: unknown) => fs.writeFileSync(path.join(dir, name), JSON.stringify(doc));
+        git("init", "-q", "-b", "feature");
+        write("Pulumi.yaml", { name: "entra-rotor", runtime: "nodejs" });
+        for (const stack of ["a", "b", "c", "d"]) write(`Pulumi.${stack}.yaml`, valid(`${stack}-app`));
+        git("add", ".");
+        git("commit", "-q", "-m", "base");
+        git("update-ref", "refs/remotes/origin/main", "HEAD");
+        write("Pulumi.a.yaml", { config: { "entra-rotor:apps": [...valid("a-app").config["entra-rotor:apps"], { name: "a-new" }] } });
+        write("Pulumi.b.yaml", { config: { "entra-rotor:apps": [{ name: "b-app", permissions: [{ api: "Microsoft Graph", application: ["Mail.Sendd"] }] }] } });
+        fs.rmSync(path.join(dir, "Pulumi.c.yaml"));
+        git("add", "-A");
+        git("commit", "-q", "-m", "change");
+        return dir;
+    }
+
+    it("plans every stack the pull request touches into one comment, says a deleted stack is deleted, and fails after writing it", () => {
+        const job = doc().jobs["plan"]!;
+        const step = job.steps.find((s) => s.run?.includes("npx rotor plan"))!;
+        const repo = pullRequestRepository();
+        const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-runner-temp-"));
+        const env = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, v === "${{ github.base_ref }}" ? "main" : v]));
+        const run = runScript(step.run!, { shell: "github", cwd: repo, env: { ...env, RUNNER_TEMP: temp }, rotor: path.join(repoRoot, "bin", "rotor.js"), now: new Date("2026-11-23T06:00:00Z") });
+        // Stack b cannot be planned: the step fails, after the comment is written.
+        expect(run.code, run.output).toBe(1);
+        const posted = String(job.steps.find((s) => s.uses?.startsWith("marocchino/"))!.with?.["path"]).replace("${{ runner.temp }}/", "");
+        const comment = fs.readFileSync(path.join(temp, posted), "utf8");
+        expect(comment).toContain("### Stack `a`\n\n## Identity plan");
+        expect(comment).toContain("entra-rotor / a, origin/main -> working tree");
+        expect(comment).toContain("Apps added: a-new");
+        expect(comment).toContain("### Stack `b`\n\n## rotor plan failed\n\n> [!CAUTION]");
+        expect(comment).toContain('unknown Microsoft Graph application permission "Mail.Sendd"');
+        expect(comment).toMatch(/### Stack `c`\n\n> \[!CAUTION\]\n> \*\*`Pulumi\.c\.yaml` is deleted by this pull request\.\*\*/);
+        expect(comment).not.toContain("Stack `d`");
+        // The order: what was planned, then what was deleted.
+        expect(comment.indexOf("Stack `a`")).toBeLessThan(comment.indexOf("Stack `b`"));
+        expect(comment.indexOf("Stack `b`")).toBeLessThan(comment.indexOf("Stack `c`"));
     });
 });

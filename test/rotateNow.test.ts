@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { buildModelOrThrow } from "../infra/model/model";
 import type { CliIo } from "../cli/io";
 import { main } from "../cli/main";
-import { findOnPath, planRotateNow, type RotateNowPlan } from "../cli/rotateNow";
+import { automationRunner, findOnPath, planRotateNow, type RotateNowPlan } from "../cli/rotateNow";
 import { valueOf } from "./support/pulumiMocks";
 import { repoRoot, sampleStack } from "./support/program";
 
@@ -38,7 +38,7 @@ describe("rotor rotate-now", () => {
                 ["azuread:index/applicationPassword:ApplicationPassword", "mail-sender-main-slot0"],
             ]),
         ]);
-        expect(plan.command).toBe(`pulumi up --stack dev --replace '${plan.urns[0]}'`);
+        expect(plan.command).toBe(`pulumi up --stack dev --replace '${plan.urns[0]}' --continue-on-error`);
         expect(plan.consequences[1]).toBe("slot 1 (generation 11) is kept: it stays valid until 2027-04-12, its next turn. If it leaked as well, add --revoke-previous (breaking for consumers that still use it).");
     });
 
@@ -61,6 +61,7 @@ describe("rotor rotate-now", () => {
         expect(printed.code).toBe(0);
         expect(printed.stdout.split("\n")[0]).toBe("Emergency rotation of mail-sender/main (secret) in stack dev:");
         expect(printed.stdout).toContain("Run:\n  pulumi up --stack dev --replace 'urn:pulumi:dev::entra-rotor::");
+        expect(printed.stdout).toMatch(/' --continue-on-error\n/);
         expect(printed.stderr).toBe("");
         const revoked = await run(["rotate-now", "--stack", "dev", "--app", "mail-sender", "--credential", "main", "--revoke-previous"]);
         expect(revoked.stderr).toBe("WARNING: --revoke-previous replaces both slots: consumers holding the previous value lose access now.\n");
@@ -76,6 +77,7 @@ describe("rotor rotate-now", () => {
         expect(done.code).toBe(0);
         expect(calls.map((p) => p.urns.length)).toEqual([1]);
         expect(done.stdout).toContain("Running:\n  pulumi up --stack dev --replace");
+        expect(done.stdout).toMatch(/' --continue-on-error\n/);
         expect(done.stderr).toBe("Updating (dev)\n");
     });
 
@@ -87,7 +89,7 @@ describe("rotor rotate-now", () => {
         const code = await main(["rotate-now", "--stack", "dev", "--app", "mail-sender", "--credential", "main", "--yes"], io);
         expect(code).toBe(1);
         expect(stdout).toBe("");
-        expect(stderr).toMatch(/^rotor: --yes runs pulumi, which is not installed or not on PATH: install the Pulumi CLI \(https:\/\/www\.pulumi\.com\/docs\/install\/\), or run this yourself: pulumi up --stack dev --replace /);
+        expect(stderr).toMatch(/^rotor: --yes runs pulumi, which is not installed or not on PATH: install the Pulumi CLI \(https:\/\/www\.pulumi\.com\/docs\/install\/\), or run this yourself: pulumi up --stack dev --replace .* --continue-on-error$/m);
         expect(stderr.trimEnd().split("\n")).toHaveLength(1);
         fs.writeFileSync(path.join(empty, "pulumi"), "#!/bin/sh\n", { mode: 0o755 });
         expect(findOnPath("pulumi", { PATH: empty })).toBe(path.join(empty, "pulumi"));
@@ -102,5 +104,55 @@ describe("rotor rotate-now", () => {
         expect(file.stderr).toContain("is a certificate file: replace the file and its key with its owner");
         const federated = await run(["rotate-now", "--stack", "dev", "--app", "ci-deployer", "--credential", "github-production"]);
         expect(federated.stderr).toContain("is a federated credential: it has no secret to leak");
+    });
+});
+
+describe("rotor rotate-now keeps going past an unrelated failure", () => {
+    /**
+     * A stand-in for the Pulumi CLI on PATH, which the Automation API runs: it records its arguments and answers
+     * what the API reads back (its version, the stack's outputs and history). The Automation API itself is real.
+     */
+    function fakePulumi(): { dir: string; log: string } {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-fake-pulumi-"));
+        const log = path.join(dir, "calls.log");
+        const script = [
+            "#!/bin/sh",
+            `printf '%s\\n' "$*" >> '${log}'`,
+            'case "$1 $2" in',
+            '  version*) echo "v3.248.0" ;;',
+            '  "stack output") echo "{}" ;;',
+            '  "stack history") echo "[]" ;;',
+            "esac",
+            "",
+        ].join("\n");
+        fs.writeFileSync(path.join(dir, "pulumi"), script, { mode: 0o755 });
+        return { dir, log };
+    }
+
+    it("prints a command with --continue-on-error, which the Pulumi CLI accepts since 3.114", () => {
+        const plan = planRotateNow(model, "calendar-sync", "web", true, now);
+        expect(plan.command.split(" ").slice(0, 4)).toEqual(["pulumi", "up", "--stack", "dev"]);
+        expect(plan.command.endsWith(" --continue-on-error")).toBe(true);
+        // Every URN still follows its --replace.
+        expect(plan.command.match(/--replace /g)).toHaveLength(plan.urns.length);
+    });
+
+    it.skipIf(process.platform === "win32")("runs it with --yes through the Automation API with --continue-on-error", async () => {
+        const { dir, log } = fakePulumi();
+        const before = process.env["PATH"];
+        process.env["PATH"] = `${dir}${path.delimiter}${before ?? ""}`;
+        try {
+            const plan = planRotateNow(model, "mail-sender", "main", false, now);
+            await automationRunner(plan, repoRoot, () => undefined);
+            const up = fs.readFileSync(log, "utf8").split("\n").find((line) => line.startsWith("up "));
+            expect(up, fs.readFileSync(log, "utf8")).toBeDefined();
+            const args = up!.split(" ");
+            expect(args).toContain("--continue-on-error");
+            expect(args.slice(args.indexOf("--replace"), args.indexOf("--replace") + 2)).toEqual(["--replace", plan.urns[0]]);
+            expect(args).toContain("--stack");
+        } finally {
+            if (before === undefined) delete process.env["PATH"];
+            else process.env["PATH"] = before;
+        }
     });
 });
