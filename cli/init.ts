@@ -143,7 +143,7 @@ export async function runInit(options: InitOptions, io: CliIo): Promise<number> 
             "",
             "Next:",
             `  1. Edit the apps in ${written[0]}: permissions by name, credentials (docs/config.md).`,
-            `  2. npx rotor plan --stack ${options.stack}${dirFlag}`,
+            `  2. npx rotor plan --stack ${options.stack}${dirFlag} --since never (what the first pulumi up creates)`,
             `  3. The team's state and secrets (docs/pipelines.md), then pulumi stack select ${options.stack} --create and pulumi up.`,
             "",
         ].join("\n"),

@@ -4,7 +4,7 @@ import { version } from "../package.json";
 import { type CliIo, exitCodes, markdownFailureNotice } from "./io";
 
 export { processIo } from "./io";
-import { parseDays, parseInstant, parseParallel } from "./options";
+import { parseDays, parseInstant, parseParallel, parseSince } from "./options";
 import type { OutputFormat } from "./output/table";
 
 /**
@@ -64,7 +64,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
 
     stackSelectionOptions(command("plan", "print what a stack declares, offline: per app its permissions (type, API, tier, consent), credentials and their slots, warnings and refusals"))
         .option("--at <date>", "plan for this instant: YYYY-MM-DD (midnight UTC) or ISO-8601 (default: now)", parseInstant)
-        .option("--since <date>", "the last successful run, which statuses are relative to (default: a day before --at)", parseInstant)
+        .option("--since <date>", "the last successful run, which statuses are relative to (default: a day before --at); never: the stack's first deployment, which creates everything", parseSince)
         .option("--base <git-ref>", "show what changed since this git ref (e.g. origin/main) instead: apps, permissions (escalations first), credentials, breaking rotation changes")
         .addOption(formatOption())
         .addOption(dirOption())

@@ -11,6 +11,16 @@ export function parseInstant(value: string): Date {
     return date;
 }
 
+/** `--since`: an instant as parseInstant reads it, or `never` for a stack's first deployment. */
+export function parseSince(value: string): Date | "never" {
+    if (value === "never") return "never";
+    try {
+        return parseInstant(value);
+    } catch {
+        throw new InvalidArgumentError("use YYYY-MM-DD, an ISO-8601 instant such as 2027-03-01T06:00:00Z, or never (a stack's first deployment)");
+    }
+}
+
 /** `--within`: whole days, as far ahead as a credential can live. */
 export function parseDays(value: string): number {
     const days = Number(value);

@@ -17,7 +17,7 @@ import { loadStackOutcomes, type StackSelection, selectedStacks } from "./stacks
 
 export interface PlanOptions extends StackSelection {
     readonly at?: Date;
-    readonly since?: Date;
+    readonly since?: Date | "never";
     readonly base?: string;
     readonly format: OutputFormat;
     readonly dir: string;
@@ -26,7 +26,7 @@ export interface PlanOptions extends StackSelection {
 /** `rotor plan`: what the stack declares at an instant, or with `--base` what changed since a git ref. Offline. */
 export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> {
     const at = options.at ?? io.now();
-    if (options.since && options.since.getTime() > at.getTime()) throw new UsageError(`--since (${options.since.toISOString()}) must not be after --at (${at.toISOString()})`);
+    if (options.since instanceof Date && options.since.getTime() > at.getTime()) throw new UsageError(`--since (${options.since.toISOString()}) must not be after --at (${at.toISOString()})`);
     if (options.base && options.since) throw new UsageError("--base and --since answer different questions: use one");
     const projectDir = path.resolve(io.cwd, options.dir);
     const stacks = selectedStacks(options, projectDir, io.cwd);
@@ -40,17 +40,18 @@ export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> 
         const ref = options.base;
         const base = withProjectAt(projectDir, ref, (baseDir) => baseModel(baseDir, stack, at, ref, io));
         io.stdout(renderPlanDiff(diffModels(base.model, model, ref, base.problem), options.format));
-        return exitCodes.ok;
+        return model.credentialErrors.length > 0 ? exitCodes.error : exitCodes.ok;
     }
     await writeChunks(io, renderPlan(streamPlan(model, options.since ? { since: options.since } : {}), options.format));
-    return exitCodes.ok;
+    // A credential in error is planned as an ERROR row, everything else as usual; the exit code says it.
+    return model.credentialErrors.length > 0 ? exitCodes.error : exitCodes.ok;
 }
 
 /** `--stacks` / `--all-stacks`: every stack at the same instant; an invalid one is reported and the others shown. Exit 1 if any is invalid. */
 function planSeveral(stacks: readonly string[], projectDir: string, at: Date, options: PlanOptions, io: CliIo): number {
     const outcomes = loadStackOutcomes(stacks, projectDir, at, io);
     io.stdout(renderPlanStacks(planStacks(outcomes, dateToIsoSeconds(at), options.since ? { since: options.since } : {}), options.format));
-    return outcomes.some((outcome) => "issues" in outcome) ? exitCodes.error : exitCodes.ok;
+    return outcomes.some((outcome) => "issues" in outcome || outcome.model.credentialErrors.length > 0) ? exitCodes.error : exitCodes.ok;
 }
 
 /**

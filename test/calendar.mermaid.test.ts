@@ -205,6 +205,7 @@ describe("rotor plan --base markdown's timeline", () => {
         breaking: [`${app}/importer: both slots are replaced at once`],
         hasChanges: true,
         baseProblem: null,
+        errors: [],
     });
 
     it("keeps a hostile app name inside its fence and out of the chart's syntax", async () => {

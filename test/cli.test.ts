@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { parseInstant } from "../cli/options";
 import type { CalendarDocument } from "../cli/review/calendar";
 import type { PlanDocument } from "../cli/review/plan";
-import { projectDir, rotor } from "./support/cli";
+import { projectDir, rotor, sampleProject } from "./support/cli";
 import { repoRoot } from "./support/program";
 
 const at = new Date("2027-03-01T00:00:00Z");
@@ -34,7 +34,7 @@ describe("rotor plan on the sample stack", () => {
             const args = command!.split(" ");
             // The README shows plan at a fixed date so that its output does not go stale.
             if (args[0] === "plan" && !args.includes("--at")) args.push("--at", "2027-03-01");
-            const run = await rotor(args, { cwd: repoRoot });
+            const run = await rotor(args, { cwd: sampleProject() });
             expect(run.code, command).toBe(0);
             expect(run.stdout.trimEnd(), command).toBe(shown!.trimEnd());
         }
@@ -62,7 +62,9 @@ describe("rotor plan on the sample stack", () => {
         const run = await rotor(["plan", "--stack", "dev", "--format", "json"], { cwd: repoRoot, now: at });
         expect(run.code).toBe(0);
         const plan = JSON.parse(run.stdout) as PlanDocument;
-        expect(Object.keys(plan)).toEqual(["schemaVersion", "project", "stack", "at", "since", "apps", "warnings", "totals", "privileged"]);
+        expect(Object.keys(plan)).toEqual(["schemaVersion", "project", "stack", "at", "since", "firstDeployment", "apps", "warnings", "errors", "totals", "privileged"]);
+        expect(plan.firstDeployment).toBe(false);
+        expect(plan.errors).toEqual([]);
         expect(plan.privileged).toEqual([
             { app: "ci-deployer", api: "Microsoft Graph", name: "Application.ReadWrite.OwnedBy", tier: 0, justification: expect.any(String) },
             { app: "mail-sender", api: "Microsoft Graph", name: "Mail.Send", tier: 1, justification: expect.any(String) },
@@ -70,7 +72,7 @@ describe("rotor plan on the sample stack", () => {
         expect(plan.since).toBe("2027-02-28T00:00:00Z");
         expect(plan.schemaVersion).toBe(1);
         expect(plan.at).toBe("2027-03-01T00:00:00Z");
-        expect(plan.totals).toEqual({ apps: 5, permissions: 8, application: 5, delegated: 3, tier0: 1, tier1: 1, credentials: 3, federatedCredentials: 4, rotating: 0, breaking: 0, expired: 0 });
+        expect(plan.totals).toEqual({ apps: 5, permissions: 8, application: 5, delegated: 3, tier0: 1, tier1: 1, credentials: 3, federatedCredentials: 4, rotating: 0, breaking: 0, expired: 0, new: 0, errors: 0 });
         expect(plan.apps[1]!.certificateFiles).toEqual([
             {
                 name: "partner",
@@ -81,6 +83,7 @@ describe("rotor plan on the sample stack", () => {
                 notAfter: "2027-12-31T00:00:00Z",
                 daysLeft: 305,
                 status: "ok",
+                error: null,
                 path: "apps[1].credentials[1]",
             },
         ]);
@@ -218,7 +221,7 @@ describe("rotor plan on invalid config", () => {
     });
 
     it("names a missing stack and the stacks that exist", async () => {
-        const run = await rotor(["plan", "--stack", "prod"], { cwd: repoRoot });
+        const run = await rotor(["plan", "--stack", "prod"], { cwd: sampleProject() });
         expect(run.code).toBe(1);
         expect(run.stderr).toContain('no config for stack "prod"; stacks here: dev');
     });
@@ -274,6 +277,73 @@ describe("rotation status in the plan", () => {
         expect(importer.status).toBe("expired");
         expect(plan.totals.expired).toBeGreaterThanOrEqual(1);
         for (const c of plan.apps.flatMap((a) => a.credentials)) expect(c.status === "expired").toBe(c.name === "importer");
+    });
+
+    it("plans every credential when a brought certificate has expired, shows it as an ERROR row, and exits 1", async () => {
+        const args = ["plan", "--stack", "dev", "--at", "2028-01-15"];
+        const table = await rotor(args, { cwd: repoRoot });
+        expect(table.code).toBe(1);
+        expect(table.stderr).toBe("");
+        const lines = table.stdout.split("\n");
+        expect(lines[0]).toMatch(/^entra-rotor \/ dev at 2028-01-15T00:00:00Z: 5 apps, .*, 1 credential in error$/);
+        const errors = lines.indexOf("ERRORS:");
+        // After the privileged permissions (what a reviewer must see first), before the apps.
+        expect(errors).toBeGreaterThan(lines.indexOf("Privileged application permissions:"));
+        expect(lines[errors + 1]).toBe("  apps[1].credentials[1].file: certs/device-inventory-partner.cer: the certificate expired on 2027-12-31T00:00:00Z: issue a new certificate and update the file");
+        expect(table.stdout).toMatch(/partner +certs\/device-inventory-partner\.cer +56C0A9E009891D14FF85C02BF8BDB524EC11B321 +2027-12-31 +-15 +ERROR: expired, replace the file/);
+        // Everything else is planned as on any other day.
+        for (const name of ["mail-sender", "device-inventory", "calendar-sync", "ci-deployer", "ci-preview"]) expect(table.stdout).toContain(`\n${name}  `);
+        expect(table.stdout).toMatch(/importer +secret +g48 /);
+
+        const json = await rotor([...args, "--format", "json"], { cwd: repoRoot });
+        expect(json.code).toBe(1);
+        const plan = JSON.parse(json.stdout) as PlanDocument;
+        expect(plan.errors).toEqual([{ path: "apps[1].credentials[1].file", message: expect.stringContaining("expired on 2027-12-31") }]);
+        expect(plan.totals.errors).toBe(1);
+        expect(plan.apps[1]!.certificateFiles[0]).toMatchObject({ status: "error", daysLeft: -15, error: expect.stringContaining("issue a new certificate") });
+        expect(plan.apps.flatMap((a) => a.credentials)).toHaveLength(3);
+
+        const markdown = await rotor([...args, "--format", "markdown"], { cwd: repoRoot });
+        expect(markdown.code).toBe(1);
+        expect(markdown.stdout).toContain("> [!CAUTION]\n> **Errors:**\n> - apps\\[1\\].credentials\\[1\\].file: certs/device-inventory-partner.cer: the certificate expired");
+        // A day before it expired, the same stack plans with exit 0.
+        expect((await rotor(["plan", "--stack", "dev", "--at", "2027-12-30"], { cwd: repoRoot })).code).toBe(0);
+    });
+
+    it("--all-stacks and --base say which credential is in error, and exit 1", async () => {
+        const several = await rotor(["plan", "--all-stacks", "--at", "2028-01-15", "--format", "json"], { cwd: sampleProject() });
+        expect(several.code).toBe(1);
+        const dev = (JSON.parse(several.stdout) as { stacks: { stack: string; plan: PlanDocument | null; errors: unknown }[] }).stacks.find((entry) => entry.stack === "dev")!;
+        expect(dev.errors).toBeNull();
+        expect(dev.plan!.errors).toHaveLength(1);
+        const table = await rotor(["plan", "--all-stacks", "--at", "2028-01-15"], { cwd: sampleProject() });
+        expect(table.stdout).toContain("CREDENTIALS IN ERROR:\n  dev: apps[1].credentials[1].file: certs/device-inventory-partner.cer: the certificate expired");
+        expect(table.stdout).toMatch(/\n +dev .* ERROR: 1 credential\n/);
+        const base = await rotor(["plan", "--stack", "dev", "--base", "HEAD", "--at", "2028-01-15", "--format", "json"], { cwd: repoRoot });
+        expect(base.code).toBe(1);
+        expect((JSON.parse(base.stdout) as { errors: unknown[] }).errors).toEqual([{ path: "apps[1].credentials[1].file", message: expect.stringContaining("expired on 2027-12-31") }]);
+    });
+
+    it("says what its statuses assume, and with --since never plans the first deployment: everything new, both slots made now", async () => {
+        const daily = await rotor(["plan", "--stack", "dev", "--at", "2027-03-01"], { cwd: repoRoot });
+        expect(daily.stdout.split("\n")[1]).toBe("Statuses assume a deployment a day earlier, as a daily pipeline makes. A stack never deployed gets everything new on its first pulumi up: rotor plan --since never shows that run.");
+        // Given a last run of its own, the plan says nothing of the kind.
+        expect((await rotor(["plan", "--stack", "dev", "--at", "2027-03-01", "--since", "2027-02-01"], { cwd: repoRoot })).stdout).not.toContain("Statuses assume");
+
+        const first = await rotor(["plan", "--stack", "dev", "--at", "2027-03-01", "--since", "never"], { cwd: repoRoot });
+        expect(first.code).toBe(0);
+        expect(first.stdout.split("\n")[0]).toContain("3 rotating credentials (all 3 new: the stack's first deployment creates both slots of each)");
+        expect(first.stdout).not.toContain("Statuses assume");
+        expect(first.stdout).toMatch(/main +secret +g12 2027-01-12 -> 2027-08-10 \(new, from 2027-03-01\) +g11 2026-10-14 -> 2027-05-12 \(new, from 2027-03-01\) +slot 0 .* new +mail-sender-main/);
+        const plan = JSON.parse((await rotor(["plan", "--stack", "dev", "--at", "2027-03-01", "--since", "never", "--format", "json"], { cwd: repoRoot })).stdout) as PlanDocument;
+        expect(plan).toMatchObject({ firstDeployment: true, since: "2027-03-01T00:00:00Z", totals: { new: 3, rotating: 0, breaking: 0, expired: 0 } });
+        for (const c of plan.apps.flatMap((a) => a.credentials)) {
+            expect(c).toMatchObject({ status: "new", slotsReplaced: 2 });
+            expect(c.slots.map((slot) => slot.credentialStart)).toEqual(["2027-03-01T00:00:00Z", "2027-03-01T00:00:00Z"]);
+        }
+        const markdown = await rotor(["plan", "--stack", "dev", "--at", "2027-03-01", "--format", "markdown"], { cwd: repoRoot });
+        expect(markdown.stdout).toContain("_Statuses assume a deployment a day earlier, as a daily pipeline makes. A stack never deployed gets everything new on its first pulumi up: `rotor plan --since never` shows that run._");
+        expect((await rotor(["plan", "--stack", "dev", "--since", "nevr"], { cwd: repoRoot })).stderr).toContain("or never (a stack's first deployment)");
     });
 
     it("refuses --since after --at", async () => {
@@ -336,7 +406,7 @@ describe("the rotor executable", () => {
         const bin = path.join(repoRoot, "bin", "rotor.js");
         const out = execFileSync(process.execPath, [bin, "plan", "--stack", "dev", "--at", "2027-03-01", "--format", "json"], { cwd: repoRoot, encoding: "utf8" });
         expect((JSON.parse(out) as PlanDocument).apps).toHaveLength(5);
-        const failed = spawnSync(process.execPath, [bin, "plan", "--stack", "missing"], { cwd: repoRoot, encoding: "utf8" });
+        const failed = spawnSync(process.execPath, [bin, "plan", "--stack", "missing"], { cwd: sampleProject(), encoding: "utf8" });
         expect(failed.status).toBe(1);
         expect(failed.stderr).toContain('no config for stack "missing"');
     });
@@ -480,7 +550,7 @@ describe("a failed plan or summary as markdown says so on stdout (the pull reque
         expect(ours.stdout).toContain("> - say which stack: --stack &lt;name&gt;, --stacks &lt;a,b,c&gt; or --all-stacks\n");
         expect((await rotor(["plan", "--format", "markdown", "--help"], { cwd: repoRoot })).stdout).not.toContain("failed");
         // Other commands keep their stdout: their markdown is not a pull request's comment.
-        expect((await rotor(["calendar", "--stack", "nope", "--format", "markdown"], { cwd: repoRoot })).stdout).toBe("");
+        expect((await rotor(["calendar", "--stack", "nope", "--format", "markdown"], { cwd: sampleProject() })).stdout).toBe("");
     });
 
     it("text from the pull request cannot break out of the notice: no HTML, link, mention or heading of its own", async () => {

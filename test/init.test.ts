@@ -48,6 +48,12 @@ describe("rotor init", () => {
         const result = buildModel(readStackConfig(dir, "prod"), new Date("2027-03-01T00:00:00Z"));
         expect(result.issues).toEqual([]);
         expect(result.model!.apps.map((a) => a.name)).toEqual(["my-integration"]);
+        // The next step it prints plans the stack's first pulumi up, as written.
+        const next = /^ {2}2\. npx rotor (plan [^(]+?) \(/m.exec(run.stdout)![1]!;
+        expect(next).toBe("plan --stack prod --since never");
+        const planned = await rotor(next.split(" "), { cwd: dir });
+        expect(planned.code).toBe(0);
+        expect(planned.stdout).toMatch(/\(all 1 new: the stack's first deployment creates both slots of each\)/);
         // A second stack in the same project keeps the project file as it is.
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: entra-rotor\nruntime: nodejs\n");
         const second = await rotor(["init", "--stack", "staging", "--tenant", tenant, "--key-vault", "kv-acme-staging", "--resource-group", "rg-identity"], { cwd: dir });

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { buildModelOrThrow } from "../infra/model/model";
 import { projectStacks, readStackConfig } from "../infra/model/stackFiles";
 import { rotor } from "./support/cli";
+import { mockKey, mockSelfSignedCertificate } from "./support/mockCertificates";
 import { repoRoot } from "./support/program";
 import { pipingSteps, runScript, type Workflow, type WorkflowStep } from "./support/workflows";
 
@@ -118,10 +119,14 @@ interface Listing {
 }
 
 /** Runs the workflow's listing step, as GitHub would, in a copy of the example with these stack files added. */
-function runListing(extraStacks: Record<string, string> = {}): Listing {
+function runListing(extraStacks: Record<string, string> = {}, extraFiles: Record<string, string> = {}): Listing {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-tenants-"));
     fs.cpSync(exampleDir, dir, { recursive: true });
     for (const [stack, text] of Object.entries(extraStacks)) fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), text);
+    for (const [file, text] of Object.entries(extraFiles)) {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), text);
+    }
     const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-runner-temp-"));
     const [outputFile, summaryFile] = [path.join(temp, "output"), path.join(temp, "summary")];
     fs.writeFileSync(outputFile, "");
@@ -176,6 +181,21 @@ describe("the matrix the workflow lists", () => {
         expect(listed.output).toMatch(/^::error::stack broken is invalid and is not deployed until it is fixed: apps\[\d+\]\.permissions\[\d+\]\.application\[\d+\]: unknown Microsoft Graph application permission "User\.Read\.Alll"/m);
         expect(listed.summary).toContain("> **Invalid config:**");
         expect(listed.summary).toContain("broken");
+    });
+
+    it("a stack whose certificate file expired is listed to deploy (the rest of it rotates), with an annotation naming the certificate", () => {
+        const key = mockKey("expired-partner");
+        const expired = mockSelfSignedCertificate(key.pkcs1, { commonName: "Fabrikam export" }, "2026-01-01T00:00:00Z", 24 * 300);
+        const stack = read(path.join(exampleDir, "Pulumi.contoso.yaml")).replace(
+            "  entra-rotor:apps:\n",
+            "  entra-rotor:apps:\n    - name: partner-import\n      credentials:\n        - name: partner\n          type: certificate\n          file: certs/partner.cer\n",
+        );
+        expect(stack).toContain("certs/partner.cer");
+        const listed = runListing({ expiring: stack.replace(/kv-contoso-corp-rotor/g, "kv-expiring-rotor") }, { "certs/partner.cer": expired });
+        expect(listed.code, listed.output).toBe(0);
+        expect(listed.matrix).toContainEqual({ stack: "expiring", tenant: model("contoso").tenantId, valid: true });
+        expect(listed.output).toMatch(/^::error::stack expiring has a credential in error, left as deployed while the rest deploys: apps\[0\]\.credentials\[0\]\.file: certs\/partner\.cer: the certificate expired on 2026-10-28T00:00:00Z/m);
+        expect(listed.output).not.toContain("is invalid");
     });
 
     it("fails only when there is no list at all, saying so", () => {

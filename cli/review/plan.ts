@@ -17,10 +17,21 @@ export interface PlanDocument {
     readonly stack: string;
     /** The instant the plan is computed for (`--at`), ISO-8601 UTC to the second. */
     readonly at: string;
-    /** The last successful run the statuses are relative to (`--since`; by default a day before `at`, as with a daily pipeline). */
+    /**
+     * The last successful run the statuses are relative to (`--since`; by default a day before `at`, as with a
+     * daily pipeline). Equal to `at` for a first deployment.
+     */
     readonly since: string;
+    /** `--since never`: the plan of the stack's first `pulumi up`, which creates everything (every status `new`). */
+    readonly firstDeployment: boolean;
     readonly apps: readonly PlanApp[];
     readonly warnings: readonly PlanWarning[];
+    /**
+     * Errors of single credentials that arose with time (a brought certificate that expired): everything else
+     * is planned, the credential's row says ERROR, and the command exits 1. A deployment leaves what is
+     * deployed for such a credential as it is and fails at the end.
+     */
+    readonly errors: readonly PlanWarning[];
     readonly totals: PlanTotals;
     /**
      * Every tier-0 and tier-1 application permission, tier 0 first: what a reviewer must see before anything
@@ -63,8 +74,13 @@ export interface PlanCertificateFile {
     readonly notBefore: string;
     readonly notAfter: string;
     readonly daysLeft: number;
-    /** `expiring`: fewer than 30 days left, replace the file. (An expired file is a config error.) */
-    readonly status: "ok" | "expiring";
+    /**
+     * `expiring`: fewer than 30 days left, replace the file; `error`: it cannot be used at the plan's instant
+     * (expired, or not yet valid), see `error`.
+     */
+    readonly status: "ok" | "expiring" | "error";
+    /** Why the certificate cannot be used, with the fix; null when it can. */
+    readonly error: string | null;
     readonly path: string;
 }
 
@@ -86,9 +102,10 @@ export interface PlanFederatedCredential {
  * - `breaking`: replaces both slots, so a consumer still holding the value served until now loses it at
  *   once (the pipeline did not run for more than rotateEveryDays);
  * - `expired`: the value served since the last run has already expired: consumers are failing until this
- *   run serves a new one.
+ *   run serves a new one;
+ * - `new`: the stack's first deployment (`--since never`) creates both slots and serves the newest.
  */
-export type CredentialStatus = "ok" | "rotates" | "breaking" | "expired";
+export type CredentialStatus = "ok" | "rotates" | "breaking" | "expired" | "new";
 
 export interface PlanSlot {
     readonly slot: 0 | 1;
@@ -168,6 +185,10 @@ export interface PlanTotals {
     readonly breaking: number;
     /** Credentials whose status is `expired`. */
     readonly expired: number;
+    /** Credentials whose status is `new` (a first deployment). */
+    readonly new: number;
+    /** Credentials with an error (`errors`). */
+    readonly errors: number;
 }
 
 const dayMs = 86_400_000;
@@ -195,14 +216,18 @@ function planCertificateFile(c: FileCertificateModel, at: string): PlanCertifica
         notBefore: c.info.notBefore,
         notAfter: c.info.notAfter,
         daysLeft,
-        status: daysLeft < certificateFileWarningDays ? "expiring" : "ok",
+        status: c.error ? "error" : daysLeft < certificateFileWarningDays ? "expiring" : "ok",
+        error: c.error ?? null,
         path: c.path,
     };
 }
 
+/** On a stack's first deployment every credential is new: both slots are created, the newest served. */
+const firstDeploymentStatus = { slotsReplaced: 2, status: "new" } as const;
+
 function planCredential(c: CredentialModel, status: ReturnType<typeof credentialStatus>, since: Date, at: string): PlanCredential {
     const { served, previous, nextRotation, daysLeftServed } = c.schedule;
-    const created = status.slotsReplaced === 0 ? [] : slotsReplacedAt(since, new Date(at), c.policy, c.phase);
+    const created = status.status === "new" ? [0, 1] : status.slotsReplaced === 0 ? [] : slotsReplacedAt(since, new Date(at), c.policy, c.phase);
     const slots = [served, previous].sort((a, b) => a.slot - b.slot).map((s) => ({ ...s, served: s.slot === served.slot, credentialStart: created.includes(s.slot) ? at : null }));
     return {
         name: c.name,
@@ -222,8 +247,16 @@ function planCredential(c: CredentialModel, status: ReturnType<typeof credential
     };
 }
 
-/** The plan of a model; `since` is the last successful run (default: a day before the model's instant). */
-export function buildPlan(model: StackModel, options: { since?: Date } = {}): PlanDocument {
+/**
+ * What the plan's statuses are relative to: the last successful run (default: a day before the model's
+ * instant, as with a daily pipeline), or `never` for the stack's first deployment.
+ */
+export interface PlanOptions {
+    readonly since?: Date | "never";
+}
+
+/** The plan of a model. */
+export function buildPlan(model: StackModel, options: PlanOptions = {}): PlanDocument {
     const stream = streamPlan(model, options);
     return { ...stream, apps: [...stream.apps] };
 }
@@ -233,12 +266,13 @@ export function buildPlan(model: StackModel, options: { since?: Date } = {}): Pl
  * held whole (the JSON is tens of megabytes at thousands of apps). The statuses and totals are computed
  * first, since the headline comes before the apps.
  */
-export function streamPlan(model: StackModel, options: { since?: Date } = {}): PlanStream {
+export function streamPlan(model: StackModel, options: PlanOptions = {}): PlanStream {
     const at = new Date(model.at);
-    const since = options.since ?? defaultSince(at);
+    const firstDeployment = options.since === "never";
+    const since = options.since === "never" ? at : (options.since ?? defaultSince(at));
     if (since.getTime() > at.getTime()) throw new RangeError(`the last run (${dateToIsoSeconds(since)}) is after the plan's instant (${model.at})`);
-    const statuses = model.apps.map((app) => app.credentials.map((c) => credentialStatus(c, since, at)));
-    const totals = { apps: model.apps.length, permissions: 0, application: 0, delegated: 0, tier0: 0, tier1: 0, credentials: 0, federatedCredentials: 0, rotating: 0, breaking: 0, expired: 0 };
+    const statuses = model.apps.map((app) => app.credentials.map((c) => (firstDeployment ? firstDeploymentStatus : credentialStatus(c, since, at))));
+    const totals = { apps: model.apps.length, permissions: 0, application: 0, delegated: 0, tier0: 0, tier1: 0, credentials: 0, federatedCredentials: 0, rotating: 0, breaking: 0, expired: 0, new: 0, errors: model.credentialErrors.length };
     const privileged: PlanPrivileged[] = [];
     model.apps.forEach((app, i) => {
         for (const p of app.permissions) {
@@ -259,6 +293,7 @@ export function streamPlan(model: StackModel, options: { since?: Date } = {}): P
             if (status === "rotates") totals.rotating++;
             else if (status === "breaking") totals.breaking++;
             else if (status === "expired") totals.expired++;
+            else if (status === "new") totals.new++;
         }
     });
     return {
@@ -267,8 +302,10 @@ export function streamPlan(model: StackModel, options: { since?: Date } = {}): P
         stack: model.stack,
         at: model.at,
         since: dateToIsoSeconds(since),
+        firstDeployment,
         apps: new LazyList(model.apps.length, (i) => planApp(model.apps[i]!, statuses[i]!, since, model.at)),
         warnings: model.warnings.map(({ path, message }) => ({ path, message })),
+        errors: model.credentialErrors.map(({ path, message }) => ({ path, message })),
         totals,
         // Stable: tier 0 before tier 1, each in declaration order.
         privileged: [...privileged.filter((p) => p.tier === 0), ...privileged.filter((p) => p.tier === 1)],

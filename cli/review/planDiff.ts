@@ -71,6 +71,12 @@ export interface PlanDiff {
      * stack is new there). Everything is then shown as added.
      */
     readonly baseProblem: string | null;
+    /**
+     * Credentials of the working tree's config that cannot be deployed at the plan's instant (a brought
+     * certificate that expired): whatever the pull request changes, the stack's deployments fail until they
+     * are fixed. Path and message, as in the plan's `errors`.
+     */
+    readonly errors: readonly { readonly path: string; readonly message: string }[];
 }
 
 const permissionKey = (p: PermissionModel) => `${p.api.appId}/${p.kind}/${p.name}`;
@@ -222,5 +228,6 @@ export function diffModels(base: StackModel | undefined, head: StackModel, baseR
         breaking,
         hasChanges: appsAdded.length + appsRemoved.length + permissions.length + credentials.length > 0,
         baseProblem: baseProblem ?? null,
+        errors: head.credentialErrors.map(({ path, message }) => ({ path, message })),
     };
 }

@@ -1,6 +1,6 @@
 import type { ConfigIssue } from "../../infra/model/issues";
 import type { StackModel } from "../../infra/model/model";
-import { buildPlan, type PlanDocument } from "./plan";
+import { buildPlan, type PlanDocument, type PlanOptions } from "./plan";
 
 /**
  * `rotor plan --stacks a,b` / `--all-stacks`: every stack's plan at one instant, in one document. A stack
@@ -20,7 +20,7 @@ export type StackPlanEntry =
 /** One stack's outcome: its model, or the config errors that stopped it. */
 export type StackOutcome = { readonly stack: string; readonly model: StackModel } | { readonly stack: string; readonly issues: readonly ConfigIssue[]; readonly source: string };
 
-export function planStacks(outcomes: readonly StackOutcome[], at: string, options: { since?: Date } = {}): StacksPlan {
+export function planStacks(outcomes: readonly StackOutcome[], at: string, options: PlanOptions = {}): StacksPlan {
     return {
         schemaVersion: 1,
         at,

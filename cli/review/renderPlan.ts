@@ -42,11 +42,13 @@ function slotLabel(c: PlanCredential, slot: 0 | 1): string {
     return s.credentialStart ? `${label} (new, from ${s.credentialStart.slice(0, 10)})` : label;
 }
 
-const statusLabels: Record<PlanCredential["status"], string> = {
+/** A credential's status in a table, for one stack or several. */
+export const statusLabels: Readonly<Record<PlanCredential["status"], string>> = {
     ok: "ok",
     rotates: "rotates",
     breaking: "BREAKING: both slots",
     expired: "EXPIRED: consumers failing",
+    new: "new",
 };
 
 function secretNames(c: PlanCredential): string {
@@ -78,9 +80,22 @@ function privilegedLines(privileged: readonly PlanPrivileged[], e: Escape): stri
 
 const certificateFileHeader = ["CERTIFICATE FILE", "FILE", "THUMBPRINT", "EXPIRES", "DAYS LEFT", "STATUS"];
 
-function certificateFileRows(files: readonly PlanCertificateFile[], e: Escape): string[][] {
-    return files.map((c) => [e(c.name), e(c.file), c.thumbprint, c.notAfter.slice(0, 10), String(c.daysLeft), c.status === "expiring" ? "expiring: replace the file" : "ok"]);
+function certificateFileStatus(c: PlanCertificateFile): string {
+    if (c.status === "error") return c.daysLeft < 0 ? "ERROR: expired, replace the file" : `ERROR: not valid until ${c.notBefore.slice(0, 10)}`;
+    return c.status === "expiring" ? "expiring: replace the file" : "ok";
 }
+
+function certificateFileRows(files: readonly PlanCertificateFile[], e: Escape): string[][] {
+    return files.map((c) => [e(c.name), e(c.file), c.thumbprint, c.notAfter.slice(0, 10), String(c.daysLeft), certificateFileStatus(c)]);
+}
+
+/** Credentials that cannot be deployed at the plan's instant: each one's path and message, with the fix. */
+function errorLines(plan: Plan, e: Escape): string[] {
+    return plan.errors.map((error) => `${e(error.path)}: ${e(error.message)}`);
+}
+
+/** What a deployment does with a credential in error: said once, after the list. */
+const errorConsequence = "A deployment leaves what is deployed for each as it is, deploys everything else, and fails at the end until it is fixed.";
 
 const federatedHeader = ["FEDERATED", "PRESET", "ISSUER", "SUBJECT", "AUDIENCE"];
 
@@ -90,12 +105,24 @@ function federatedRows(credentials: readonly PlanFederatedCredential[], e: Escap
 
 function headline(plan: Plan, e: Escape): string {
     const t = plan.totals;
+    const run = plan.firstDeployment
+        ? `all ${t.new} new: the stack's first deployment creates both slots of each`
+        : `${t.rotating} rotating on this run${t.breaking ? `, ${t.breaking} breaking` : ""}${t.expired ? `, ${t.expired} expired` : ""}`;
     return (
         `${e(plan.project)} / ${e(plan.stack)} at ${plan.at}: ${plural(t.apps, "app")}, ` +
         `${plural(t.permissions, "permission")} (${t.application} application, ${t.delegated} delegated; ` +
-        `${t.tier0} tier 0, ${t.tier1} tier 1), ${plural(t.credentials, "rotating credential")} (${t.rotating} rotating on this run` +
-        `${t.breaking ? `, ${t.breaking} breaking` : ""}${t.expired ? `, ${t.expired} expired` : ""}), ${t.federatedCredentials} federated`
+        `${t.tier0} tier 0, ${t.tier1} tier 1), ${plural(t.credentials, "rotating credential")} (${run}), ${t.federatedCredentials} federated` +
+        `${t.errors ? `, ${plural(t.errors, "credential")} in error` : ""}`
     );
+}
+
+/**
+ * Under the headline of a plan relative to the default last run: what "on this run" assumes, and the plan of
+ * a stack never deployed (a newcomer's first plan would otherwise show generations and "0 rotating").
+ */
+function sinceNote(plan: Plan): string | undefined {
+    if (plan.firstDeployment || Date.parse(plan.at) - Date.parse(plan.since) !== 86_400_000) return undefined;
+    return "Statuses assume a deployment a day earlier, as a daily pipeline makes. A stack never deployed gets everything new on its first pulumi up: rotor plan --since never shows that run.";
 }
 
 /** The plan as text, markdown or the documented JSON, in chunks: one per app. */
@@ -110,7 +137,9 @@ function* markdownBlocks(plan: Plan): Generator<string[]> {
     yield ["## Credential plan", ""];
     if (plan.privileged.length) yield ["> [!WARNING]", "> **Privileged application permissions:**", ...privilegedLines(plan.privileged, e).map((line) => `> - ${line}`), ""];
     if (alarm.length) yield ["> [!CAUTION]", "> **Breaking for consumers:**", ...alarm.map((a) => `> - ${a}`), ""];
-    yield [headline(plan, e), ""];
+    if (plan.errors.length) yield ["> [!CAUTION]", "> **Errors:**", ...errorLines(plan, e).map((line) => `> - ${line}`), `> ${errorConsequence}`, ""];
+    const note = sinceNote(plan);
+    yield [headline(plan, e), ...(note ? ["", `_${note.replace("rotor plan --since never", "`rotor plan --since never`")}_`] : []), ""];
     for (const app of plan.apps) {
         const out: string[] = [`### ${e(app.name)} (${e(app.displayName)})`, ""];
         out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions, e)) : "_No API permissions._", "");
@@ -125,9 +154,11 @@ function* markdownBlocks(plan: Plan): Generator<string[]> {
 function* textBlocks(plan: Plan): Generator<string[]> {
     const e = visible;
     const alarm = alarms(plan, e);
-    yield [headline(plan, e), ""];
+    const note = sinceNote(plan);
+    yield [headline(plan, e), ...(note ? [note] : []), ""];
     if (alarm.length) yield ["BREAKING FOR CONSUMERS:", ...alarm.map((a) => `  ${a}`), ""];
     if (plan.privileged.length) yield ["Privileged application permissions:", ...privilegedLines(plan.privileged, e).map((line) => `  ${line}`), ""];
+    if (plan.errors.length) yield ["ERRORS:", ...errorLines(plan, e).map((line) => `  ${line}`), `  ${errorConsequence}`, ""];
     for (const app of plan.apps) {
         const out: string[] = [`${e(app.name)}  ${e(app.displayName)}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`];
         out.push(app.permissions.length ? textTable(permissionHeader, permissionRows(app.permissions, e)) : "  no API permissions");

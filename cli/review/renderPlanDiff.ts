@@ -62,6 +62,12 @@ function baseNote(diff: PlanDiff, e: Escape): string | undefined {
 
 const dayMs = 86_400_000;
 
+function errorLines(diff: PlanDiff, e: (text: string) => string): string[] {
+    return diff.errors.map((error) => `${e(error.path)}: ${e(error.message)}`);
+}
+
+const errorConsequence = "Whatever this pull request changes, deployments of the stack leave each as deployed, deploy the rest, and fail until it is fixed.";
+
 function slotsText(c: CredentialChangeEntry): string {
     return c.slotsReplaced === 2 ? "this change replaces both slots" : c.slotsReplaced === 1 ? "this change replaces 1 slot" : "this change";
 }
@@ -106,6 +112,7 @@ export function renderPlanDiff(diff: PlanDiff, format: OutputFormat): string {
         const escalations = escalationLines(diff, e);
         if (escalations.length) out.push("> [!WARNING]", "> **Privileged permissions added:**", ...escalations.map((line) => `> - ${line}`), "");
         if (diff.breaking.length) out.push("> [!CAUTION]", "> **Breaking for consumers:**", ...diff.breaking.map((b) => `> - ${e(b)}`), "");
+        if (diff.errors.length) out.push("> [!CAUTION]", "> **Credentials in error:**", ...errorLines(diff, e).map((line) => `> - ${line}`), `> ${errorConsequence}`, "");
         const note = baseNote(diff, e);
         if (note) out.push("> [!NOTE]", `> ${note}`, "");
         out.push(headline(diff, e), "");
@@ -121,6 +128,7 @@ export function renderPlanDiff(diff: PlanDiff, format: OutputFormat): string {
     const escalations = escalationLines(diff, e);
     if (escalations.length) out.push("PRIVILEGED PERMISSIONS ADDED:", ...escalations.map((line) => `  ${line}`), "");
     if (diff.breaking.length) out.push("BREAKING FOR CONSUMERS:", ...diff.breaking.map((b) => `  ${e(b)}`), "");
+    if (diff.errors.length) out.push("CREDENTIALS IN ERROR:", ...errorLines(diff, e).map((line) => `  ${line}`), `  ${errorConsequence}`, "");
     const note = baseNote(diff, e);
     if (note) out.push(`NOTE: ${note}`, "");
     out.push(headline(diff, e), "");

@@ -1,6 +1,6 @@
 import { markdownText, visible } from "../output/escape";
 import { capitalize, markdownTable, type OutputFormat, plural, textTable } from "../output/table";
-import type { PlanCredential } from "./plan";
+import { statusLabels } from "./renderPlan";
 import type { StacksPlan } from "./planStacks";
 
 /**
@@ -14,18 +14,13 @@ type Escape = (text: string) => string;
 const stackHeader = ["STACK", "TENANT", "APPS", "PERMISSIONS", "TIER 0", "TIER 1", "CREDENTIALS", "ROTATING", "BREAKING", "EXPIRED", "FEDERATED", "CONFIG"];
 const credentialHeader = ["STACK", "APP", "CREDENTIAL", "TYPE", "SERVED", "NEXT ROTATION", "DAYS LEFT", "STATUS", "KEY VAULT SECRET"];
 
-const statusLabels: Record<PlanCredential["status"], string> = {
-    ok: "ok",
-    rotates: "rotates",
-    breaking: "BREAKING: both slots",
-    expired: "EXPIRED: consumers failing",
-};
 
 function stackRows(doc: StacksPlan, e: Escape): string[][] {
     return doc.stacks.map((entry) => {
         if (entry.plan === null) return [e(entry.stack), "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", `INVALID: ${plural(entry.errors.length, "error")}`];
         const t = entry.plan.totals;
-        return [e(entry.stack), entry.tenantId ?? "-", String(t.apps), String(t.permissions), String(t.tier0), String(t.tier1), String(t.credentials), String(t.rotating), String(t.breaking), String(t.expired), String(t.federatedCredentials), "ok"];
+        const config = t.errors ? `ERROR: ${plural(t.errors, "credential")}` : "ok";
+        return [e(entry.stack), entry.tenantId ?? "-", String(t.apps), String(t.permissions), String(t.tier0), String(t.tier1), String(t.credentials), String(t.rotating), String(t.breaking), String(t.expired), String(t.federatedCredentials), config];
     });
 }
 
@@ -63,6 +58,13 @@ function errorLines(doc: StacksPlan, e: Escape): string[] {
     return doc.stacks.flatMap((entry) => (entry.plan === null ? entry.errors.map((issue) => `${e(entry.stack)}: ${e(issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`)}`) : []));
 }
 
+/** Credentials that arose in error with time (an expired certificate file): the rest of their stack is planned. */
+function credentialErrorLines(doc: StacksPlan, e: Escape): string[] {
+    return doc.stacks.flatMap((entry) => (entry.plan?.errors ?? []).map((issue) => `${e(entry.stack)}: ${e(`${issue.path}: ${issue.message}`)}`));
+}
+
+const credentialErrorConsequence = "A deployment leaves what is deployed for each as it is, deploys the rest of its stack, and fails at the end until it is fixed.";
+
 function headline(doc: StacksPlan): string {
     const valid = doc.stacks.filter((entry) => entry.plan !== null);
     const invalid = doc.stacks.length - valid.length;
@@ -82,6 +84,8 @@ export function renderPlanStacks(doc: StacksPlan, format: OutputFormat): string 
         if (breaking.length) out.push("> [!CAUTION]", "> **Breaking for consumers:**", ...breaking.map((line) => `> - ${line}`), "");
         const errors = errorLines(doc, e);
         if (errors.length) out.push("> [!CAUTION]", "> **Invalid config:**", ...errors.map((line) => `> - ${line}`), "");
+        const inError = credentialErrorLines(doc, e);
+        if (inError.length) out.push("> [!CAUTION]", "> **Credentials in error:**", ...inError.map((line) => `> - ${line}`), `> ${credentialErrorConsequence}`, "");
         out.push(headline(doc), "", markdownTable(stackHeader.map(capitalize), stackRows(doc, e)), "");
         const rows = credentialRows(doc, e);
         if (rows.length) out.push("### Rotating credentials", "", markdownTable(credentialHeader.map(capitalize), rows), "");
@@ -93,6 +97,8 @@ export function renderPlanStacks(doc: StacksPlan, format: OutputFormat): string 
     if (breaking.length) out.push("BREAKING FOR CONSUMERS:", ...breaking.map((line) => `  ${line}`), "");
     const privileged = privilegedLines(doc, e);
     if (privileged.length) out.push("Privileged application permissions:", ...privileged.map((line) => `  ${line}`), "");
+    const inError = credentialErrorLines(doc, e);
+    if (inError.length) out.push("CREDENTIALS IN ERROR:", ...inError.map((line) => `  ${line}`), `  ${credentialErrorConsequence}`, "");
     out.push(textTable(stackHeader, stackRows(doc, e)), "");
     const rows = credentialRows(doc, e);
     if (rows.length) out.push(textTable(credentialHeader, rows), "");

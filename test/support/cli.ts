@@ -25,6 +25,22 @@ export async function rotor(args: readonly string[], options: { cwd: string; now
     return { code, stdout, stderr };
 }
 
+let sample: string | undefined;
+
+/**
+ * A copy of the sample project (Pulumi.yaml, Pulumi.dev.yaml, certs/, examples/), made once per test file: tests
+ * that depend on which stacks a project holds run there, so a stack a user added to the checkout (`rotor init
+ * --stack prod`, as the README says) changes no test's outcome.
+ */
+export function sampleProject(): string {
+    if (sample) return sample;
+    const root = path.resolve(__dirname, "../..");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-sample-"));
+    for (const entry of ["Pulumi.yaml", "Pulumi.dev.yaml", "certs", "examples"]) fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
+    sample = dir;
+    return dir;
+}
+
 /** A throwaway Pulumi project directory with the given stack files. */
 export function projectDir(stacks: Record<string, unknown>, project: Record<string, unknown> = { name: "entra-rotor", runtime: "nodejs" }): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-"));
