@@ -128,3 +128,64 @@ describe("the docs' shell commands", () => {
         expect(again.stderr).toBe("rotor: Pulumi.prod.yaml exists: stack prod is already configured; edit it, or choose another --stack\n");
     });
 });
+
+/**
+ * Anchors as GitHub makes them from headings (the github-slugger rules): lower case, every character that is
+ * not a letter, digit, mark, `_`, `-` or space removed, spaces as `-`; a repeated heading gets `-1`, `-2`.
+ */
+function anchorsOf(markdown: string): Set<string> {
+    const anchors = new Set<string>();
+    const seen = new Map<string, number>();
+    const withoutCode = markdown.replace(/^```[\s\S]*?^```/gm, "");
+    for (const [, heading] of withoutCode.matchAll(/^#{1,6} +(.+?) *#* *$/gm)) {
+        const text = heading!.replace(/\[([^\]]*)\]\([^)]*\)/g, "$1");
+        const base = text.toLowerCase().replace(/[^\p{L}\p{N}\p{M}\p{Pc} -]/gu, "").replace(/ /g, "-");
+        const count = seen.get(base) ?? 0;
+        seen.set(base, count + 1);
+        anchors.add(count === 0 ? base : `${base}-${count}`);
+    }
+    return anchors;
+}
+
+/** Every markdown file of the project (node_modules and build output left out). */
+function markdownFiles(dir = repoRoot): string[] {
+    const found: string[] = [];
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (entry.name.startsWith(".") || entry.name === "node_modules" || entry.name === "dist") continue;
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) found.push(...markdownFiles(full));
+        else if (entry.name.endsWith(".md")) found.push(full);
+    }
+    return found;
+}
+
+describe("links between the docs", () => {
+    it("makes anchors as GitHub does", () => {
+        expect([...anchorsOf("## `rotor plan`\n### Reviewing a pull request offline: `--base`\n## Set up\n## Set up\n#### Who still uses a value: `--usage`")]).toEqual([
+            "rotor-plan",
+            "reviewing-a-pull-request-offline---base",
+            "set-up",
+            "set-up-1",
+            "who-still-uses-a-value---usage",
+        ]);
+    });
+
+    it("point at files that exist and at anchors their headings make", () => {
+        const broken: string[] = [];
+        for (const file of markdownFiles()) {
+            const text = fs.readFileSync(file, "utf8").replace(/^```[\s\S]*?^```/gm, "").replace(/`[^`\n]*`/g, "");
+            for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+                if (/^[a-z][a-z0-9+.-]*:/i.test(target!)) continue; // https:, mailto:
+                const [where, anchor] = target!.split("#") as [string, string | undefined];
+                const linked = where === "" ? file : path.resolve(path.dirname(file), decodeURIComponent(where));
+                const name = `${path.relative(repoRoot, file)} -> ${target}`;
+                if (!fs.existsSync(linked)) {
+                    broken.push(`${name}: no such file`);
+                    continue;
+                }
+                if (anchor !== undefined && linked.endsWith(".md") && !anchorsOf(fs.readFileSync(linked, "utf8")).has(anchor)) broken.push(`${name}: no such heading`);
+            }
+        }
+        expect(broken).toEqual([]);
+    });
+});

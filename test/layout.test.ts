@@ -86,3 +86,33 @@ describe("the layout", () => {
         for (const [folder, n] of counts) expect(n, folder).toBeLessThanOrEqual(20);
     });
 });
+
+describe("the tests", () => {
+    /**
+     * A user who follows the README adds stacks to the checkout (`rotor init --stack prod`). A test that lists
+     * the checkout's stacks, or asks for one that must not exist, would then fail: such tests run in a copy of
+     * the sample project (sampleProject() in test/support/cli.ts).
+     */
+    it("never depend on which stack files the checkout holds", () => {
+        const testDir = path.join(repoRoot, "test");
+        const offending: string[] = [];
+        // A command run in the checkout's root (cwd: repoRoot, no --dir) that lists its stacks or names one other than dev.
+        const listsStacks = /"--all-stacks"|"--stacks"|stacks here|"--stack", "(?!dev")[^"]+"/;
+        for (const name of fs.readdirSync(testDir).filter((f) => f.endsWith(".test.ts") && f !== "layout.test.ts")) {
+            fs.readFileSync(path.join(testDir, name), "utf8")
+                .split("\n")
+                .forEach((line, i) => {
+                    const inRoot = /cwd: repoRoot\b/.test(line) && !line.includes('"--dir"');
+                    if ((inRoot && listsStacks.test(line)) || /projectStacks\(repoRoot\)/.test(line)) offending.push(`${name}:${i + 1}: ${line.trim()}`);
+                });
+        }
+        expect(offending).toEqual([]);
+    });
+
+    it("run the README's and docs' examples in a copy of the sample project", () => {
+        const cli = fs.readFileSync(path.join(repoRoot, "test", "cli.test.ts"), "utf8");
+        const examples = cli.slice(cli.indexOf("prints what the README and docs/ show"), cli.indexOf("prints markdown for a pull-request comment"));
+        expect(examples).toContain("cwd: sampleProject()");
+        expect(examples).not.toContain("cwd: repoRoot");
+    });
+});

@@ -224,6 +224,18 @@ describe("rotation pipelines rotate everything that can rotate, and always repor
         for (const { where, line } of ups) expect(line, where).toMatch(/\s--continue-on-error(\s|$)/);
     });
 
+    it.each(allWorkflows.map(shortName))("%s: a job that runs pulumi up --refresh --continue-on-error installs Pulumi 3.124 or later", (file) => {
+        // With --refresh it panicked before 3.116.1 and could fail the snapshot's integrity check before 3.124.0.
+        const doc = workflowDoc(path.join(repoRoot, file));
+        for (const [name, job] of Object.entries(doc.jobs)) {
+            if (!job.steps.some((step) => step.run !== undefined && pulumiUpLines(step.run).length > 0)) continue;
+            const install = job.steps.find((step) => step.uses?.startsWith("pulumi/actions@"));
+            const wanted = String(install?.with?.["pulumi-version"] ?? "");
+            const [major, minor] = (/^\^?(\d+)\.(\d+)\.\d+$/.exec(wanted) ?? []).slice(1).map(Number);
+            expect(major === 3 && minor! >= 124, `${name}: pulumi-version ${wanted}`).toBe(true);
+        }
+    });
+
     it.each(allWorkflows.map(shortName))("%s: rotor status runs after a failed deployment (not after a cancel), its own step", (file) => {
         const doc = workflowDoc(path.join(repoRoot, file));
         const steps = allSteps(doc).filter(({ step }) => step.run?.includes("rotor status"));
@@ -328,7 +340,7 @@ describe("pipelines are hardened as GitHub's and Microsoft's guides advise", () 
         for (const name of used) expect(declared.has(name) || predefinedVariable.test(name), `$(${name}) is neither declared nor predefined`).toBe(true);
     });
 
-    it("Azure Pipelines: installs a pinned Pulumi CLI (3.114 or later, for --continue-on-error) from a downloaded file", () => {
+    it("Azure Pipelines: installs a pinned Pulumi CLI (3.124 or later, for --refresh --continue-on-error) from a downloaded file", () => {
         const doc = azureDoc();
         const installs = azureSteps(doc).map(({ step }) => azureScript(step) ?? "").filter((script) => script.includes("get.pulumi.com"));
         expect(installs.length).toBe(2); // the review's preview and the rotation
@@ -336,7 +348,7 @@ describe("pipelines are hardened as GitHub's and Microsoft's guides advise", () 
             const version = /--version "?([^\s"]+)"?/.exec(expandMacros(script, declaredVariables(doc)))?.[1];
             expect(version, script).toMatch(/^\d+\.\d+\.\d+$/);
             const [major, minor] = version!.split(".").map(Number) as [number, number];
-            expect(major > 3 || (major === 3 && minor >= 114), version).toBe(true);
+            expect(major > 3 || (major === 3 && minor >= 124), version).toBe(true);
         }
     });
 
