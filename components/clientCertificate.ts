@@ -35,6 +35,8 @@ export interface ServedCertificate {
     readonly end: string;
     /** The key credential's id on the application. */
     readonly keyId: pulumi.Output<string>;
+    /** When the key credential starts: the certificate's own start, set when it was generated, ISO-8601. */
+    readonly startDate: pulumi.Output<string>;
     /** Private key (PKCS#8) and certificate in one PEM file, as `ClientCertificateCredential` reads it: a Pulumi secret. */
     readonly pemBundle: pulumi.Output<string>;
     /** The public certificate alone, PEM. */
@@ -121,6 +123,7 @@ export class ClientCertificate extends pulumi.ComponentResource {
         this.served = {
             ...served,
             keyId: this.credentials[served.slot].keyId,
+            startDate: this.credentials[served.slot].startDate,
             certificatePem,
             pemBundle: pulumi.secret(pulumi.interpolate`${privateKeyPem}${certificatePem}`),
             ...(args.pfx ? { pkcs12: servedPkcs12(privateKeyPem, certificatePem, args.credentialName) } : {}),

@@ -20,6 +20,8 @@ export interface ServedSecret {
     readonly end: string;
     /** The password's key id, as Graph lists it under passwordCredentials. */
     readonly keyId: pulumi.Output<string>;
+    /** When Entra made the password (its start date: none is sent), ISO-8601. */
+    readonly startDate: pulumi.Output<string>;
     /** The secret value: a Pulumi secret, returned by Entra once at creation. */
     readonly value: pulumi.Output<string>;
 }
@@ -61,7 +63,7 @@ export class ClientSecret extends pulumi.ComponentResource {
 
         const served = servedSlot(bySlot);
         const password = this.passwords[served.slot];
-        this.served = { ...served, keyId: password.keyId, value: pulumi.secret(password.value) };
+        this.served = { ...served, keyId: password.keyId, startDate: password.startDate, value: pulumi.secret(password.value) };
         this.registerOutputs({ servedSlot: served.slot, servedGeneration: served.generation, servedKeyId: password.keyId });
     }
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./model/issues";
 import { buildModelOrThrow, type StackModel } from "./model/model";
 import { EndpointError, identityOptions, resolveEndpoints } from "../azure/endpoints";
-import { entraProbe } from "../azure/probe";
+import { entraProbe, verifyOptionsFromEnv } from "../azure/probe";
 import { defineStack } from "./program";
 import { readRuntimeConfig } from "./pulumiConfig";
 
@@ -36,5 +36,15 @@ function probe() {
     }
 }
 
+/** How long the gate waits for Entra's replication: the defaults, or ROTOR_VERIFY_* for a slow tenant. */
+function verify() {
+    try {
+        return verifyOptionsFromEnv(process.env);
+    } catch (error) {
+        if (error instanceof RangeError) throw new pulumi.RunError(error.message);
+        throw error;
+    }
+}
+
 /** Per app: clientId, objectId, servicePrincipalObjectId, tenantId. Identifiers only, never a credential. */
-export const apps = defineStack(model, { probe: probe() }).then((stack) => stack.exports);
+export const apps = defineStack(model, { probe: probe(), verify: verify() }).then((stack) => stack.exports);

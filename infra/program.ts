@@ -231,7 +231,7 @@ function defineApp(app: AppModel, { model, probe, verify, vault, servicePrincipa
             });
             secret = certificate;
             // Signing in waits for the upload of the served key credential: before it, Entra cannot know the key.
-            value = proven(certificate.served.pemBundle, certificate.served.keyId, "certificate", gate);
+            value = proven(certificate.served.pemBundle, certificate.served, "certificate", gate);
             proof = outcomes.value(value, label, "verify gate", [...uploaded[served.slot]!, ...appReady]);
             const pfx = certificate.served.pkcs12;
             if (credential.pfx && pfx) {
@@ -246,7 +246,7 @@ function defineApp(app: AppModel, { model, probe, verify, vault, servicePrincipa
             const password = new ClientSecret(`${app.name}-${credential.name}`, { applicationId: registration.applicationId, slots, credentialName: credential.name }, componentOptions);
             const created = password.passwords.map((p, i) => outcomes.resource(p, label, `${app.name}-${credential.name}-slot${i}`, [application]));
             secret = password;
-            value = proven(password.served.value, password.served.keyId, "secret", gate);
+            value = proven(password.served.value, password.served, "secret", gate);
             proof = outcomes.value(value, label, "verify gate", [created[served.slot]!, ...appReady]);
         }
         secrets[label] = secret;
@@ -366,17 +366,24 @@ interface GateContext {
 
 /**
  * The served value, released to Key Vault only once a token has been acquired with it. Never during a
- * preview: a preview must not touch the tenant. The result stays a Pulumi secret. `ready` is an output of the
- * credential on the application (its key id): the proof starts once Entra has the credential. When the proof
- * fails, the error says which credential, why, and what Key Vault keeps serving until when; it is a
- * ResourceError of the app, so the engine logs it there, once, without a stack trace.
+ * preview: a preview must not touch the tenant. The result stays a Pulumi secret. `onApp` is the credential
+ * as the application has it (its key id and start date): the proof starts once Entra has it, and Entra's
+ * replication explains a refusal only for a while after that start. When the proof fails, the error says
+ * which credential, why, and what Key Vault keeps serving until when; it is a ResourceError of the app, so
+ * the engine logs it there, once, without a stack trace.
  */
-function proven(value: pulumi.Output<string>, ready: pulumi.Output<string>, kind: ProbeTarget["kind"], gate: GateContext): pulumi.Output<string> {
+function proven(
+    value: pulumi.Output<string>,
+    onApp: { readonly keyId: pulumi.Output<string>; readonly startDate: pulumi.Output<string> },
+    kind: ProbeTarget["kind"],
+    gate: GateContext,
+): pulumi.Output<string> {
     const { label, registration, credential, probe, verify } = gate;
     return pulumi.secret(
-        pulumi.all([value, ready, registration.clientId, registration.tenantId]).apply(async ([secret, , clientId, tenantId]) => {
+        pulumi.all([value, onApp.keyId, onApp.startDate, registration.clientId, registration.tenantId]).apply(async ([secret, , createdAt, clientId, tenantId]) => {
             try {
-                await proveUnlessPreview(pulumi.runtime.isDryRun(), probe, { label, tenantId, clientId, kind, secret }, verify);
+                const target = { label, tenantId, clientId, kind, secret, ...(createdAt ? { createdAt } : {}) };
+                await proveUnlessPreview(pulumi.runtime.isDryRun(), probe, target, verify);
             } catch (error) {
                 if (!(error instanceof CredentialVerificationError)) throw error;
                 throw new pulumi.ResourceError(proofFailure(error, credential), registration, true);
@@ -390,8 +397,9 @@ function proven(value: pulumi.Output<string>, ready: pulumi.Output<string>, kind
 export function proofFailure(error: CredentialVerificationError, credential: CredentialModel): string {
     const { served } = credential.schedule;
     const attempts = `${error.attempts} attempt${error.attempts === 1 ? "" : "s"}`;
+    const outcome = error.permanent ? `cannot authenticate (${error.permanent}; stopped after ${attempts}: waiting cannot fix it)` : `did not authenticate after ${attempts}`;
     return (
-        `${error.label}: the new ${credential.type} (generation ${served.generation}, slot ${served.slot}) did not authenticate after ${attempts}, so it is not served ` +
+        `${error.label}: the new ${credential.type} (generation ${served.generation}, slot ${served.slot}) ${outcome}, so it is not served ` +
         `(last error: ${error.lastError.replace(/\.+$/, "")}). ${previousValueNote(credential)} ` +
         "Every other credential is deployed as usual. Check the app's credentials in Entra (rotor verify), then run pulumi up again."
     );

@@ -6,7 +6,7 @@ import { epochSeconds, validateKeyVaultSecrets } from "../components/keyVaultSec
 import { buildModelOrThrow } from "../infra/model/model";
 import { proveUnlessPreview } from "../infra/program";
 import { CredentialVerificationError, describeError, type ProbeTarget, verifyCredential } from "../azure/probe";
-import { containsMockSecret, mockSecretMarker, ProviderMocks, types } from "./support/pulumiMocks";
+import { containsMockSecret, mockSecretMarker, types } from "./support/pulumiMocks";
 import { runProgram, sampleStack } from "./support/program";
 
 const now = new Date("2027-03-01T06:00:00Z");
@@ -53,14 +53,19 @@ describe("the verify gate", () => {
         expect(message).not.toContain("Trace ID");
     });
 
-    it("stops at once on an error that waiting cannot fix", async () => {
+    it("stops at once on an error that waiting cannot fix: an application unknown an hour after its credential was made", async () => {
         let calls = 0;
         const probe = async () => {
             calls++;
             throw new Error("AADSTS700016: Application with identifier 'c' was not found in the directory");
         };
-        await expect(verifyCredential(probe, target, fast)).rejects.toThrow(/after 1 attempt,.*AADSTS700016/);
+        const old = { ...target, createdAt: new Date(Date.now() - 3_600_000).toISOString() };
+        await expect(verifyCredential(probe, old, fast)).rejects.toThrow(/cannot authenticate \(Entra does not know this application 60 minutes after it was made, past Entra's replication, AADSTS700016\).*stopped after 1 attempt\./);
         expect(calls).toBe(1);
+        // Just made, the same answer is Entra's replication: retried.
+        calls = 0;
+        await expect(verifyCredential(probe, { ...target, createdAt: new Date().toISOString() }, { ...fast, attempts: 3 })).rejects.toThrow(/did not authenticate after 3 attempts/);
+        expect(calls).toBe(3);
     });
 
     it("never probes in a preview", async () => {
@@ -89,21 +94,15 @@ describe("the program's Key Vault push", () => {
     });
 
     it("proves credentials at the cloud the environment names, like the live commands", async () => {
-        // Empty is unset: the machine running the tests may have its own values.
-        vi.stubEnv("ROTOR_CLOUD", "");
-        vi.stubEnv("AZURE_AUTHORITY_HOST", "");
-        try {
-            const publicCloud = await runProgram(sampleStack().values as Record<string, unknown>, { now });
-            expect(publicCloud.probeEndpoints).toEqual([{ authorityHost: "https://login.microsoftonline.com", scope: "https://graph.microsoft.com/.default" }]);
-            vi.stubEnv("ROTOR_CLOUD", "AzureUSGovernment");
-            const gov = await runProgram(sampleStack().values as Record<string, unknown>, { now });
-            expect(gov.probeEndpoints).toEqual([{ authorityHost: "https://login.microsoftonline.us", scope: "https://graph.microsoft.us/.default" }]);
-            vi.stubEnv("AZURE_AUTHORITY_HOST", "https://127.0.0.1:8443");
-            const emulated = await runProgram(sampleStack().values as Record<string, unknown>, { now });
-            expect(emulated.probeEndpoints).toEqual([{ authorityHost: "https://127.0.0.1:8443", disableInstanceDiscovery: true, scope: "https://graph.microsoft.us/.default" }]);
-        } finally {
-            vi.unstubAllEnvs();
-        }
+        // A preview: the probe is made (and its endpoints recorded) but never signs in, so nothing leaves the machine.
+        const at = (env: Record<string, string>) => runProgram(sampleStack().values as Record<string, unknown>, { now, preview: true, env });
+        const publicCloud = await at({ ROTOR_CLOUD: "", AZURE_AUTHORITY_HOST: "" });
+        expect(publicCloud.probeEndpoints).toEqual([{ authorityHost: "https://login.microsoftonline.com", scope: "https://graph.microsoft.com/.default" }]);
+        const gov = await at({ ROTOR_CLOUD: "AzureUSGovernment", AZURE_AUTHORITY_HOST: "" });
+        expect(gov.probeEndpoints).toEqual([{ authorityHost: "https://login.microsoftonline.us", scope: "https://graph.microsoft.us/.default" }]);
+        const emulated = await at({ ROTOR_CLOUD: "AzureUSGovernment", AZURE_AUTHORITY_HOST: "https://127.0.0.1:8443" });
+        expect(emulated.probeEndpoints).toEqual([{ authorityHost: "https://127.0.0.1:8443", disableInstanceDiscovery: true, scope: "https://graph.microsoft.us/.default" }]);
+        expect(publicCloud.probes).toEqual([]);
     });
 
     it("writes the served secret with its dates, content type and value-free tags, as a secret", async () => {
@@ -177,30 +176,37 @@ describe("the program's Key Vault push", () => {
     });
 
     it("signs in with a generated certificate only once Entra has its key credential", async () => {
-        const model = buildModelOrThrow(sampleStack(), now);
-        const web = model.apps.find((a) => a.name === "calendar-sync")!.credentials[0]!;
-        const mocks = new ProviderMocks();
-        const uploadedWhenProbed: boolean[] = [];
-        const probe = async (t: ProbeTarget) => {
-            if (t.label === "calendar-sync/web") uploadedWhenProbed.push(mocks.resources.some((r) => r.type === types.applicationCertificate && r.name === `calendar-sync-web-slot${web.schedule.served.slot}`));
-        };
-        await runProgram(sampleStack().values as Record<string, unknown>, { now, probe, mocks });
-        expect(uploadedWhenProbed).toEqual([true]);
+        // The real probe against the emulator: signing in before the upload would be refused (key not found)
+        // and retried, so one attempt per credential says the gate waited for Entra to have it.
+        const run = await runProgram(sampleStack().values as Record<string, unknown>, { now });
+        expect(run.registrationErrors).toEqual([]);
+        expect(run.probes.map((p) => p.label).sort()).toEqual(["calendar-sync/web", "device-inventory/importer", "mail-sender/main"]);
     });
 
-    it("writes nothing of a credential whose proof fails: neither its PEM nor its PFX", async () => {
-        const probe = async (target: ProbeTarget) => {
-            if (target.label === "calendar-sync/web") throw new Error("AADSTS700016: Application with identifier 'x' was not found in the directory.");
-        };
-        const { mocks, registrationErrors } = await runProgram(sampleStack().values as Record<string, unknown>, { now, probe });
+    it("writes nothing of a credential whose proof fails: neither its PEM nor its PFX; the others are served", async () => {
+        const model = buildModelOrThrow(sampleStack(), now);
+        const web = model.apps.find((a) => a.name === "calendar-sync")!.credentials[0]!;
+        // Entra keeps refusing the new certificate for longer than the gate's eight attempts.
+        const refuse = new Map([[`calendar-sync-web-slot${web.schedule.served.slot}`, 100]]);
+        const { mocks, registrationErrors, probes } = await runProgram(sampleStack().values as Record<string, unknown>, { now, refuse });
         expect(registrationErrors.length).toBeGreaterThan(0);
-        for (const error of registrationErrors) expect(error.message).toMatch(/calendar-sync\/web: the new certificate \(generation \d+, slot [01]\) did not authenticate after 1 attempt/);
+        expect(probes.filter((p) => p.label === "calendar-sync/web")).toHaveLength(8);
+        const proof = registrationErrors.find((error) => error.message.includes("calendar-sync/web: the new certificate"))!;
+        expect(proof.message).toMatch(/calendar-sync\/web: the new certificate \(generation \d+, slot [01]\) did not authenticate after 8 attempts, so it is not served \(last error: .*AADSTS700027/);
         const written = mocks.ofType(types.keyVaultSecret).map((r) => r.inputs["secretName"]);
         expect(written).not.toContain("calendar-sync-web");
         expect(written).not.toContain("calendar-sync-web-pfx");
         expect(written).not.toContain("calendar-sync-web-pfx-password");
         // Other credentials are proven and served as usual.
         expect(written).toEqual(expect.arrayContaining(["mail-sender-main", "device-inventory-importer", "calendar-sync-client-id"]));
+    });
+
+    it("stops at once on a failure no wait fixes: a disabled application, AADSTS7000112", async () => {
+        const { registrationErrors, probes, mocks } = await runProgram(sampleStack().values as Record<string, unknown>, { now, disabledApps: ["mail-sender"] });
+        expect(probes.filter((p) => p.label === "mail-sender/main")).toHaveLength(1);
+        const proof = registrationErrors.find((error) => error.message.includes("mail-sender/main: the new secret"))!;
+        expect(proof.message).toMatch(/cannot authenticate \(the application is disabled, AADSTS7000112; stopped after 1 attempt: waiting cannot fix it\)/);
+        expect(mocks.ofType(types.keyVaultSecret).map((r) => r.inputs["secretName"])).not.toContain("mail-sender-main");
     });
 
     it("publishes the ids as one JSON secret when asked", async () => {

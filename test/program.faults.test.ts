@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { ProbeTarget } from "../azure/probe";
 import { buildModelOrThrow, type StackModel } from "../infra/model/model";
 import type { CredentialModel } from "../infra/model/credentials";
 import { phaseDays, scheduleAt, slotsReplacedBetween } from "../rotation/schedule";
@@ -22,8 +21,17 @@ const dayMs = 86_400_000;
 const partnerFile = "certs/device-inventory-partner.cer"; // expires 2027-12-31
 const renewedPartnerFile = "test/fixtures/certificates/rsa2048.cer"; // valid 2025-2035
 
-afterEach(() => {
+/** Every simulated stack of a test, closed after it (each holds its tenant's emulator). */
+const stacks: SimulatedStack[] = [];
+function simulated(values: () => Record<string, unknown>): SimulatedStack {
+    const stack = new SimulatedStack(values);
+    stacks.push(stack);
+    return stack;
+}
+
+afterEach(async () => {
     vi.useRealTimers();
+    await Promise.all(stacks.splice(0).map((stack) => stack.close()));
 });
 
 /** Names of the form `<prefix>-<n>` whose credential's phase is (or is not) `phase` days: who rotates together. */
@@ -126,25 +134,23 @@ describe("a bad day: one failure, every other credential still rotates", () => {
         const model = modelAt(day);
         const due = dueBetween(model, yesterday, day);
         const victim = due.find((r) => r.credential.type === "secret")!;
-        const stack = new SimulatedStack(() => stackValues());
+        const stack = simulated(() => stackValues());
 
         const first = await stack.up(yesterday);
         expect(first.errors).toEqual([]);
         expectServedAsScheduled(stack, modelAt(yesterday), yesterday);
         const before = new Map(rotating(model).map((r) => [r.label, stack.served(r.app, r.credential.keyVaultSecretName)!.value]));
 
-        const probe = async (target: ProbeTarget) => {
-            // Waiting cannot fix it (the gate stops at once): the app was disabled by hand.
-            if (target.label === victim.label) throw new Error(`AADSTS7000112: Application '${target.clientId}'(${victim.app}) is disabled.`);
-        };
-        const bad = await stack.up(day, { probe });
+        const { served, previous, nextRotation } = victim.credential.schedule;
+        // Entra refuses the new secret for longer than the gate's eight attempts (the real probe, over the wire).
+        const bad = await stack.up(day, { refuse: new Map([[`${victim.app}-main-slot${served.slot}`, 8]]) });
 
         expect(bad.failed).toBe(true);
-        const { served, previous, nextRotation } = victim.credential.schedule;
+        expect(bad.run.probes.filter((p) => p.label === victim.label)).toHaveLength(8);
         // Logged once by the engine (one error object, whichever resource awaited it), for the app.
         const logged = bad.errors.find((e) => e.includes(`${victim.label}: the new secret`))!;
-        expect(logged).toContain(`(generation ${served.generation}, slot ${served.slot}) did not authenticate`);
-        expect(logged).toContain("AADSTS7000112");
+        expect(logged).toContain(`(generation ${served.generation}, slot ${served.slot}) did not authenticate after 8 attempts`);
+        expect(logged).toContain("AADSTS7000215");
         expect(logged).toContain(`Key Vault keeps serving the previous value (generation ${previous.generation}, slot ${previous.slot}), which stays valid until ${nextRotation}`);
         expect(bad.errors).toContainEqual(expect.stringMatching(/^1 failure in stack dev; everything else was deployed/));
         // The new password exists in Entra (the proof can be retried by the next run); it is not served.
@@ -162,9 +168,33 @@ describe("a bad day: one failure, every other credential still rotates", () => {
         const next = await stack.up(tomorrow);
         expect(next.errors).toEqual([]);
         expectServedAsScheduled(stack, modelAt(tomorrow), tomorrow);
-        // Caught up with the password made yesterday: nothing new was created for it.
+        // Caught up with the password made yesterday, proven at the first attempt: nothing new was created for it.
         expect(next.changed.filter((name) => name.startsWith(`${victim.app}-main-slot`))).toEqual([]);
+        expect(next.run.probes.filter((p) => p.label === victim.label)).toHaveLength(1);
         await expectIdempotent(stack, tomorrow);
+    });
+
+    it("(a') a credential that cannot sign in for a reason no wait fixes (its app disabled) stops the gate at once; re-enabled, the next run serves it", async () => {
+        const day = busyMorning("2027-06-01T06:00:00Z", 5);
+        const yesterday = new Date(day.getTime() - dayMs);
+        const model = modelAt(day);
+        const victim = dueBetween(model, yesterday, day).find((r) => r.credential.type === "secret")!;
+        const stack = simulated(() => stackValues());
+        await stack.up(yesterday);
+        const before = stack.served(victim.app, victim.credential.keyVaultSecretName)!.value;
+
+        const bad = await stack.up(day, { disabledApps: [victim.app] });
+
+        expect(bad.failed).toBe(true);
+        expect(bad.run.probes.filter((p) => p.label === victim.label)).toHaveLength(1);
+        expect(bad.errors.find((e) => e.includes(`${victim.label}: the new secret`))).toContain("cannot authenticate (the application is disabled, AADSTS7000112; stopped after 1 attempt: waiting cannot fix it)");
+        expect(stack.served(victim.app, victim.credential.keyVaultSecretName)!.value).toBe(before);
+        expectServedAsScheduled(stack, model, day, [victim.label]);
+
+        const tomorrow = new Date(day.getTime() + dayMs);
+        const next = await stack.up(tomorrow);
+        expect(next.errors).toEqual([]);
+        expectServedAsScheduled(stack, modelAt(tomorrow), tomorrow);
     });
 
     it("(b) Graph refuses one password create with a 503: that credential keeps its value, the others rotate, the next run creates it", async () => {
@@ -175,7 +205,7 @@ describe("a bad day: one failure, every other credential still rotates", () => {
         const victim = due.find((r) => r.credential.type === "secret")!;
         const { served, previous } = victim.credential.schedule;
         const refused = `${victim.app}-${victim.credential.name}-slot${served.slot}`;
-        const stack = new SimulatedStack(() => stackValues());
+        const stack = simulated(() => stackValues());
         await stack.up(yesterday);
         const before = stack.served(victim.app, victim.credential.keyVaultSecretName)!;
 
@@ -207,7 +237,7 @@ describe("a bad day: one failure, every other credential still rotates", () => {
         const model = modelAt(day);
         expect(model.credentialErrors.map((e) => e.path)).toEqual([`apps[${together.length + apart.length + 1}].credentials[1].file`]);
         let partner = partnerFile;
-        const stack = new SimulatedStack(() => stackValues(partner));
+        const stack = simulated(() => stackValues(partner));
         await stack.up(valid);
         const uploaded = stack.get(types.applicationCertificate, "partner-partner")!;
         const before = new Map(rotating(model).map((r) => [r.label, stack.served(r.app, r.credential.keyVaultSecretName)!.value]));
@@ -246,7 +276,7 @@ describe("a bad day: one failure, every other credential still rotates", () => {
             const apps = (v["apps"] as { name: string; permissions?: unknown }[]).map((app) => (app.name === victim ? { ...app, permissions: [{ api: "Microsoft Graph", application: ["User.Read.All"] }] } : app));
             return { ...v, apps };
         };
-        const stack = new SimulatedStack(values);
+        const stack = simulated(values);
         await stack.up(new Date(day.getTime() - dayMs));
         const graph = graphApi();
         delete graph.appRoleIds["User.Read.All"];
@@ -261,7 +291,7 @@ describe("a bad day: one failure, every other credential still rotates", () => {
     it("a vault that cannot be created serves nothing new, yet every app is deployed and the run settles and fails", async () => {
         const day = busyMorning("2027-06-01T06:00:00Z", 5);
         const values = () => ({ ...stackValues(), keyVault: { name: "kv-faults", resourceGroup: "rg-faults", create: true, location: "westeurope" } });
-        const stack = new SimulatedStack(values);
+        const stack = simulated(values);
         const bad = await stack.up(day, { failCreate: ["key-vault"] });
         expect(bad.failed).toBe(true);
         const summary = bad.run.registrationErrors.find((e) => / failures? in stack dev/.test(e.message))!.message;

@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { CredentialProbe } from "../../azure/probe";
+import { type Emulator, startEmulator } from "./emulator";
 import { type ProgramRun, runProgram } from "./program";
-import { type MockApi, ProviderMocks, type RegisteredResource, types, unwrapSecret } from "./pulumiMocks";
+import { type MockApi, mockTenantId, ProviderMocks, type RegisteredResource, types, unwrapSecret } from "./pulumiMocks";
 
 /**
  * What the Pulumi engine does with a program's registrations across runs, as far as the rotation depends on
@@ -30,8 +30,13 @@ export interface Stored {
 export interface Faults {
     /** Resources (by name) whose create or replacement the service refuses, as Graph does with a 503. */
     readonly failCreate?: readonly string[];
-    /** The verify gate's probe: by default every credential signs in. */
-    readonly probe?: CredentialProbe;
+    /**
+     * Credentials (by resource name) made in this run that the token endpoint refuses for this many sign-ins,
+     * as while Entra replicates them: the gate's eight attempts fail, a later run's succeed.
+     */
+    readonly refuse?: ReadonlyMap<string, number>;
+    /** Apps (by name) whose service principal is disabled during this run (AADSTS7000112 to every sign-in). */
+    readonly disabledApps?: readonly string[];
     /** The APIs' service principals as the tenant has them (default: Microsoft Graph and Exchange Online). */
     readonly apis?: Map<string, MockApi>;
 }
@@ -63,8 +68,9 @@ class StatefulMocks extends ProviderMocks {
     constructor(
         private readonly stack: SimulatedStack,
         private readonly faults: Faults,
+        emulator: Emulator,
     ) {
-        super(faults.apis);
+        super(faults.apis, { emulator, ...(faults.refuse ? { refuse: faults.refuse } : {}), ...(faults.disabledApps ? { disabledApps: faults.disabledApps } : {}) });
     }
 
     override newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
@@ -72,7 +78,7 @@ class StatefulMocks extends ProviderMocks {
         const existing = this.stack.state.get(k);
         if (existing && sameInputs(existing.inputs, args.inputs as Record<string, unknown>)) {
             this.registered.add(k);
-            this.resources.push({ ...existing });
+            this.resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown>, id: existing.id, state: existing.state });
             return { id: existing.id, state: existing.state };
         }
         if (this.faults.failCreate?.includes(args.name)) throw new ServiceUnavailable(args.name);
@@ -87,19 +93,26 @@ function sameInputs(a: Record<string, unknown>, b: Record<string, unknown>): boo
     return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** A stack's state and what its resources are in the tenant and the vault, kept across `up`s. */
+/**
+ * A stack's state, kept across `up`s, and the tenant it deploys into: an emulator where the provider mocks
+ * make applications and credentials, and where the program's verify gate signs in for real. Close it after.
+ */
 export class SimulatedStack {
     /** The state: the current resource of every name. */
     readonly state = new Map<string, Stored>();
     /** Resources replaced during a failed update: still in the tenant (and valid) until an update succeeds. */
     readonly pendingDelete: Stored[] = [];
+    private emulator: Emulator | undefined;
 
     constructor(private readonly values: () => Record<string, unknown>) {}
 
     /** `pulumi up` at `now`, with `faults`. */
     async up(now: Date, faults: Faults = {}): Promise<UpResult> {
-        const mocks = new StatefulMocks(this, faults);
-        const run = await runProgram(this.values(), { now, mocks, ...(faults.probe ? { probe: faults.probe } : {}) });
+        const emulator = (this.emulator ??= await startEmulator({ tenantId: mockTenantId, now }));
+        emulator.clock.set(now);
+        this.disable(emulator, faults.disabledApps ?? []);
+        const mocks = new StatefulMocks(this, faults, emulator);
+        const run = await runProgram(this.values(), { now, mocks, emulator });
         const failed = run.registrationErrors.length > 0;
         const registered = new Map(mocks.resources.map((r: RegisteredResource) => [key(r.type, r.name), r]));
         for (const [k, resource] of registered) {
@@ -108,10 +121,32 @@ export class SimulatedStack {
             this.state.set(k, { type: resource.type, name: resource.name, inputs: resource.inputs, id: resource.id, state: resource.state });
         }
         if (!failed) {
-            for (const k of [...this.state.keys()]) if (!registered.has(k)) this.state.delete(k);
+            for (const [k, resource] of [...this.state]) {
+                if (registered.has(k)) continue;
+                this.state.delete(k);
+                this.pendingDelete.push(resource);
+            }
+            // The engine deletes what was replaced or is no longer declared: the credentials leave Entra.
+            for (const gone of this.pendingDelete) if (gone.state["keyId"] && gone.inputs["applicationId"]) emulator.state.removeCredential(String(gone.inputs["applicationId"]).replace(/^\/applications\//, ""), String(gone.state["keyId"]));
             this.pendingDelete.length = 0;
         }
+        this.disable(emulator, []);
         return { run, failed, errors: run.registrationErrors.map((e) => e.message.split("\n")[0]!), changed: mocks.changed };
+    }
+
+    /** Disables the service principals of these apps (by name in config), and enables every other. */
+    private disable(emulator: Emulator, apps: readonly string[]): void {
+        for (const stored of this.state.values()) {
+            if (stored.type !== types.application) continue;
+            const principal = emulator.state.servicePrincipalOf(String(stored.state["objectId"]));
+            if (principal) principal.accountEnabled = !apps.includes(stored.name.replace(/-app$/, ""));
+        }
+    }
+
+    /** Stops the tenant's emulator. */
+    async close(): Promise<void> {
+        await this.emulator?.close();
+        this.emulator = undefined;
     }
 
     /** A resource by type and name, as the state has it. */

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import graphServicePrincipal from "../fixtures/graph-service-principal.json";
 import { graphCatalog } from "../../infra/model/catalog";
 import { containsMockKey, mockKey, mockSelfSignedCertificate } from "./mockCertificates";
+import type { Emulator } from "./emulator";
 
 /**
  * Pulumi mocks that answer like the azuread provider does: ids such as `/applications/<guid>`,
@@ -84,11 +85,27 @@ export function defaultApis(): Map<string, MockApi> {
     ]);
 }
 
+/**
+ * The tenant the mocks make Entra's objects in, as the azuread provider makes them in Entra: applications,
+ * their service principals, passwords and certificates, so that the program's verify gate signs in with the
+ * real @azure/identity over the wire against the local emulator.
+ */
+export interface MockTenant {
+    readonly emulator: Emulator;
+    /** Credentials (by resource name) the token endpoint refuses for this many requests, as while Entra replicates them. */
+    readonly refuse?: ReadonlyMap<string, number>;
+    /** Apps (by name in config) whose service principal is disabled: every sign-in is refused with AADSTS7000112. */
+    readonly disabledApps?: readonly string[];
+}
+
 export class ProviderMocks implements pulumi.runtime.Mocks {
     readonly resources: RegisteredResource[] = [];
     readonly invokes: InvokeRecord[] = [];
 
-    constructor(readonly apis: Map<string, MockApi> = defaultApis()) {}
+    constructor(
+        readonly apis: Map<string, MockApi> = defaultApis(),
+        readonly tenant?: MockTenant,
+    ) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const inputs = args.inputs as Record<string, unknown>;
@@ -122,8 +139,9 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
                 break;
             }
             case "tls:index/selfSignedCert:SelfSignedCert": {
-                // The provider stamps validity from the moment of creation; a fixed stamp keeps mocks deterministic.
-                const start = "2026-11-23T06:00:00Z";
+                // The provider stamps validity from the moment of creation (the run's instant: the tests fix the
+                // clock); Entra then starts the key credential there, which the verify gate counts from.
+                const start = isoSeconds(new Date(Math.floor(Date.now() / 1000) * 1000));
                 const hours = Number(inputs["validityPeriodHours"]);
                 state = {
                     ...inputs,
@@ -159,6 +177,7 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
         }
         // An imported resource keeps the id it was imported by, as the engine does.
         if (args.id) id = args.id;
+        if (this.tenant) state = { ...state, ...mirror(this.tenant, args.type, args.name, inputs, state) };
         this.resources.push({ type: args.type, name: args.name, inputs, id, state, ...(args.id ? { importId: args.id } : {}) });
         return { id, state };
     }
@@ -238,4 +257,59 @@ export function unwrapSecret(value: unknown): unknown {
 export function asSecret(value: unknown): Record<string, unknown> {
     // The wire form of a secret in Pulumi's resource protocol.
     return { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
+}
+
+/** `/applications/<objectId>` or a bare object id, as the provider's `applicationId` inputs hold it. */
+function objectIdOf(applicationId: unknown): string {
+    return String(applicationId).replace(/^\/applications\//, "");
+}
+
+/**
+ * Makes in the emulator what the provider makes in Entra, and returns what Entra answered that the state
+ * keeps: a credential's start (Entra starts it when it is made: the program sends no start date).
+ */
+function mirror(tenant: MockTenant, type: string, name: string, inputs: Record<string, unknown>, state: Record<string, unknown>): Record<string, unknown> {
+    const entra = tenant.emulator.state;
+    switch (type) {
+        case types.application: {
+            const id = String(state["objectId"]);
+            const existing = entra.application(id);
+            const tags = (inputs["tags"] as string[] | undefined) ?? [];
+            const app = name.replace(/-app$/, "");
+            if (existing) {
+                existing.displayName = String(inputs["displayName"]);
+                existing.tags = [...tags];
+            } else {
+                entra.addApplication({ id, appId: String(state["clientId"]), tenantId: mockTenantId, displayName: String(inputs["displayName"]), tags, accountEnabled: !tenant.disabledApps?.includes(app) });
+            }
+            return {};
+        }
+        case types.applicationPassword: {
+            const refused = tenant.refuse?.get(name);
+            const added = entra.addPassword(objectIdOf(inputs["applicationId"]), {
+                keyId: String(state["keyId"]),
+                secretText: String(unwrapSecret(state["value"])),
+                displayName: String(inputs["displayName"]),
+                endDateTime: String(inputs["endDate"]),
+                ...(refused ? { replication: { attempts: refused } } : {}),
+            });
+            return { startDate: isoSeconds(added.credential.startDateTime) };
+        }
+        case types.applicationCertificate: {
+            const refused = tenant.refuse?.get(name);
+            // The provider's schema marks the value secret, so it arrives wrapped.
+            const added = entra.registerCertificate(objectIdOf(inputs["applicationId"]), String(unwrapSecret(inputs["value"])), {
+                keyId: String(state["keyId"]),
+                endDateTime: String(inputs["endDate"]),
+                ...(refused ? { replication: { attempts: refused } } : {}),
+            });
+            return { startDate: isoSeconds(added.startDateTime) };
+        }
+        default:
+            return {};
+    }
+}
+
+function isoSeconds(date: Date): string {
+    return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
