@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { type BudgetFigures, budgetRows, measureBudgets } from "./budgets";
 import { note, writePreload } from "./measure";
 import { type MemoryFigures, measureOffline, measurePlan, measurePlanMemory, measureStartup, type OfflineFigures, type PlanTiming, type StartupFigures } from "./plan";
 import { type FloorFigures, measureFloor, measureProgram, type ProgramFigures, projectNodeArgs } from "./program";
@@ -21,7 +22,8 @@ import { count, duration, kilobytes, markdownTable, megabytes, met, ratio, secon
  * apps, 3 below), --status-runs N (default 6: the first, which loads the Azure SDKs, then the ones the
  * median is taken of), --skip-naive (leave out the two-minute naive peer), --summarize-runs N (rounds of
  * `rotor summarize` against `JSON.parse`, default 7 at 10,000 steps and 3 at 100,000), --stacks-runs N (rounds of
- * `rotor status --all-stacks` against the stacks one after another, default 3).
+ * `rotor status --all-stacks` against the stacks one after another, default 3). --runs also sets the rounds of
+ * the time budgets that were once test assertions (bench/budgets.ts; `npx tsx bench/budgets.ts` runs only those).
  */
 
 const targets = {
@@ -60,6 +62,7 @@ interface Figures {
     readonly status: StatusFigures;
     readonly statusStacks: StatusStacksFigures;
     readonly summarize: readonly SummarizeFigures[];
+    readonly budgets: BudgetFigures;
 }
 
 async function main(): Promise<void> {
@@ -104,14 +107,16 @@ async function main(): Promise<void> {
 
         const summarize = await measureSummarize(preload, summarizeRuns === undefined ? {} : { runs: summarizeRuns });
 
-        process.stdout.write(`${render({ startup, offline, smaller, memory, programs, floors, status, statusStacks, summarize }, performance.now() - started)}\n`);
+        const budgets = await measureBudgets(preload, { runs });
+
+        process.stdout.write(`${render({ startup, offline, smaller, memory, programs, floors, status, statusStacks, summarize, budgets }, performance.now() - started)}\n`);
     } finally {
         fs.rmSync(scratch, { recursive: true, force: true });
     }
 }
 
 function render(f: Figures, elapsedMs: number): string {
-    const { startup, offline, smaller, memory, programs, floors, status, statusStacks, summarize } = f;
+    const { startup, offline, smaller, memory, programs, floors, status, statusStacks, summarize, budgets } = f;
     const cpus = os.cpus();
     const machine = `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, ${Math.round(os.totalmem() / 1024 ** 3)} GB`;
     const versionRatio = startup.versionMs / startup.nodeMs;
@@ -203,6 +208,7 @@ function render(f: Figures, elapsedMs: number): string {
             met(statusStacks.ratio <= targets.statusStacksRatio),
         ],
         ...summarizeRows(summarize),
+        ...budgetRows(budgets),
     ];
     const main = markdownTable(["what", "measure", "result", "target", "status"], rows);
 
@@ -218,6 +224,7 @@ function render(f: Figures, elapsedMs: number): string {
         `The page chains of \`rotor status --all-apps\` run side by side: all ${count(status.tenantApplications)} applications in ${status.chains.graphApplications} Graph pages of 999, the stack's tagged applications with their federated credentials expanded in 1 page, and ${count(status.vaultSecrets)} Key Vault secrets in ${status.chains.keyVaultSecrets} pages of 25, each page needing the previous one's nextLink. The unavoidable time is the longest chain's pages x latency = ${status.chains.keyVaultSecrets} x ${latencyMs} ms; sign-in and the vault's 401 challenge add 2-3 more round trips that the ratio does not subtract. Key Vault chain as observed by the emulator (first request to last answer), in the second run: ${seconds(status.warm[0]!.keyVaultChainMs)}.`,
         `\`rotor status --all-stacks\`: one stack per tenant, each with its own vault and an operator consented in its tenant; each stack's apps have a client secret, so its vault holds three secrets per app (value, client id, tenant id) in ${Math.ceil((statusStacks.secrets / statusStacks.options.tenants) / 25)} pages of 25, the longest chain; the stacks' federated credentials come expanded with the applications (100 a page). Medians of ${times(statusStacks.options.runs, "round")} after a warm-up, sequential and all-stacks alternated, in one process with the emulator, each run signing in anew; tenants read at once: the CLI's default.`,
         `\`rotor summarize\`: a preview deleting Key Vault secrets, three per app, each naming its app's Application; "values unmasked" previews also carry every secret's value in plain text, so the redaction guard holds one credential per step. Medians of ${times(summarize[summarize.length - 1]?.runs ?? 0, "round")} at the largest size, in one process per size, \`JSON.parse\` and the summary alternated.`,
+        `The last ${budgetRows(budgets).length} rows are time budgets that were once test assertions (bench/budgets.ts): absolute, far above what each takes, to catch a change of kind (quadratic work, a catalog search, a retry loop) rather than drift. Medians of ${times(budgets.runs, "round")} in one process (a fresh emulator each round), and of ${budgets.noCredentialRuns} fresh ${budgets.noCredentialRuns === 1 ? "process" : "processes"} for \`rotor status\`.`,
         `Generated stacks: each app has a client secret, a generated certificate, two GitHub federated credentials and one application and one delegated Microsoft Graph permission; the vault is created by the stack.`,
     ];
     return [`Measured ${machine}; the bench took ${duration(elapsedMs)}.`, "", main, "", scale, "", ...notes.map((n) => `- ${n}`)].join("\n");

@@ -620,11 +620,23 @@ describe("faults", () => {
         // Credentials that existed before the switch are not affected.
         await expect(secretCredential(app, settled).getToken(graphScope)).resolves.toBeDefined();
 
+        const added = Date.now();
         const certificate = emulator.state.addCertificate(app, { replication: { delayMs: 500 } });
         const credential = () => new ClientCertificateCredential(emulator.tenantId, app.appId, { certificate: certificate.pem }, credentialOptions());
         await expect(credential().getToken(graphScope)).rejects.toThrow(/AADSTS700027: .*The key was not found/);
-        await sleep(520);
-        await expect(credential().getToken(graphScope)).resolves.toBeDefined();
+        // Asks again until it is accepted (at most 10 s, far beyond the delay), then checks it was not before 500 ms.
+        let accepted: number | undefined;
+        while (accepted === undefined && Date.now() - added < 10_000) {
+            try {
+                await credential().getToken(graphScope);
+                accepted = Date.now();
+            } catch (error) {
+                expect(String(error)).toMatch(/AADSTS700027/);
+                await sleep(50);
+            }
+        }
+        expect(accepted, "accepted once replicated").toBeDefined();
+        expect(accepted! - added).toBeGreaterThanOrEqual(500);
     });
 
     it("adds latency per service", async () => {
@@ -637,15 +649,12 @@ describe("faults", () => {
 });
 
 describe("scale", () => {
-    it("seeds 5,000 applications and 5,000 secrets quickly and serves them in few pages", async () => {
+    it("seeds 5,000 applications and 5,000 secrets and serves them in few pages (seeding's time: npm run bench)", async () => {
         const big = await startEmulator({ now: start });
         try {
-            const seeding = Date.now();
             big.state.generateApplications(5000, { prefix: "bench", graphPermissions: [] });
             await big.addVault("kv-bench");
             big.state.generateSecrets("kv-bench", 5000, { tags: (i) => ({ "rotor-app": `bench-${i}` }) });
-            const seedMs = Date.now() - seeding;
-            expect(seedMs).toBeLessThan(5000);
 
             const reader = big.state.addApplication({ graphPermissions: ["Application.Read.All"] });
             const { secretText } = big.state.addPassword(reader);

@@ -98,7 +98,7 @@ describe("services that fail are named", () => {
 
 describe("no credentials at all", () => {
     /** The bin, with an environment that has no Azure credential and a managed identity endpoint on this machine. */
-    function bare(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+    function bare(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
         const home = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-home-"));
         const env = {
             PATH: path.dirname(process.execPath), // no az, no azd
@@ -107,23 +107,23 @@ describe("no credentials at all", () => {
             AZURE_POD_IDENTITY_AUTHORITY_HOST: "http://127.0.0.1:9",
             NODE_EXTRA_CA_CERTS: process.env["NODE_EXTRA_CA_CERTS"] ?? "",
         };
-        const started = Date.now();
         return new Promise((resolve) => {
+            // Killed after 30 s, so a sign-in that hangs fails the test (no exit code) instead of passing late.
             const child = execFile(process.execPath, [path.join(repoRoot, "bin", "rotor.js"), ...args, "--dir", repoRoot], { cwd: home, env, encoding: "utf8", timeout: 30_000 }, (_error, stdout, stderr) =>
-                resolve({ code: child.exitCode, stdout, stderr, ms: Date.now() - started }),
+                resolve({ code: child.exitCode, stdout, stderr }),
             );
         });
     }
 
-    it.each([["status"], ["verify"], ["doctor"]])("rotor %s fails within 10 s with one line saying how to sign in, exit 1", async (command) => {
+    // How long it takes is measured by npm run bench (the sign-in deadline is 10 s); here, what it says.
+    it.each([["status"], ["verify"], ["doctor"]])("rotor %s fails with one line saying how to sign in, exit 1", async (command) => {
         const run = await bare([command, "--stack", "dev"]);
         expect(run.code).toBe(1);
         expect(run.stderr).toBe(
             "rotor: cannot sign in to Azure: no credential is available; sign in with az login (or azd auth login); in a pipeline, set AZURE_CLIENT_ID and AZURE_TENANT_ID with AZURE_FEDERATED_TOKEN_FILE (workload identity) or AZURE_CLIENT_SECRET; on Azure, a managed identity is used\n",
         );
         expect(run.stdout).toBe("");
-        expect(run.ms).toBeLessThan(10_000);
-    }, 30_000);
+    }, 40_000);
 });
 
 describe("rotor doctor reads the tenant's policies the documented way", () => {

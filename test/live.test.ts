@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import * as path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { buildModelOrThrow, type StackModel } from "../infra/model/model";
 import type { StatusReport } from "../cli/live/status";
 import type { VerifyReport } from "../cli/live/verify";
@@ -32,6 +32,26 @@ afterEach(async () => {
 const rotor = (args: readonly string[], now = deployedAt) => rotorAt({ emulator, deployment }, operatorCredential.credential, args, now);
 const json = <T>(run: { stdout: string }) => JSON.parse(run.stdout) as T;
 const problems = (report: StatusReport) => report.rows.filter((r) => r.status !== "ok").map((r) => `${r.app}/${r.credential}: ${r.status}`);
+
+/**
+ * Observes the timers of exactly `ms` that the code under test schedules (the SDKs' retry policies wait with
+ * setTimeout) and fires them at once; every other timer runs as scheduled.
+ */
+function retryAfterWaits(ms: number): { readonly observed: number; restore(): void } {
+    const real = globalThis.setTimeout;
+    let observed = 0;
+    const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((handler: (...args: unknown[]) => void, delay?: number, ...args: unknown[]) => {
+        if (delay !== ms) return real(handler, delay, ...args);
+        observed++;
+        return real(handler, 0, ...args);
+    }) as unknown as typeof setTimeout);
+    return {
+        get observed() {
+            return observed;
+        },
+        restore: () => spy.mockRestore(),
+    };
+}
 
 describe("rotor status against the emulator", () => {
     it("reports a freshly deployed stack as healthy and exits 0", async () => {
@@ -103,13 +123,27 @@ describe("rotor status against the emulator", () => {
 
     it("survives throttling and server faults with the same result, honouring Retry-After", async () => {
         const services = ["graph", "keyVault"] as const;
-        emulator.setFaults({ throttle: { next: 3, retryAfterSeconds: 0, services: [...services] }, serverError: { status: 503, next: 2, services: [...services] } });
-        const run = await rotor(["status", "--stack", "dev", "--format", "json"]);
-        expect(run.stderr).toBe("");
-        expect(run.code).toBe(0);
-        expect(problems(json<StatusReport>(run))).toEqual([]);
-        expect(emulator.requests.filter({ status: 429 }).length).toBe(3);
-        expect(emulator.requests.filter({ status: 503 }).length).toBe(2);
+        // 31 s: more than the clients' longest backoff (30 s), so only the header can produce a wait this long.
+        // The wait is observed as the SDK schedules it, and then run at once: the test does not sleep 31 s.
+        const retryAfterSeconds = 31;
+        const waits = retryAfterWaits(retryAfterSeconds * 1000);
+        try {
+            emulator.setFaults({ throttle: { next: 3, retryAfterSeconds, services: [...services] }, serverError: { status: 503, next: 2, services: [...services] } });
+            const run = await rotor(["status", "--stack", "dev", "--format", "json"]);
+            expect(run.stderr).toBe("");
+            expect(run.code).toBe(0);
+            expect(problems(json<StatusReport>(run))).toEqual([]);
+            const throttled = emulator.requests.filter({ status: 429 });
+            expect(throttled.length).toBe(3);
+            expect(emulator.requests.filter({ status: 503 }).length).toBe(2);
+            // One wait of the header's length per 429, each followed by the same request again.
+            expect(waits.observed).toBe(throttled.length);
+            for (const answer of throttled) {
+                expect(emulator.requests.entries.some((r) => r.sequence > answer.sequence && r.route === answer.route && r.path === answer.path), answer.route).toBe(true);
+            }
+        } finally {
+            waits.restore();
+        }
     });
 
     it("pages through thousands of applications and secrets with --all-apps, flagging the tenant's expiring ones", async () => {
@@ -142,6 +176,7 @@ describe("rotor verify against the emulator", () => {
         const report = json<VerifyReport>(run);
         expect(report.rows.map((r) => `${r.app}/${r.credential}: ${r.result}`)).toEqual(["mail-sender/main: ok", "device-inventory/importer: ok", "calendar-sync/web: ok"]);
         expect(run.code).toBe(0);
+        expect(deployment.served.size).toBeGreaterThanOrEqual(3);
         for (const { value } of deployment.served.values()) expect(run.stdout).not.toContain(value.slice(0, 12));
     });
 
@@ -159,6 +194,7 @@ describe("rotor verify against the emulator", () => {
         expect(rows[1]!.explanation!.fix).toContain("run pulumi up");
         const table = await rotor(["verify", "--stack", "dev"], later);
         expect(table.stdout).toContain("AADSTS7000222: the client secret has expired");
+        expect(deployment.served.size).toBeGreaterThanOrEqual(3);
         for (const { value } of deployment.served.values()) {
             expect(table.stdout + run.stdout).not.toContain(value.slice(0, 12));
         }

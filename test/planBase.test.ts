@@ -209,17 +209,21 @@ describe("rotor plan --base", () => {
     });
 
     it.skipIf(process.platform === "win32")("removes its worktree when interrupted with SIGTERM or SIGINT", async () => {
-        // A git that pauses after adding the worktree, so the signal arrives while it exists.
+        // A git that, once it has added the worktree, says so (marker) and waits until the test has sent its
+        // signal (release), so the signal arrives while the worktree exists; at most 30 s, so a failed test
+        // leaves nothing running.
         const realGit = execFileSync("bash", ["-c", "command -v git"], { encoding: "utf8" }).trim();
         const shim = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-git-shim-"));
         const marker = path.join(shim, "added");
+        const release = path.join(shim, "release");
         fs.writeFileSync(
             path.join(shim, "git"),
-            `#!/bin/sh\n"${realGit}" "$@"; status=$?\nif [ "$1" = worktree ] && [ "$2" = add ]; then touch "${marker}"; sleep 2; fi\nexit $status\n`,
+            `#!/bin/sh\n"${realGit}" "$@"; status=$?\nif [ "$1" = worktree ] && [ "$2" = add ]; then\n  touch "${marker}"\n  i=0; while [ ! -e "${release}" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\nfi\nexit $status\n`,
             { mode: 0o755 },
         );
         for (const signal of ["SIGTERM", "SIGINT"] as const) {
             fs.rmSync(marker, { force: true });
+            fs.rmSync(release, { force: true });
             const child = spawn(process.execPath, [path.join(repoRoot, "bin", "rotor.js"), "plan", "--stack", "dev", "--base", "main"], {
                 cwd: repo,
                 env: { ...process.env, PATH: `${shim}${path.delimiter}${process.env["PATH"] ?? ""}` },
@@ -228,7 +232,9 @@ describe("rotor plan --base", () => {
             const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
             for (let i = 0; i < 200 && !fs.existsSync(marker); i++) await new Promise((resolve) => setTimeout(resolve, 25));
             expect(fs.existsSync(marker), signal).toBe(true);
+            // The signal is pending in rotor (blocked in git) once kill returns; then git may finish.
             child.kill(signal);
+            fs.writeFileSync(release, "");
             await exited;
             const trees = git(repo, "worktree", "list", "--porcelain").split("\n").filter((line) => line.startsWith("worktree "));
             expect(trees, signal).toHaveLength(1);

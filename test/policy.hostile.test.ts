@@ -277,6 +277,8 @@ describe("entra-graph-tier0-permissions: delegated grants and case", () => {
         expect(tier0DelegatedScope(" roleManagement.readWrite.directory ")).toBe("RoleManagement.ReadWrite.Directory");
         expect(tier0DelegatedScope("User.Read")).toBeUndefined();
         expect(tier0DelegatedScope("Calendars.ReadWrite")).toBeUndefined();
+        expect(tier0DelegatedScopes()).toContain("Directory.AccessAsUser.All");
+        expect(tier0DelegatedScopes().length).toBeGreaterThan(1);
         for (const name of tier0DelegatedScopes()) {
             expect(Object.hasOwn(graphCatalog.delegated, name), name).toBe(true);
             if (name !== "Directory.AccessAsUser.All") expect(graphCatalog.application[name]?.tier, name).toBe(0);

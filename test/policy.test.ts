@@ -468,6 +468,7 @@ describe("the policy pack", () => {
 
     it("ignores every other resource type", async () => {
         const anything = { endDate: "2099-01-01T00:00:00Z", requiredResourceAccesses: [], issuer: "http://x", tags: { credential: "x" }, properties: {} };
+        expect(policies.map((p) => p.name)).toEqual(policyPackArgs.policies.map((p) => p.name));
         for (const policy of policies) {
             for (const type of ["azuread:index/servicePrincipal:ServicePrincipal", "entra-rotor:index:ClientSecret", "azure-native:keyvault:Vault", "pulumi:pulumi:Stack"]) {
                 expect(await violations(policy.name, type, anything), `${policy.name} on ${type}`).toEqual([]);
@@ -532,6 +533,11 @@ describe("the policy pack under Pulumi's policy runner", () => {
     };
 
     const tooLong = { applicationId: "/applications/x", startDate: "2026-01-01T00:00:00Z", endDate: "2028-06-01T00:00:00Z" };
+
+    // The running pack keeps the last configuration it was sent: each test starts from the defaults, whatever ran before it.
+    beforeEach(async () => {
+        await rpc<Empty>((done) => client.configure(new analyzer.ConfigureAnalyzerRequest(), done));
+    });
 
     it("announces the pack, its version from policy/package.json and its policies", async () => {
         const info = await rpc<analyzer.AnalyzerInfo>((done) => client.getAnalyzerInfo(new Empty(), done));

@@ -360,17 +360,12 @@ describe("rotationEvents", () => {
         expect(new Set(dates).size).toBe(dates.length);
     });
 
-    it("is cheap for a thousand credentials over five years", () => {
+    it("lists 20 or 21 rotations for each of a thousand credentials over five years (its time: npm run bench)", () => {
         const from = at("2025-01-01T00:00:00Z");
         const to = at("2030-01-01T00:00:00Z");
-        const started = performance.now();
-        let total = 0;
-        for (let i = 0; i < 1000; i++) total += rotationEvents(from, to, defaults, phaseDays(`prod/app-${i}/secret`, 90)).length;
-        const elapsed = performance.now() - started;
         // 1826 days / 90: 20 or 21 starts per credential.
-        expect(total).toBeGreaterThanOrEqual(20_000);
-        expect(total).toBeLessThanOrEqual(21_000);
-        expect(elapsed).toBeLessThan(1000);
+        const counts = Array.from({ length: 1000 }, (_, i) => rotationEvents(from, to, defaults, phaseDays(`prod/app-${i}/secret`, 90)).length);
+        expect(new Set(counts)).toEqual(new Set([20, 21]));
     });
 });
 
@@ -559,31 +554,47 @@ const simulationCases: SimulationCase[] = [
     { R: 365, L: 730, seed: 6, valid: false },
 ];
 
-describe("simulation: six years of runs per policy", () => {
-    const report: string[] = [];
+/** Each simulation once per file, whichever test asks first: results depend only on the case, never on test order. */
+const simulations = new Map<string, SimulationResult>();
+function simulated(c: SimulationCase, skipping: boolean): SimulationResult {
+    const key = `${c.R}/${c.L}/${c.seed}/${skipping}`;
+    let result = simulations.get(key);
+    if (!result) simulations.set(key, (result = simulate(c, skipping)));
+    return result;
+}
 
+function reportLine(c: SimulationCase, skipping: boolean, result: SimulationResult): string {
+    if (!skipping) {
+        return `R=${c.R} L=${c.L} daily: phase ${result.phase}, ${result.runs} runs, min days left served ${result.minDaysLeftServed.toFixed(2)}, min pickup ${result.minPickupDays.toFixed(2)} days`;
+    }
+    return (
+        `R=${c.R} L=${c.L} skipping: phase ${result.phase}, ${result.runs} runs, longest gap ${result.maxGapDays} days, ` +
+        `min days left served ${result.minDaysLeftServed.toFixed(2)}, min pickup ${result.minPickupDays.toFixed(2)} days, max lateness ${result.maxLatenessDays.toFixed(2)} days, min slack over the bound ${result.minPickupSlackDays.toFixed(2)} days`
+    );
+}
+
+describe("simulation: six years of runs per policy", () => {
     describe.each(simulationCases)("R=$R, L=$L", (c) => {
         it(`is ${c.valid ? "accepted" : "refused"} by validatePolicy`, () => {
             expect(validatePolicy({ rotateEveryDays: c.R, lifetimeDays: c.L }).policy !== undefined).toBe(c.valid);
         });
 
         it("daily runs: every promise holds, and consumers get exactly R days to pick up", () => {
-            const result = simulate(c, false);
+            const result = simulated(c, false);
             expect(result.failures).toEqual([]);
             expect(result.runs).toBeGreaterThan(2000);
             const served = result.values.filter((v) => v.servedFrom !== undefined);
             expect(served.length).toBeGreaterThanOrEqual(Math.floor((6 * 365) / c.R));
             // A run at a fixed hour is as late for the switch as for the deletion.
-            for (const v of result.values) {
-                if (v.stoppedAt !== undefined && v.deletedAt !== undefined) expect(v.deletedAt - v.stoppedAt).toBe(c.R * day);
-            }
+            const pickedUp = result.values.filter((v) => v.stoppedAt !== undefined && v.deletedAt !== undefined);
+            expect(pickedUp.length).toBeGreaterThanOrEqual(Math.floor((6 * 365) / c.R) - 2);
+            for (const v of pickedUp) expect(v.deletedAt! - v.stoppedAt!).toBe(c.R * day);
             expect(result.minDaysLeftServed).toBeGreaterThanOrEqual(c.L - c.R);
             expect(result.minPickupDays).toBe(c.R);
-            report.push(`R=${c.R} L=${c.L} daily: phase ${result.phase}, ${result.runs} runs, min days left served ${result.minDaysLeftServed.toFixed(2)}, min pickup ${result.minPickupDays.toFixed(2)} days`);
         });
 
         it("runs skipped (up to R - 1 days in a row): every promise holds, pickup shortened only by the lateness", () => {
-            const result = simulate(c, true);
+            const result = simulated(c, true);
             expect(result.failures).toEqual([]);
             expect(result.maxGapDays).toBe(c.R);
             expect(result.replacements).toBeGreaterThan(0);
@@ -594,15 +605,18 @@ describe("simulation: six years of runs per policy", () => {
             const margins = result.values.filter((v) => v.servedFrom !== undefined).map((v) => (v.end - (v.start + 2 * c.R * day)) / day);
             expect(Math.min(...margins)).toBe(c.L - 2 * c.R);
             if (c.valid) expect(Math.min(...margins)).toBeGreaterThanOrEqual(7);
-            report.push(
-                `R=${c.R} L=${c.L} skipping: phase ${result.phase}, ${result.runs} runs, longest gap ${result.maxGapDays} days, ` +
-                    `min days left served ${result.minDaysLeftServed.toFixed(2)}, min pickup ${result.minPickupDays.toFixed(2)} days, max lateness ${result.maxLatenessDays.toFixed(2)} days, min slack over the bound ${result.minPickupSlackDays.toFixed(2)} days`,
-            );
         });
     });
 
     it("reports its figures on request (SCHEDULE_SIM_REPORT=1)", () => {
+        // Computed here, not collected from the tests above: it holds when run alone or when a simulation fails.
+        const report = simulationCases.flatMap((c) => [false, true].map((skipping) => reportLine(c, skipping, simulated(c, skipping))));
         if (process.env["SCHEDULE_SIM_REPORT"]) console.log(report.join("\n"));
-        expect(report.length).toBe(simulationCases.length * 2);
+        expect(report).toHaveLength(simulationCases.length * 2);
+        for (const [i, line] of report.entries()) {
+            const c = simulationCases[Math.floor(i / 2)]!;
+            expect(line).toMatch(new RegExp(`^R=${c.R} L=${c.L} ${i % 2 === 0 ? "daily" : "skipping"}: phase \\d+, \\d+ runs, .*min pickup \\d+\\.\\d{2} days`));
+            expect(line).not.toMatch(/NaN|Infinity/);
+        }
     });
 });

@@ -19,7 +19,7 @@ import {
     type Summary,
     summarizePreview,
 } from "../cli/review/preview/summarize";
-import { visible } from "../rotation/text";
+import { unsafeCharacters, visible } from "../rotation/text";
 import { rotor } from "./support/cli";
 import { controlFragments, markupFragments } from "./support/hostile";
 
@@ -308,7 +308,9 @@ describe("the corpus of hostile previews", () => {
     });
 
     it("every sample preview renders to the same shape: warnings first, headline equal to the tables", () => {
-        for (const name of fs.readdirSync(previewDir).filter((n) => n.endsWith(".json") && n !== "plan-file.json")) {
+        const samples = fs.readdirSync(previewDir).filter((n) => n.endsWith(".json") && n !== "plan-file.json");
+        expect(samples.length).toBeGreaterThanOrEqual(9);
+        for (const name of samples) {
             expectSafe(summarizeText(fs.readFileSync(path.join(previewDir, name), "utf8"), name));
         }
     });
@@ -380,6 +382,11 @@ const hostileText = fc
     .array(fc.oneof(fc.constantFrom(...dangerous), fc.string({ unit: "binary", maxLength: 12 }), fc.string({ unit: "grapheme", maxLength: 12 })), { minLength: 1, maxLength: 6 })
     .map((parts) => parts.join(""));
 
+/** The same, weighted towards control characters and invisible marks: what the table output must never carry. */
+const controlText = fc
+    .array(fc.oneof(fc.constantFrom(...controlFragments), fc.constantFrom(...dangerous), fc.string({ unit: "binary", maxLength: 12 })), { minLength: 1, maxLength: 6 })
+    .map((parts) => parts.join(""));
+
 describe("any string in every place a pull request writes one", () => {
     it.each(dangerous)("%j: the warning leads, the name reads as written, no control character reaches the terminal", (fragment) => {
         const text = `x${fragment}y`;
@@ -391,8 +398,12 @@ describe("any string in every place a pull request writes one", () => {
     });
 
     it("holds for arbitrary strings (property-based)", () => {
+        let runs = 0;
+        let withDanger = 0;
         fc.assert(
             fc.property(hostileText, (text) => {
+                runs++;
+                if (dangerous.some((fragment) => text.includes(fragment))) withDanger++;
                 const summary = summarizeText(withEverywhere(text));
                 expect(summary.permissions.filter((p) => p.escalation).map((p) => p.permission)).toEqual(["RoleManagement.ReadWrite.Directory", "Mail.ReadWrite"]);
                 const comment = expectSafe(summary);
@@ -401,17 +412,25 @@ describe("any string in every place a pull request writes one", () => {
             }),
             { numRuns: 150 },
         );
+        // Arbitrary, but not blind: most samples carry one of the fragments that try something.
+        expect(withDanger / runs).toBeGreaterThan(0.5);
     });
 
     it("never puts a raw control character on a line of the table output (property-based)", () => {
+        let runs = 0;
+        let withControl = 0;
         fc.assert(
-            fc.property(hostileText, (text) => {
+            fc.property(controlText, (text) => {
+                runs++;
+                if (unsafeCharacters.test(text)) withControl++;
                 const output = renderSummary(summarizeText(withEverywhere(text)), "table");
                 for (const line of output.split("\n")) expect(line).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/);
                 expect(output.split("\n")[2]).toBe("2 PRIVILEGED PERMISSIONS ADDED:");
             }),
             { numRuns: 150 },
         );
+        // The property is about control characters: most samples must hold one.
+        expect(withControl / runs).toBeGreaterThan(0.5);
     });
 });
 
