@@ -3,7 +3,7 @@ import { buildModelOrThrow, type StackModel } from "../infra/model/model";
 import type { CredentialModel } from "../infra/model/credentials";
 import { phaseDays, scheduleAt, slotsReplacedBetween } from "../rotation/schedule";
 import { SimulatedStack } from "./support/engine";
-import { defaultApis, graphApi, types } from "./support/pulumiMocks";
+import { containsMockSecret, defaultApis, graphApi, types } from "./support/pulumiMocks";
 import { graphCatalog } from "../infra/model/catalog";
 
 const graphAppId = graphCatalog.resourceAppId;
@@ -153,6 +153,8 @@ describe("a bad day: one failure, every other credential still rotates", () => {
         expect(logged).toContain("AADSTS7000215");
         expect(logged).toContain(`Key Vault keeps serving the previous value (generation ${previous.generation}, slot ${previous.slot}), which stays valid until ${nextRotation}`);
         expect(bad.errors).toContainEqual(expect.stringMatching(/^1 failure in stack dev; everything else was deployed/));
+        // What the run reports names the credential and the cause, never a value.
+        expect(containsMockSecret(bad.run.registrationErrors.map((e) => e.message).join("\n"))).toBe(false);
         // The new password exists in Entra (the proof can be retried by the next run); it is not served.
         expect(stack.slotPassword(victim.app, "main", served.slot)!.generation).toBe(String(served.generation));
         const kept = stack.served(victim.app, victim.credential.keyVaultSecretName)!;
@@ -216,6 +218,7 @@ describe("a bad day: one failure, every other credential still rotates", () => {
         const summary = bad.run.registrationErrors.find((e) => e.message.startsWith("1 failure"))!.message;
         expect(summary).toContain(`${victim.label}: ${refused}: creating ${refused}: unexpected status 503`);
         expect(summary).toContain(`Key Vault keeps serving the previous value (generation ${previous.generation}, slot ${previous.slot})`);
+        expect(containsMockSecret(bad.run.registrationErrors.map((e) => e.message).join("\n"))).toBe(false);
         // The refused slot still holds what it held; the served value is the previous generation's, still valid.
         expect(stack.slotPassword(victim.app, "main", served.slot)!.generation).toBe(String(served.generation - 2));
         const kept = stack.served(victim.app, victim.credential.keyVaultSecretName)!;
