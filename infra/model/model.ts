@@ -71,6 +71,8 @@ export interface StackModel {
      * what is deployed for the credential as it is, deploys the rest, and fails the run at the end.
      */
     readonly credentialErrors: readonly ConfigIssue[];
+    /** The Pulumi ESC environments the stack imports (empty when none): their values are not reviewed. */
+    readonly escEnvironments: readonly string[];
 }
 
 /** The stack's config values in the project's namespace, keys without the `project:` prefix. */
@@ -92,6 +94,11 @@ export interface StackConfigInput {
      * managed identity's issuer names and the live commands sign in to, and the cloud.
      */
     readonly provider?: { readonly tenantId?: unknown; readonly environment?: unknown };
+    /**
+     * The Pulumi ESC environments the stack file imports (its `environment:`), in order: config from outside
+     * the repository, which no offline review can see.
+     */
+    readonly escEnvironments?: readonly string[];
 }
 
 /** Config keys in the project's namespace that the program reads. */
@@ -207,6 +214,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
             ...(provider.tenantId !== undefined ? { tenantId: provider.tenantId } : {}),
             cloud: provider.cloud,
             warnings: issues.warnings,
+            escEnvironments: [...(input.escEnvironments ?? [])],
             credentialErrors: apps.flatMap((app) => app.certificateFiles.flatMap((file) => (file.error ? [{ path: `${file.path}.file`, message: file.error, severity: "error" as const }] : []))),
         },
         issues: issues.items,
