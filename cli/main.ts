@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type ConfigError, formatIssue } from "../infra/model/issues";
 import { version } from "../package.json";
 import { type CliIo, exitCodes, markdownFailureNotice } from "./io";
@@ -29,6 +29,21 @@ function stackSelectionOptions(command: Command): Command {
         .option("--stack <name>", "the stack: reads Pulumi.<name>.yaml (required: this, --stacks or --all-stacks)")
         .option("--stacks <names>", "several stacks, separated by commas: one table and one JSON document, the stack first")
         .option("--all-stacks", "every stack of the project (every Pulumi.<stack>.yaml), as with --stacks");
+}
+
+/** `--max-chars`: 0 (no limit) or a whole number of characters, at least 1,000 (less holds no useful comment). */
+function parseMaxChars(value: string): number {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || (n !== 0 && n < 1000)) throw new InvalidArgumentError("0 (no limit) or a whole number of characters from 1000 up, e.g. 60000");
+    return n;
+}
+
+/** The budget of a markdown review comment (plan and summarize). */
+function maxCharsOption(): Option {
+    return new Option(
+        "--max-chars <n>",
+        "with --format markdown: at most this many characters, so the comment posts (GitHub refuses one over 65,536): escalations and breaking changes first and whole, rows beyond the budget counted; 0: no limit, e.g. for the run summary (default: 60000)",
+    ).argParser(parseMaxChars);
 }
 
 function dirOption(): Option {
@@ -67,6 +82,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         .option("--since <date>", "the last successful run, which statuses are relative to (default: a day before --at); never: the stack's first deployment, which creates everything", parseSince)
         .option("--base <git-ref>", "show what changed since this git ref (e.g. origin/main) instead: apps, permissions (escalations first), credentials, breaking rotation changes")
         .addOption(formatOption())
+        .addOption(maxCharsOption())
         .addOption(dirOption())
         .action((options) => run(import("./plan").then((m) => m.runPlan(options, io))));
 
@@ -127,6 +143,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     command("summarize", "turn pulumi preview --json into a value-free review of identity changes: credentials created, rotated, retired; permissions; breaking changes")
         .argument("<preview.json>", "the output of pulumi preview --json (- for standard input)")
         .addOption(new Option("--format <format>", "output format").choices(formats).default("markdown", "markdown"))
+        .addOption(maxCharsOption())
         .action((file: string, options) => run(import("./summarize").then((m) => m.runSummarize(file, options, io))));
 
     return program;

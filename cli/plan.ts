@@ -4,6 +4,7 @@ import { ConfigError } from "../infra/model/issues";
 import { dateToIsoSeconds } from "../rotation/instants";
 import { readStackConfig, StackNotFoundError } from "../infra/model/stackFiles";
 import { type CliIo, exitCodes, UsageError, writeChunks } from "./io";
+import { defaultCommentBudget } from "./output/commentBudget";
 import { type OutputFormat, plural } from "./output/table";
 import { withProjectAt } from "./review/gitBase";
 import { streamPlan } from "./review/plan";
@@ -20,7 +21,15 @@ export interface PlanOptions extends StackSelection {
     readonly since?: Date | "never";
     readonly base?: string;
     readonly format: OutputFormat;
+    /** Markdown: the comment's budget of characters (default 60,000; 0: no limit). */
+    readonly maxChars?: number;
     readonly dir: string;
+}
+
+/** The budget of a markdown comment: `--max-chars`, which only markdown takes, or the default. */
+export function commentBudget(options: { readonly format: OutputFormat; readonly maxChars?: number }): number {
+    if (options.maxChars !== undefined && options.format !== "markdown") throw new UsageError("--max-chars limits a markdown comment: use it with --format markdown");
+    return options.maxChars ?? defaultCommentBudget;
 }
 
 /** `rotor plan`: what the stack declares at an instant, or with `--base` what changed since a git ref. Offline. */
@@ -28,21 +37,22 @@ export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> 
     const at = options.at ?? io.now();
     if (options.since instanceof Date && options.since.getTime() > at.getTime()) throw new UsageError(`--since (${options.since.toISOString()}) must not be after --at (${at.toISOString()})`);
     if (options.base && options.since) throw new UsageError("--base and --since answer different questions: use one");
+    const maxChars = commentBudget(options);
     const projectDir = path.resolve(io.cwd, options.dir);
     const stacks = selectedStacks(options, projectDir, io.cwd);
     if (options.stack === undefined) {
         if (options.base) throw new UsageError("--base compares one stack's config with the base's: give --stack <name> (run it once per stack)");
-        return planSeveral(stacks, projectDir, at, options, io);
+        return planSeveral(stacks, projectDir, at, { ...options, maxChars }, io);
     }
     const stack = options.stack;
     const model = loadStackModel(projectDir, stack, at, io.cwd);
     if (options.base) {
         const ref = options.base;
         const base = withProjectAt(projectDir, ref, (baseDir) => baseModel(baseDir, stack, at, ref, io));
-        io.stdout(renderPlanDiff(diffModels(base.model, model, ref, base.problem), options.format));
+        io.stdout(renderPlanDiff(diffModels(base.model, model, ref, base.problem), options.format, { maxChars }));
         return model.credentialErrors.length > 0 ? exitCodes.error : exitCodes.ok;
     }
-    await writeChunks(io, renderPlan(streamPlan(model, options.since ? { since: options.since } : {}), options.format));
+    await writeChunks(io, renderPlan(streamPlan(model, options.since ? { since: options.since } : {}), options.format, { maxChars }));
     // A credential in error is planned as an ERROR row, everything else as usual; the exit code says it.
     return model.credentialErrors.length > 0 ? exitCodes.error : exitCodes.ok;
 }
@@ -50,7 +60,7 @@ export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> 
 /** `--stacks` / `--all-stacks`: every stack at the same instant; an invalid one is reported and the others shown. Exit 1 if any is invalid. */
 function planSeveral(stacks: readonly string[], projectDir: string, at: Date, options: PlanOptions, io: CliIo): number {
     const outcomes = loadStackOutcomes(stacks, projectDir, at, io);
-    io.stdout(renderPlanStacks(planStacks(outcomes, dateToIsoSeconds(at), options.since ? { since: options.since } : {}), options.format));
+    io.stdout(renderPlanStacks(planStacks(outcomes, dateToIsoSeconds(at), options.since ? { since: options.since } : {}), options.format, { maxChars: options.maxChars ?? 0 }));
     return outcomes.some((outcome) => "issues" in outcome || outcome.model.credentialErrors.length > 0) ? exitCodes.error : exitCodes.ok;
 }
 

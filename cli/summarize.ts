@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type CliIo, exitCodes } from "./io";
+import { type CliIo, exitCodes, UsageError } from "./io";
 import { visible } from "./output/escape";
+import { defaultCommentBudget } from "./output/commentBudget";
 import type { OutputFormat } from "./output/table";
 import { PreviewLimitError } from "./review/preview/previewDocument";
 import { maxPreviewBytes, tooLargeProblem } from "./review/preview/previewLimits";
@@ -9,13 +10,16 @@ import { parsePreviewDocument, renderSummary, summarizePreview } from "./review/
 
 export interface SummarizeOptions {
     readonly format: OutputFormat;
+    /** Markdown: the comment's budget of characters (default 60,000; 0: no limit). */
+    readonly maxChars?: number;
 }
 
 /** `rotor summarize`: `pulumi preview --json` to a value-free identity summary for a pull request. */
 export async function runSummarize(file: string, options: SummarizeOptions, io: CliIo): Promise<number> {
+    if (options.maxChars !== undefined && options.format !== "markdown") throw new UsageError("--max-chars limits a markdown comment: use it with --format markdown");
     const source = file === "-" ? "standard input" : file;
     const text = file === "-" ? await readStdin(source) : readPreviewFile(path.resolve(io.cwd, file), file);
-    io.stdout(renderSummary(summarizePreview(parsePreviewDocument(text, source), { source }), options.format));
+    io.stdout(renderSummary(summarizePreview(parsePreviewDocument(text, source), { source }), options.format, { maxChars: options.maxChars ?? defaultCommentBudget }));
     return exitCodes.ok;
 }
 

@@ -1,5 +1,12 @@
 import { isGuid } from "../infra/model/catalog";
-import { builtInRoles, type RoleFlags } from "./entraRoles";
+import {
+    type BuiltInRole,
+    builtInRoleById,
+    directoryRoleAssignmentType,
+    directoryRoleEligibilityType,
+    directoryRoleMemberType,
+    isRefusedRole,
+} from "../infra/model/privilege";
 import { show } from "./inputs";
 import { graphPermissionsPolicy } from "./names";
 
@@ -9,7 +16,7 @@ import { graphPermissionsPolicy } from "./names";
  *
  * A service principal holding Global Administrator, Privileged Role Administrator or Application Administrator
  * owns the tenant as surely as one holding RoleManagement.ReadWrite.Directory, and whoever holds its credential
- * with it; so directory roles are judged with the Graph permissions (entraRoles.ts says which roles and why).
+ * with it; so directory roles are judged with the Graph permissions (infra/model/privilege.ts says which roles and why).
  *
  * What is judged, with azuread 6.x's type tokens and inputs (provider schema,
  * https://github.com/pulumi/pulumi-azuread/blob/main/provider/cmd/pulumi-resource-azuread/schema.json):
@@ -31,50 +38,18 @@ import { graphPermissionsPolicy } from "./names";
  * better named by its template id, which the pack can read.
  */
 
-export const directoryRoleAssignmentType = "azuread:index/directoryRoleAssignment:DirectoryRoleAssignment";
-export const directoryRoleEligibilityType = "azuread:index/directoryRoleEligibilityScheduleRequest:DirectoryRoleEligibilityScheduleRequest";
-export const directoryRoleMemberType = "azuread:index/directoryRoleMember:DirectoryRoleMember";
-
-export const directoryRoleTypes: readonly string[] = [directoryRoleAssignmentType, directoryRoleEligibilityType, directoryRoleMemberType];
-
-/** A built-in role and why the pack refuses it (or not). */
-export interface BuiltInRole {
-    readonly name: string;
-    readonly templateId: string;
-    /** Microsoft labels it PRIVILEGED. */
-    readonly privileged: boolean;
-    /** azure-tiering's tier 0: a known path to Global Administrator. */
-    readonly tier0: boolean;
-}
-
-const roles: readonly BuiltInRole[] = builtInRoles.map(([name, templateId, flags]: readonly [string, string, RoleFlags]) => ({
-    name,
-    templateId,
-    privileged: flags.includes("P"),
-    tier0: flags.includes("0"),
-}));
-const byId: ReadonlyMap<string, BuiltInRole> = new Map(roles.map((role) => [role.templateId, role]));
-const byName: ReadonlyMap<string, BuiltInRole> = new Map(roles.map((role) => [role.name, role]));
-
-/** Whether the pack refuses the role unless allowed. */
-export function isRefusedRole(role: BuiltInRole): boolean {
-    return role.privileged || role.tier0;
-}
-
-/** The built-in role with this template id (any case, surrounding spaces ignored), or undefined. */
-export function builtInRoleById(id: string): BuiltInRole | undefined {
-    return byId.get(id.trim().toLowerCase());
-}
-
-/** The built-in role of this exact display name, or undefined. */
-export function builtInRoleByName(name: string): BuiltInRole | undefined {
-    return byName.get(name);
-}
-
-/** Every built-in role's display name, for "did you mean". */
-export function builtInRoleNames(): string[] {
-    return roles.map((role) => role.name);
-}
+// The roles and the resource types are the project's one catalog of paths to privilege (infra/model/privilege.ts).
+export {
+    type BuiltInRole,
+    builtInRoleById,
+    builtInRoleByName,
+    builtInRoleNames,
+    directoryRoleAssignmentType,
+    directoryRoleEligibilityType,
+    directoryRoleMemberType,
+    directoryRoleTypes,
+    isRefusedRole,
+} from "../infra/model/privilege";
 
 /**
  * The organisation's allowed roles: built-in roles by display name, and ids the pack cannot recognise (custom roles,

@@ -1,4 +1,5 @@
 import { graphCatalog, type Tier } from "../infra/model/catalog";
+import { tier0DelegatedScope } from "../infra/model/privilege";
 import { isRecord } from "./inputs";
 import { graphPermissionsPolicy } from "./names";
 
@@ -102,30 +103,11 @@ function refusals(ids: readonly string[], verb: string, allowed: AllowList): str
 // --- delegated permissions ----------------------------------------------------------------------------------
 
 /**
- * Tier-0 delegated Microsoft Graph permissions. The catalog tiers application permissions only (azure-tiering
- * tiers no delegated ones), so a delegated permission is tier 0 here when an application permission of the same
- * name is: it lets the app do the same on behalf of whoever signs in, and a tenant-wide grant means no one is asked,
- * administrators included, so the app holds that power whenever an administrator uses it (or is phished into a
- * sign-in). Plus Directory.AccessAsUser.All, delegated only, which is "the same access to information in the
- * directory as the signed-in user" (https://learn.microsoft.com/en-us/graph/permissions-reference), a Global
- * Administrator's included.
+ * Tier-0 delegated Microsoft Graph permissions: the project's one catalog of paths to privilege says which and why
+ * (infra/model/privilege.ts): a delegated permission is tier 0 when its application namesake is, plus
+ * Directory.AccessAsUser.All. The plan and the review read the same list.
  */
-const tier0Delegated: ReadonlyMap<string, string> = new Map(
-    [
-        ...Object.keys(graphCatalog.delegated).filter((name) => graphCatalog.application[name]?.tier === 0),
-        "Directory.AccessAsUser.All",
-    ].map((name) => [name.toLowerCase(), name]),
-);
-
-/** The tier-0 delegated permission of this name (Entra compares scope names without regard to case), or undefined. */
-export function tier0DelegatedScope(name: string): string | undefined {
-    return tier0Delegated.get(name.trim().toLowerCase());
-}
-
-/** Every tier-0 delegated permission's name. */
-export function tier0DelegatedScopes(): string[] {
-    return [...tier0Delegated.values()];
-}
+export { tier0DelegatedScope, tier0DelegatedScopes } from "../infra/model/privilege";
 
 /**
  * ServicePrincipalDelegatedPermissionGrant (azuread 6.x: claimValues, resourceServicePrincipalObjectId,

@@ -62,12 +62,12 @@ describe("rotor plan on the sample stack", () => {
         const run = await rotor(["plan", "--stack", "dev", "--format", "json"], { cwd: repoRoot, now: at });
         expect(run.code).toBe(0);
         const plan = JSON.parse(run.stdout) as PlanDocument;
-        expect(Object.keys(plan)).toEqual(["schemaVersion", "project", "stack", "at", "since", "firstDeployment", "apps", "warnings", "errors", "totals", "privileged"]);
+        expect(Object.keys(plan)).toEqual(["schemaVersion", "project", "stack", "at", "since", "firstDeployment", "apps", "warnings", "errors", "totals", "privileged", "escEnvironments"]);
         expect(plan.firstDeployment).toBe(false);
         expect(plan.errors).toEqual([]);
         expect(plan.privileged).toEqual([
-            { app: "ci-deployer", api: "Microsoft Graph", name: "Application.ReadWrite.OwnedBy", tier: 0, justification: expect.any(String) },
-            { app: "mail-sender", api: "Microsoft Graph", name: "Mail.Send", tier: 1, justification: expect.any(String) },
+            { app: "ci-deployer", api: "Microsoft Graph", name: "Application.ReadWrite.OwnedBy", type: "application", tier: 0, justification: expect.any(String) },
+            { app: "mail-sender", api: "Microsoft Graph", name: "Mail.Send", type: "application", tier: 1, justification: expect.any(String) },
         ]);
         expect(plan.since).toBe("2027-02-28T00:00:00Z");
         expect(plan.schemaVersion).toBe(1);

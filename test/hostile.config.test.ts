@@ -308,7 +308,8 @@ describe("the plan's markdown, rendered as GitHub renders a comment", () => {
     });
 
     it("shows each name as written: escaped, not dropped", () => {
-        for (const fragment of markupFragments.filter((f) => !f.includes("@"))) {
+        // Mentions and issue references (`#60`) are shown with a zero-width space inside, so GitHub links nothing.
+        for (const fragment of markupFragments.filter((f) => !f.includes("@") && !/#\d/.test(f))) {
             const html = renderComment(markdownPlan({ apps: [app({ displayName: `Legacy ${fragment}` })] }));
             const heading = /<h3>(.*)<\/h3>/.exec(html)?.[1] ?? "";
             expect(decodeEntities(heading), fragment).toBe(`legacy-app (Legacy ${fragment})`);

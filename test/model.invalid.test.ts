@@ -75,6 +75,10 @@ const cases: InvalidCase[] = [
     { title: "tier-0 Application.ReadWrite.All without allowPrivileged", values: stack(app({ permissions: [graph({ application: ["Calendars.Read", "Application.ReadWrite.All"] })] })), path: "apps[0].permissions[0].application[1]", message: "it is refused unless the app lists it under allowPrivileged with a justification" },
     { title: "tier-0 permission on Graph named by appId", values: stack(app({ permissions: [{ api: "00000003-0000-0000-c000-000000000000", application: ["AppRoleAssignment.ReadWrite.All"] }] })), path: "apps[0].permissions[0].application[0]", message: "tier-0" },
     { title: "tier-0 permission justified for another permission", values: stack(app({ permissions: [graph({ application: ["Directory.ReadWrite.All", "Application.ReadWrite.OwnedBy"] })], allowPrivileged: [{ permission: "Application.ReadWrite.OwnedBy", justification }] })), path: "apps[0].permissions[0].application[0]", message: '"Directory.ReadWrite.All" is a tier-0' },
+    // A delegated permission is consented for every user of the tenant (AllPrincipals): a tier-0 one is a path to Global Administrator too (issue 18).
+    { title: "tier-0 delegated Directory.AccessAsUser.All without allowPrivileged", values: stack(valid, app({ permissions: [graph({ delegated: ["openid", "Directory.AccessAsUser.All"] })] })), path: "apps[1].permissions[0].delegated[1]", message: '"Directory.AccessAsUser.All" is a tier-0 Microsoft Graph delegated permission: the stack consents it for every user of the tenant at once' },
+    { title: "tier-0 delegated RoleManagement.ReadWrite.Directory without allowPrivileged", values: stack(app({ permissions: [graph({ delegated: ["RoleManagement.ReadWrite.Directory"] })] })), path: "apps[0].permissions[0].delegated[0]", message: "it is refused unless the app lists it under allowPrivileged with a justification, or choose a narrower permission" },
+    { title: "tier-0 delegated permission justified for another permission", values: stack(app({ permissions: [graph({ application: ["Application.ReadWrite.OwnedBy"], delegated: ["User.ReadWrite.All"] })], allowPrivileged: [{ permission: "Application.ReadWrite.OwnedBy", justification }] })), path: "apps[0].permissions[0].delegated[0]", message: '"User.ReadWrite.All" is a tier-0 Microsoft Graph delegated permission' },
     { title: "allowPrivileged for a permission not requested", values: stack(app({ permissions: [graph({ application: ["Calendars.Read"] })], allowPrivileged: [{ permission: "Application.ReadWrite.All", justification }] })), path: "apps[0].allowPrivileged[0].permission", message: '"Application.ReadWrite.All" is not requested by this app as a Microsoft Graph application permission; remove the entry or request the permission' },
     { title: "allowPrivileged for a permission requested only as delegated", values: stack(app({ permissions: [graph({ delegated: ["Mail.Send"] })], allowPrivileged: [{ permission: "Mail.Send", justification }] })), path: "apps[0].allowPrivileged[0].permission", message: "is not requested by this app as a Microsoft Graph application permission" },
     { title: "allowPrivileged for an app without permissions", values: stack(app({ allowPrivileged: [{ permission: "Mail.Send", justification }] })), path: "apps[0].allowPrivileged[0].permission", message: '"Mail.Send" is not requested by this app' },
@@ -87,7 +91,7 @@ const cases: InvalidCase[] = [
     { title: "misspelled allowPrivileged permission, with a suggestion", values: stack(app({ permissions: [graph({ application: ["Mail.Send"] })], allowPrivileged: [{ permission: "Mail.Sendd", justification }] })), path: "apps[0].allowPrivileged[0].permission", message: '(did you mean "Mail.Send"?)' },
     { title: "placeholder justification of filler characters", values: stack(app({ permissions: [graph({ application: ["Application.ReadWrite.All"] })], allowPrivileged: [{ permission: "Application.ReadWrite.All", justification: "x".repeat(24) }] })), path: "apps[0].allowPrivileged[0].justification", message: '"xxxxxxxxxxxxxxxxxxxxxxxx" is a placeholder; say why the app needs the permission' },
     { title: "justification missing", values: stack(app({ permissions: [graph({ application: ["Application.ReadWrite.All"] })], allowPrivileged: [{ permission: "Application.ReadWrite.All" }] })), path: "apps[0].allowPrivileged[0].justification", message: "required: why the app needs this permission" },
-    { title: "allowPrivileged permission missing", values: stack(app({ allowPrivileged: [{ justification }] })), path: "apps[0].allowPrivileged[0].permission", message: "required: the Microsoft Graph application permission being allowed" },
+    { title: "allowPrivileged permission missing", values: stack(app({ allowPrivileged: [{ justification }] })), path: "apps[0].allowPrivileged[0].permission", message: "required: the tier-0 or tier-1 permission being allowed" },
     { title: "allowPrivileged not a list", values: stack(app({ allowPrivileged: "Mail.Send" })), path: "apps[0].allowPrivileged", message: "a list of {permission, justification} entries" },
 
     // --- app names ----------------------------------------------------------------------------------------
@@ -284,6 +288,14 @@ describe("warnings alone do not refuse the config", () => {
         );
         expect(result.issues).toEqual([]);
         expect(result.model).toBeDefined();
+    });
+
+    it("accepts a justified tier-0 delegated permission: tier 0, with its justification", () => {
+        const result = build(stack(app({ permissions: [graph({ delegated: ["openid", "Directory.AccessAsUser.All"] })], allowPrivileged: [{ permission: "Directory.AccessAsUser.All", justification }] })));
+        expect(result.issues).toEqual([]);
+        const [openid, directory] = result.model!.apps[0]!.permissions;
+        expect([openid!.tier, openid!.justification]).toEqual([null, undefined]);
+        expect(directory).toMatchObject({ kind: "delegated", name: "Directory.AccessAsUser.All", tier: 0, justification });
     });
 
     it("refuses the config when a warning comes with an error elsewhere", () => {

@@ -81,6 +81,68 @@ describe("rotor plan --base", () => {
         expect(git(repo, "worktree", "list").trim().split("\n")).toHaveLength(1);
     });
 
+    it("refuses a tier-0 delegated permission added without a justification: it is consented for every user (issue 18)", async () => {
+        editStack(repo, (apps) => {
+            const calendar = apps.find((a) => a["name"] === "calendar-sync")!;
+            calendar["permissions"] = [{ api: "Microsoft Graph", delegated: ["openid", "offline_access", "Calendars.ReadWrite", "Directory.AccessAsUser.All"] }];
+        });
+        const run = await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "markdown"], { cwd: repo, now: at });
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain(
+            'apps[2].permissions[0].delegated[3]: "Directory.AccessAsUser.All" is a tier-0 Microsoft Graph delegated permission: the stack consents it for every user of the tenant at once',
+        );
+        expect(run.stdout).toMatch(/^## rotor plan failed\n/);
+    });
+
+    it("shows a justified tier-0 delegated permission first, as an escalation (issue 18)", async () => {
+        editStack(repo, (apps) => {
+            const calendar = apps.find((a) => a["name"] === "calendar-sync")!;
+            calendar["permissions"] = [{ api: "Microsoft Graph", delegated: ["openid", "offline_access", "Calendars.ReadWrite", "User.Read", "Directory.AccessAsUser.All"] }];
+            calendar["allowPrivileged"] = [{ permission: "Directory.AccessAsUser.All", justification: "Books rooms for the signed-in administrator; reviewed quarterly by security." }];
+        });
+        const json = await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "json"], { cwd: repo, now: at });
+        expect(json.code).toBe(0);
+        const diff = JSON.parse(json.stdout) as PlanDiff;
+        expect(diff.permissions.map((p) => [p.change, p.app, p.type, p.name, p.tier, p.escalation])).toEqual([
+            ["added", "calendar-sync", "delegated", "Directory.AccessAsUser.All", 0, true],
+            ["added", "calendar-sync", "delegated", "User.Read", null, false],
+        ]);
+        const markdown = await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "markdown"], { cwd: repo, now: at });
+        expect(markdown.code).toBe(0);
+        expect(markdown.stdout.split("\n").slice(0, 6)).toEqual([
+            "## Identity plan",
+            "",
+            "> [!WARNING]",
+            "> **Privileged permissions added:**",
+            "> - calendar-sync: Directory.AccessAsUser.All on Microsoft Graph (tier 0, delegated: consented for all users)",
+            "",
+        ]);
+        expect(markdown.stdout).toContain("| added, ESCALATION (tier 0) | calendar-sync | delegated | Microsoft Graph | Directory.AccessAsUser.All | 0 |");
+    });
+
+    it("fits thousands of added apps in a comment: escalations first and whole, the rest counted (issue 18)", async () => {
+        editStack(repo, (apps) => {
+            for (let i = 0; i < 5_000; i++) apps.push({ name: `importer-${String(i).padStart(4, "0")}`, displayName: `Contoso importer number ${i}`, permissions: [{ api: "Microsoft Graph", application: ["Device.Read.All"] }] });
+            apps.push({ name: "zz-admin", permissions: [{ api: "Microsoft Graph", application: ["RoleManagement.ReadWrite.Directory"] }], allowPrivileged: [{ permission: "RoleManagement.ReadWrite.Directory", justification: "Assigns the importers' roles during onboarding, reviewed by security." }] });
+        });
+        const run = await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "markdown"], { cwd: repo, now: at });
+        expect(run.code).toBe(0);
+        expect(run.stdout.length).toBeLessThanOrEqual(60_000);
+        expect(run.stdout.split("\n").slice(2, 5)).toEqual(["> [!WARNING]", "> **Privileged permissions added:**", "> - zz-admin: RoleManagement.ReadWrite.Directory on Microsoft Graph (tier 0)"]);
+        const shownApps = /^Apps added: (.*), and ([\d,]+) more apps: see the run summary\.$/m.exec(run.stdout);
+        expect(shownApps).not.toBeNull();
+        expect(shownApps![1]!.split(", ").length + Number(shownApps![2]!.replace(/,/g, ""))).toBe(5_001);
+        // The escalation is the table's first row, and what does not fit is counted.
+        const rows = run.stdout.split("\n").filter((line) => line.startsWith("| added"));
+        expect(rows[0]).toContain("| added, ESCALATION (tier 0) | zz-admin |");
+        const more = /^_([\d,]+) more permission changes: see the run summary\._$/m.exec(run.stdout);
+        expect(rows.length + Number(more![1]!.replace(/,/g, ""))).toBe(5_001);
+        // Everything, for the run summary.
+        const whole = await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "markdown", "--max-chars", "0"], { cwd: repo, now: at });
+        expect(whole.stdout.split("\n").filter((line) => line.startsWith("| added"))).toHaveLength(5_001);
+        expect(whole.stdout).not.toContain("see the run summary");
+    });
+
     it("lists apps and federated credentials added and removed, and removals as breaking", async () => {
         editStack(repo, (apps) => {
             const ci = apps.find((a) => a["name"] === "ci-deployer")!;

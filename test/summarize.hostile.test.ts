@@ -69,6 +69,25 @@ interface Comment {
     readonly paragraphs: string[];
 }
 
+/**
+ * GitHub's autolinked issue references (docs.github.com, "Autolinked references and URLs"): `#12`, `GH-12`,
+ * `org/repo#12`; the shape sindresorhus/issue-regex matches, with GH- added.
+ */
+const issueReference = /(?<!\w)(?:[a-z\d](?:[a-z\d-]{0,37}[a-z\d])?\/[\w.-]{1,100})?#[1-9]\d{0,9}\b|\bGH-\d+\b/i;
+
+/** The text a reader sees, code spans left out (GitHub links nothing inside code). */
+function shownText(tokens: readonly Token[]): string {
+    const out: string[] = [];
+    const walk = (list: readonly Token[]) => {
+        for (const token of list) {
+            if (token.type === "text") out.push(token.content);
+            if (token.children) walk(token.children);
+        }
+    };
+    walk(tokens);
+    return out.join("\n");
+}
+
 function readComment(markdown: string): Comment {
     const tokens = markdownIt.parse(markdown, {});
     const blockquotes: Comment["blockquotes"] = [];
@@ -119,6 +138,7 @@ function expectedTables(summary: Summary): Map<string, number> {
     const counts: [string, number][] = [
         ["Credentials", slots],
         ["Permissions", summary.permissions.length],
+        ["Directory roles", summary.directoryRoles.length],
         ["Federated credentials", summary.federatedCredentials.length],
         ["Key Vault secrets", summary.keyVaultSecrets.length],
         ["App registrations", summary.apps.length],
@@ -129,6 +149,7 @@ function expectedTables(summary: Summary): Map<string, number> {
 const headlineTables: Record<string, string> = {
     "credential slot": "Credentials",
     permission: "Permissions",
+    "directory role assignment": "Directory roles",
     "federated credential": "Federated credentials",
     "Key Vault secret": "Key Vault secrets",
     "app registration": "App registrations",
@@ -136,10 +157,10 @@ const headlineTables: Record<string, string> = {
 
 /** The headline's counts, summed per table: `2 credential slots rotated (...) · 1 permission added · ...`. */
 function headlineCounts(comment: Comment): Map<string, number> {
-    const line = comment.paragraphs.find((p) => /^\d+ (credential slot|permission|federated credential|Key Vault secret|app registration)/.test(p));
+    const line = comment.paragraphs.find((p) => /^\d+ (credential slot|permission|directory role assignment|federated credential|Key Vault secret|app registration)/.test(p));
     const counts = new Map<string, number>();
     for (const part of line?.split(" · ") ?? []) {
-        const match = /^(\d+) (credential slot|permission|federated credential|Key Vault secret|app registration)s? /.exec(part);
+        const match = /^(\d+) (credential slot|permission|directory role assignment|federated credential|Key Vault secret|app registration)s? /.exec(part);
         expect(match, `headline part ${part}`).not.toBeNull();
         const table = headlineTables[match![2]!]!;
         counts.set(table, (counts.get(table) ?? 0) + Number(match![1]));
@@ -159,10 +180,23 @@ function expectSafeComment(summary: Summary, markdown: string): Comment {
     // An @ from the preview is always followed by a zero-width space: no mention. GitHub mentions no one
     // inside code, where ids and subjects are shown as written.
     expect(comment.html.replace(/<code>[\s\S]*?<\/code>/g, "")).not.toMatch(/@(?!\u200b)/);
+    // Nor does it link or cross-reference an issue: `#12`, `GH-12` and `org/repo#12` have a zero-width space inside.
+    expect(shownText(comment.tokens)).not.toMatch(issueReference);
 
     const escalations = summary.permissions.filter((p) => p.escalation);
-    const expectedQuotes = [escalations.length > 0, summary.breaking.length > 0, summary.diagnostics.errors > 0].filter(Boolean).length;
+    const roleEscalations = summary.directoryRoles.filter((r) => r.escalation);
+    const expectedQuotes = [escalations.length > 0, roleEscalations.length > 0, summary.breaking.length > 0, summary.diagnostics.errors > 0].filter(Boolean).length;
     expect(comment.blockquotes).toHaveLength(expectedQuotes);
+    if (roleEscalations.length > 0) {
+        // Beside the privileged permissions, before what breaks: one item per role handed out.
+        const quote = comment.blockquotes[escalations.length > 0 ? 1 : 0]!;
+        if (escalations.length === 0) expect(comment.tokens.slice(0, quote.index).map((t) => t.type)).toEqual(["heading_open", "inline", "heading_close"]);
+        expect(quote.text).toMatch(/^\[!WARNING\]\n/);
+        expect(quote.text).toContain(`${roleEscalations.length} privileged directory role${roleEscalations.length === 1 ? "" : "s"} handed out:`);
+        expect(quote.items).toBe(roleEscalations.length);
+        for (const r of roleEscalations) expect(quote.text).toContain(r.role ?? r.roleId ?? "not known until the update");
+        expect(comment.tables.get("Directory roles")!.filter((row) => row.bold)).toHaveLength(roleEscalations.length);
+    }
     if (escalations.length > 0) {
         const warning = comment.blockquotes[0]!;
         // Nothing but the heading comes before the warning: not a table, not a name from the preview.
@@ -174,7 +208,7 @@ function expectSafeComment(summary: Summary, markdown: string): Comment {
             expect(warning.text).toContain(`${p.api} ${p.permission}: tier ${p.tier}`);
             if (p.tier === 0) expect(warning.text).toContain("a known path to Global Administrator");
         }
-        if (summary.breaking.length > 0) expect(comment.blockquotes[1]!.text).toMatch(/^\[!CAUTION\]\n/);
+        if (summary.breaking.length > 0) expect(comment.blockquotes[roleEscalations.length > 0 ? 2 : 1]!.text).toMatch(/^\[!CAUTION\]\n/);
         // The same escalations are the bold rows of the permissions table.
         const rows = comment.tables.get("Permissions")!;
         expect(rows.filter((row) => row.bold).map((row) => row.cells[4])).toEqual(escalations.map((p) => p.permission));
@@ -228,7 +262,12 @@ function expectSafe(summary: Summary): Comment {
  * How a name from the preview must read in the comment: as written, control characters as escapes, no
  * mention; a table cell (like any markdown paragraph) drops the spaces around it.
  */
-const asWritten = (text: string) => visible(text).replace(/@/g, "@\u200b").trim();
+const asWritten = (text: string) =>
+    visible(text)
+        .replace(/@/g, "@\u200b")
+        .replace(/#(?=\d)/g, "#\u200b")
+        .replace(/(gh-)(?=\d)/gi, "$1\u200b")
+        .trim();
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -325,7 +364,7 @@ const urnOf = (type: string, name: string) => `urn:pulumi:dev::entra-rotor::${ty
  * permission-escalation.json with `text` in every place a pull request writes a string the summary reads:
  * an app registration's name, display name, diff reasons and detailed diff keys; a Key Vault secret's
  * name; a federated credential's name, issuer, subject and audience; a client secret's component name; a
- * type token; a property key; a changeSummary key.
+ * type token; a property key; a changeSummary key; a directory role assignment's name and principal.
  */
 function withEverywhere(text: string): string {
     const doc = readJson(path.join(previewDir, "permission-escalation.json"));
@@ -336,6 +375,8 @@ function withEverywhere(text: string): string {
     const federated = urnOf(`${registration}$${federatedType}`, `ci-deployer-federated-${text}`);
     const password = urnOf(`${registration}$entra-rotor:index:ClientSecret$azuread:index/applicationPassword:ApplicationPassword`, `${text}-slot0`);
     const typed = urnOf(`${text}$azuread:index/applicationPassword:ApplicationPassword`, "typed-slot1");
+    const roleType = "azuread:index/directoryRoleAssignment:DirectoryRoleAssignment";
+    const role = urnOf(roleType, text);
     doc.steps.push(
         {
             op: "update",
@@ -349,6 +390,8 @@ function withEverywhere(text: string): string {
         { op: "create", urn: federated, newState: state(federated, federatedType, { issuer: text, subject: text, audiences: [text] }), detailedDiff: null },
         { op: "create", urn: password, newState: state(password, "azuread:index/applicationPassword:ApplicationPassword", { displayName: text }), detailedDiff: null },
         { op: "create", urn: typed, newState: state(typed, text, {}), detailedDiff: null },
+        // Global Administrator handed out by a resource, to a principal, both named by the pull request.
+        { op: "create", urn: role, newState: state(role, roleType, { roleId: "62e90394-69f5-4237-9190-012177145e10", principalObjectId: text }), detailedDiff: null },
     );
     doc.changeSummary[text] = 7;
     return JSON.stringify(doc);
@@ -375,6 +418,12 @@ const dangerous = [
         "::",
         "-slot0",
         "-app",
+        // Issue references GitHub would link, and cross-reference in the other repository (issue 18).
+        "#12",
+        "fixes #12",
+        "org/repo#3",
+        "GH-12",
+        "gh-7",
     ]),
 ];
 

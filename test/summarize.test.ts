@@ -246,7 +246,7 @@ describe("a preview without changes", () => {
             [
                 "## Identity changes: entra-rotor / dev",
                 "",
-                "No identity changes: no app registration, credential, permission, federated credential or Key Vault secret changes.",
+                "No identity changes: no app registration, credential, permission, directory role, federated credential or Key Vault secret changes.",
                 "",
                 "Pulumi resources: 47 unchanged.",
                 "",
@@ -437,6 +437,7 @@ describe("the JSON format", () => {
             "apps",
             "credentials",
             "permissions",
+            "directoryRoles",
             "federatedCredentials",
             "keyVaultSecrets",
             "counts",

@@ -34,17 +34,26 @@ export interface PlanDocument {
     readonly errors: readonly PlanWarning[];
     readonly totals: PlanTotals;
     /**
-     * Every tier-0 and tier-1 application permission, tier 0 first: what a reviewer must see before anything
-     * else. The same permissions the apps list and totals.tier0/tier1 count.
+     * Every tier-0 and tier-1 permission, tier 0 first: what a reviewer must see before anything else. The same
+     * permissions the apps list and totals.tier0/tier1 count: application permissions of tier 0 and 1, and
+     * tier-0 delegated permissions (consented for every user of the tenant, so as much a path to Global
+     * Administrator); each entry says its `type`.
      */
     readonly privileged: readonly PlanPrivileged[];
+    /**
+     * The Pulumi ESC environments the stack file imports (its `environment:`), in order; empty when none. Pulumi
+     * adds their values to the stack's config when it deploys, and this plan cannot see them.
+     */
+    readonly escEnvironments: readonly string[];
 }
 
-/** A tier-0 or tier-1 application permission of an app: the summary at the top of the plan. */
+/** A tier-0 or tier-1 permission of an app: the summary at the top of the plan. */
 export interface PlanPrivileged {
     readonly app: string;
     readonly api: string;
     readonly name: string;
+    /** `application`, or `delegated` (tier 0 only: consented for every user of the tenant). */
+    readonly type: PermissionKind;
     readonly tier: 0 | 1;
     readonly justification: string | null;
 }
@@ -175,6 +184,7 @@ export interface PlanTotals {
     readonly permissions: number;
     readonly application: number;
     readonly delegated: number;
+    /** Tier-0 permissions: application ones and tier-0 delegated ones (the entries of `privileged` with tier 0). */
     readonly tier0: number;
     readonly tier1: number;
     readonly credentials: number;
@@ -278,13 +288,12 @@ export function streamPlan(model: StackModel, options: PlanOptions = {}): PlanSt
         for (const p of app.permissions) {
             totals.permissions++;
             if (p.kind === "delegated") totals.delegated++;
-            else {
-                totals.application++;
-                if (p.tier === 0 || p.tier === 1) {
-                    privileged.push({ app: app.name, api: p.api.displayName, name: p.name, tier: p.tier, justification: p.justification ?? null });
-                    if (p.tier === 0) totals.tier0++;
-                    else totals.tier1++;
-                }
+            else totals.application++;
+            // Delegated permissions are tier 0 or untiered (infra/model/privilege.ts): a tier-0 one is privileged as an application one is.
+            if (p.tier === 0 || p.tier === 1) {
+                privileged.push({ app: app.name, api: p.api.displayName, name: p.name, type: p.kind, tier: p.tier, justification: p.justification ?? null });
+                if (p.tier === 0) totals.tier0++;
+                else totals.tier1++;
             }
         }
         totals.credentials += app.credentials.length;
@@ -309,6 +318,7 @@ export function streamPlan(model: StackModel, options: PlanOptions = {}): PlanSt
         totals,
         // Stable: tier 0 before tier 1, each in declaration order.
         privileged: [...privileged.filter((p) => p.tier === 0), ...privileged.filter((p) => p.tier === 1)],
+        escEnvironments: [...model.escEnvironments],
     };
 }
 

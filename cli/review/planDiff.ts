@@ -16,7 +16,10 @@ export interface PermissionChange {
     readonly type: PermissionModel["kind"];
     readonly name: string;
     readonly tier: PermissionModel["tier"];
-    /** An added tier-0 or tier-1 application permission. */
+    /**
+     * An added tier-0 or tier-1 application permission, or an added tier-0 delegated one (consented for every
+     * user of the tenant: as much a path to Global Administrator).
+     */
     readonly escalation: boolean;
     readonly justification: string | null;
 }
@@ -77,6 +80,11 @@ export interface PlanDiff {
      * are fixed. Path and message, as in the plan's `errors`.
      */
     readonly errors: readonly { readonly path: string; readonly message: string }[];
+    /**
+     * The ESC environments the working tree's stack file imports (empty when none): their values are not reviewed.
+     * Always written by diffModels; optional for documents made before it was added.
+     */
+    readonly escEnvironments?: readonly string[];
 }
 
 const permissionKey = (p: PermissionModel) => `${p.api.appId}/${p.kind}/${p.name}`;
@@ -91,7 +99,8 @@ function permissionChanges(app: string, base: readonly PermissionModel[], head: 
         type: p.kind,
         name: p.name,
         tier: p.tier,
-        escalation: change === "added" && p.kind === "application" && (p.tier === 0 || p.tier === 1),
+        // Delegated permissions are tier 0 or untiered (infra/model/privilege.ts), so tier 1 is an application one.
+        escalation: change === "added" && (p.tier === 0 || p.tier === 1),
         justification: p.justification ?? null,
     });
     return [...[...after].filter(([k]) => !before.has(k)).map(([, p]) => entry(p, "added")), ...[...before].filter(([k]) => !after.has(k)).map(([, p]) => entry(p, "removed"))];
@@ -229,5 +238,6 @@ export function diffModels(base: StackModel | undefined, head: StackModel, baseR
         hasChanges: appsAdded.length + appsRemoved.length + permissions.length + credentials.length > 0,
         baseProblem: baseProblem ?? null,
         errors: head.credentialErrors.map(({ path, message }) => ({ path, message })),
+        escEnvironments: [...head.escEnvironments],
     };
 }

@@ -1,5 +1,6 @@
 import { type Chunks, joinedLines, jsonChunks } from "../output/chunks";
 import { markdownCode, markdownText, visible } from "../output/escape";
+import { CommentBudget, moreNote, shortened } from "../output/commentBudget";
 import { capitalize, markdownTable, type OutputFormat, plural, textTable } from "../output/table";
 import type { PlanApp, PlanCertificateFile, PlanCredential, PlanDocument, PlanFederatedCredential, PlanPermission, PlanPrivileged, PlanStream } from "./plan";
 
@@ -7,7 +8,10 @@ import type { PlanApp, PlanCertificateFile, PlanCredential, PlanDocument, PlanFe
  * The plan for a terminal or a pull request comment. Everything in it that a stack file wrote (display
  * names, API and permission names, justifications, subjects, issuers, file paths, warnings) may come from a
  * fork: in markdown it is escaped so it shows as written and never as markup, in text its control
- * characters are shown as escapes. Privileged permissions and breaking changes come first, before any of it.
+ * characters are shown as escapes. Privileged permissions and breaking changes come first, before any of it,
+ * then the ESC environments the stack imports (config no review can see). In markdown, a comment fits a budget
+ * of characters (GitHub refuses a longer one): what comes first is always whole, apps and warnings beyond the
+ * budget are counted, not shown.
  */
 
 /** How a cell's text is made safe: markdown escapes for a comment, visible escapes for a terminal. */
@@ -17,7 +21,8 @@ type Escape = (text: string) => string;
 type Plan = PlanDocument | PlanStream;
 
 function tierLabel(p: PlanPermission): string {
-    if (p.type === "delegated") return "-";
+    // A delegated permission is tier 0 or untiered (infra/model/privilege.ts): untiered is "-", not unknown.
+    if (p.type === "delegated" && p.tier === null) return "-";
     const tier = p.tier === null ? "?" : String(p.tier);
     return p.justification ? `${tier} (justified)` : tier;
 }
@@ -73,9 +78,41 @@ function alarms(plan: Plan, e: Escape): string[] {
     );
 }
 
-/** `app: Permission (tier 0, justified)`, one per privileged permission. */
+/** `app: Permission (tier 0, justified)`, one per privileged permission; a delegated one says it is consented for all users. */
 function privilegedLines(privileged: readonly PlanPrivileged[], e: Escape): string[] {
-    return privileged.map((p) => `${e(p.app)}: ${e(p.name)} on ${e(p.api)} (tier ${p.tier}${p.justification === null ? "" : ", justified"})`);
+    return privileged.map((p) => `${e(p.app)}: ${e(p.name)} on ${e(p.api)} (tier ${p.tier}${delegatedNote(p)}${p.justification === null ? "" : ", justified"})`);
+}
+
+/** `, delegated: consented for all users` for a delegated permission (entries of older documents have no type). */
+export function delegatedNote(p: { readonly type?: string }): string {
+    return p.type === "delegated" ? ", delegated: consented for all users" : "";
+}
+
+/** The title of the privileged permissions: application ones only, as it always said, or all of them. */
+export function privilegedTitle(privileged: readonly { readonly type?: string }[]): string {
+    return privileged.some((p) => p.type === "delegated") ? "Privileged permissions" : "Privileged application permissions";
+}
+
+/**
+ * The ESC environments a stack imports: config from outside the repository that Pulumi adds when it deploys,
+ * which no review can see. Said prominently, with the names as the stack file wrote them (escaped, shortened).
+ */
+export function escNotice(environments: readonly string[], e: Escape): string | undefined {
+    if (environments.length === 0) return undefined;
+    return `this stack imports ESC environments ${environments.map((name) => e(shortened(name))).join(", ")}: their values are not reviewed`;
+}
+
+/** Why the ESC notice matters, after it. */
+export const escConsequence = "Pulumi adds the config they hold to the stack's config when it deploys; this review shows the stack file alone.";
+
+/** The ESC notice as a markdown alert, or nothing. */
+export function escAlert(environments: readonly string[]): string[] {
+    const notice = escNotice(environments, markdownText);
+    return notice === undefined ? [] : ["> [!WARNING]", `> **${capitalize1(notice)}.** ${escConsequence}`, ""];
+}
+
+function capitalize1(text: string): string {
+    return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 const certificateFileHeader = ["CERTIFICATE FILE", "FILE", "THUMBPRINT", "EXPIRES", "DAYS LEFT", "STATUS"];
@@ -125,30 +162,59 @@ function sinceNote(plan: Plan): string | undefined {
     return "Statuses assume a deployment a day earlier, as a daily pipeline makes. A stack never deployed gets everything new on its first pulumi up: rotor plan --since never shows that run.";
 }
 
-/** The plan as text, markdown or the documented JSON, in chunks: one per app. */
-export function renderPlan(plan: Plan, format: OutputFormat): Chunks {
-    if (format === "json") return jsonChunks(plan);
-    return joinedLines(format === "markdown" ? markdownBlocks(plan) : textBlocks(plan));
+export interface RenderPlanOptions {
+    /**
+     * Markdown only: at most this many characters (0, the default: no limit). What must not be missed comes first
+     * and whole; the apps and warnings that do not fit are counted in a closing note.
+     */
+    readonly maxChars?: number;
 }
 
-function* markdownBlocks(plan: Plan): Generator<string[]> {
+/** The plan as text, markdown or the documented JSON, in chunks: one per app. */
+export function renderPlan(plan: Plan, format: OutputFormat, options: RenderPlanOptions = {}): Chunks {
+    if (format === "json") return jsonChunks(plan);
+    return joinedLines(format === "markdown" ? markdownBlocks(plan, options.maxChars ?? 0) : textBlocks(plan));
+}
+
+/** Room kept for the closing notes of a cut comment. */
+const closingRoom = 200;
+
+function* markdownBlocks(plan: Plan, maxChars: number): Generator<string[]> {
     const e = markdownText;
+    const budget = new CommentBudget(maxChars);
     const alarm = alarms(plan, e);
-    yield ["## Credential plan", ""];
-    if (plan.privileged.length) yield ["> [!WARNING]", "> **Privileged application permissions:**", ...privilegedLines(plan.privileged, e).map((line) => `> - ${line}`), ""];
-    if (alarm.length) yield ["> [!CAUTION]", "> **Breaking for consumers:**", ...alarm.map((a) => `> - ${a}`), ""];
-    if (plan.errors.length) yield ["> [!CAUTION]", "> **Errors:**", ...errorLines(plan, e).map((line) => `> - ${line}`), `> ${errorConsequence}`, ""];
+    const head = ["## Credential plan", ""];
+    if (plan.privileged.length) head.push("> [!WARNING]", `> **${privilegedTitle(plan.privileged)}:**`, ...privilegedLines(plan.privileged, e).map((line) => `> - ${line}`), "");
+    if (alarm.length) head.push("> [!CAUTION]", "> **Breaking for consumers:**", ...alarm.map((a) => `> - ${a}`), "");
+    if (plan.errors.length) head.push("> [!CAUTION]", "> **Errors:**", ...errorLines(plan, e).map((line) => `> - ${line}`), `> ${errorConsequence}`, "");
+    head.push(...escAlert(plan.escEnvironments ?? []));
     const note = sinceNote(plan);
-    yield [headline(plan, e), ...(note ? ["", `_${note.replace("rotor plan --since never", "`rotor plan --since never`")}_`] : []), ""];
+    head.push(headline(plan, e), ...(note ? ["", `_${note.replace("rotor plan --since never", "`rotor plan --since never`")}_`] : []), "");
+    yield budget.takeAll(head, closingRoom);
+    let appsLeft = 0;
+    let i = 0;
     for (const app of plan.apps) {
         const out: string[] = [`### ${e(app.name)} (${e(app.displayName)})`, ""];
         out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions, e)) : "_No API permissions._", "");
         if (app.credentials.length) out.push(markdownTable(credentialHeader.map(capitalize), credentialRows(app.credentials, e)), "");
         if (app.certificateFiles.length) out.push(markdownTable(certificateFileHeader.map(capitalize), certificateFileRows(app.certificateFiles, e)), "");
         if (app.federatedCredentials.length) out.push(markdownTable(federatedHeader.map(capitalize), federatedRows(app.federatedCredentials, e, markdownCode)), "");
-        yield out;
+        i++;
+        // In order: once an app does not fit, it and every app after it are counted instead.
+        if (budget.take(out, closingRoom)) yield out;
+        else {
+            appsLeft = plan.apps.length - i + 1;
+            break;
+        }
     }
-    if (plan.warnings.length) yield ["### Warnings", "", ...plan.warnings.map((w) => `- ${markdownCode(w.path)}: ${e(w.message)}`), ""];
+    let warningsLeft = 0;
+    if (plan.warnings.length) {
+        const { lines, omitted } = budget.takeRows(["### Warnings", "", ...plan.warnings.map((w) => `- ${markdownCode(w.path)}: ${e(w.message)}`)], 2, closingRoom);
+        warningsLeft = omitted;
+        if (lines.length) yield [...lines, ""];
+    }
+    if (appsLeft) yield [`_${moreNote(appsLeft, "app")}_`, ""];
+    if (warningsLeft) yield [`_${moreNote(warningsLeft, "warning")}_`, ""];
 }
 
 function* textBlocks(plan: Plan): Generator<string[]> {
@@ -156,8 +222,10 @@ function* textBlocks(plan: Plan): Generator<string[]> {
     const alarm = alarms(plan, e);
     const note = sinceNote(plan);
     yield [headline(plan, e), ...(note ? [note] : []), ""];
+    const esc = escNotice(plan.escEnvironments ?? [], e);
+    if (esc) yield [`WARNING: ${esc}.`, `  ${escConsequence}`, ""];
     if (alarm.length) yield ["BREAKING FOR CONSUMERS:", ...alarm.map((a) => `  ${a}`), ""];
-    if (plan.privileged.length) yield ["Privileged application permissions:", ...privilegedLines(plan.privileged, e).map((line) => `  ${line}`), ""];
+    if (plan.privileged.length) yield [`${privilegedTitle(plan.privileged)}:`, ...privilegedLines(plan.privileged, e).map((line) => `  ${line}`), ""];
     if (plan.errors.length) yield ["ERRORS:", ...errorLines(plan, e).map((line) => `  ${line}`), `  ${errorConsequence}`, ""];
     for (const app of plan.apps) {
         const out: string[] = [`${e(app.name)}  ${e(app.displayName)}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`];

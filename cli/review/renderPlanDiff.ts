@@ -1,7 +1,9 @@
 import type { CredentialChangeEntry, PermissionChange, PlanDiff, RotationSchedule } from "./planDiff";
 import { markdownText, visible } from "../output/escape";
+import { CommentBudget, moreNote } from "../output/commentBudget";
 import { markdownTable, type OutputFormat, textTable } from "../output/table";
 import { type GanttCredential, ganttDay, renderGantt } from "./renderGantt";
+import { delegatedNote, escAlert, escConsequence, escNotice } from "./renderPlan";
 
 /**
  * `rotor plan --base` for a pull request comment or a terminal. The pull request wrote every name, subject,
@@ -11,11 +13,14 @@ import { type GanttCredential, ganttDay, renderGantt } from "./renderGantt";
  * break consumers, a base config that could not be compared) comes first, and the headline counts the same
  * lists the sections show. The markdown ends with a Mermaid chart of the rotations that change, after the
  * tables; its names pass through mermaidText, which leaves nothing Mermaid or markdown would read as syntax.
+ * The ESC environments the working tree's stack imports are named right after what must not be missed, and the
+ * markdown fits a comment's budget of characters: rows beyond it are counted, not shown.
  */
 
 type Escape = (text: string) => string;
 
-const tierText = (tier: number | null, type: string) => (type === "delegated" ? "-" : tier === null ? "?" : String(tier));
+/** A delegated permission is tier 0 or untiered (infra/model/privilege.ts): untiered is "-", not unknown. */
+const tierText = (tier: number | null, type: string) => (tier === null ? (type === "delegated" ? "-" : "?") : String(tier));
 
 function permissionRows(diff: PlanDiff, e: Escape): string[][] {
     return diff.permissions.map((p) => [
@@ -53,7 +58,32 @@ function headline(diff: PlanDiff, e: Escape): string {
 }
 
 function escalationLines(diff: PlanDiff, e: Escape): string[] {
-    return escalationsOf(diff).map((p) => `${e(p.app)}: ${e(p.name)} on ${e(p.api)} (tier ${p.tier})`);
+    return escalationsOf(diff).map((p) => `${e(p.app)}: ${e(p.name)} on ${e(p.api)} (tier ${p.tier}${delegatedNote(p)})`);
+}
+
+/** Room kept for the closing notes of a cut comment: one per table and one for the chart, at most. */
+const closingRoom = 400;
+
+/**
+ * `Apps added: a, b` with as many names as fit in a quarter of what is left (the tables after it say more), then
+ * how many more.
+ */
+function appsLine(title: string, names: readonly string[], budget: CommentBudget, e: Escape): string[] {
+    const escaped = names.map(e);
+    const whole = [`${title}: ${escaped.join(", ")}`, ""];
+    const share = budget.room(closingRoom) / 4;
+    if (CommentBudget.size(whole) <= share && budget.take(whole, closingRoom)) return whole;
+    const note = (n: number) => `and ${moreNote(n, "app")}`;
+    const room = share - note(names.length).length - 4;
+    let line = `${title}: `;
+    let shown = 0;
+    for (const name of escaped) {
+        const next = `${shown ? ", " : ""}${name}`;
+        if (line.length + next.length > room) break;
+        line += next;
+        shown++;
+    }
+    return budget.takeAll([`${line}${shown ? ", " : ""}${note(names.length - shown)}`, ""], closingRoom);
 }
 
 function baseNote(diff: PlanDiff, e: Escape): string | undefined {
@@ -103,24 +133,40 @@ function rotationChart(diff: PlanDiff): string[] {
     ];
 }
 
-export function renderPlanDiff(diff: PlanDiff, format: OutputFormat): string {
+/**
+ * `maxChars`: markdown only, at most this many characters (0, the default: no limit). What must not be missed comes
+ * first and whole; table rows beyond the budget are counted in a note after their table.
+ */
+export function renderPlanDiff(diff: PlanDiff, format: OutputFormat, options: { readonly maxChars?: number } = {}): string {
     if (format === "json") return JSON.stringify(diff, null, 2) + "\n";
     const capital = (h: string) => h.charAt(0) + h.slice(1).toLowerCase();
     if (format === "markdown") {
         const e = markdownText;
-        const out = ["## Identity plan", ""];
+        const budget = new CommentBudget(options.maxChars ?? 0);
+        const head = ["## Identity plan", ""];
         const escalations = escalationLines(diff, e);
-        if (escalations.length) out.push("> [!WARNING]", "> **Privileged permissions added:**", ...escalations.map((line) => `> - ${line}`), "");
-        if (diff.breaking.length) out.push("> [!CAUTION]", "> **Breaking for consumers:**", ...diff.breaking.map((b) => `> - ${e(b)}`), "");
-        if (diff.errors.length) out.push("> [!CAUTION]", "> **Credentials in error:**", ...errorLines(diff, e).map((line) => `> - ${line}`), `> ${errorConsequence}`, "");
+        if (escalations.length) head.push("> [!WARNING]", "> **Privileged permissions added:**", ...escalations.map((line) => `> - ${line}`), "");
+        if (diff.breaking.length) head.push("> [!CAUTION]", "> **Breaking for consumers:**", ...diff.breaking.map((b) => `> - ${e(b)}`), "");
+        if (diff.errors.length) head.push("> [!CAUTION]", "> **Credentials in error:**", ...errorLines(diff, e).map((line) => `> - ${line}`), `> ${errorConsequence}`, "");
+        head.push(...escAlert(diff.escEnvironments ?? []));
         const note = baseNote(diff, e);
-        if (note) out.push("> [!NOTE]", `> ${note}`, "");
-        out.push(headline(diff, e), "");
-        if (diff.appsAdded.length) out.push(`Apps added: ${diff.appsAdded.map(e).join(", ")}`, "");
-        if (diff.appsRemoved.length) out.push(`Apps removed: ${diff.appsRemoved.map(e).join(", ")}`, "");
-        if (diff.permissions.length) out.push("### Permissions", "", markdownTable(permissionHeader.map(capital), permissionRows(diff, e)), "");
-        if (diff.credentials.length) out.push("### Credentials", "", markdownTable(credentialHeader.map(capital), credentialRows(diff, e)), "");
-        out.push(...rotationChart(diff));
+        if (note) head.push("> [!NOTE]", `> ${note}`, "");
+        head.push(headline(diff, e), "");
+        const out = budget.takeAll(head, closingRoom);
+        if (diff.appsAdded.length) out.push(...appsLine("Apps added", diff.appsAdded, budget, e));
+        if (diff.appsRemoved.length) out.push(...appsLine("Apps removed", diff.appsRemoved, budget, e));
+        const tables: [string, readonly string[], string[][]][] = [
+            ["Permissions", permissionHeader, diff.permissions.length ? permissionRows(diff, e) : []],
+            ["Credentials", credentialHeader, diff.credentials.length ? credentialRows(diff, e) : []],
+        ];
+        for (const [title, header, rows] of tables) {
+            if (rows.length === 0) continue;
+            const { lines, omitted } = budget.takeRows([`### ${title}`, "", ...markdownTable(header.map(capital), rows).split("\n")], 4, closingRoom);
+            out.push(...lines, ...(lines.length ? [""] : []), ...(omitted ? [`_${moreNote(omitted, `${title === "Permissions" ? "permission" : "credential"} change`)}_`, ""] : []));
+        }
+        const chart = rotationChart(diff);
+        if (chart.length && budget.take(chart, closingRoom)) out.push(...chart);
+        else if (chart.length) out.push("_The rotation timeline does not fit in the comment: see the run summary._", "");
         return out.join("\n");
     }
     const e = visible;
@@ -129,6 +175,8 @@ export function renderPlanDiff(diff: PlanDiff, format: OutputFormat): string {
     if (escalations.length) out.push("PRIVILEGED PERMISSIONS ADDED:", ...escalations.map((line) => `  ${line}`), "");
     if (diff.breaking.length) out.push("BREAKING FOR CONSUMERS:", ...diff.breaking.map((b) => `  ${e(b)}`), "");
     if (diff.errors.length) out.push("CREDENTIALS IN ERROR:", ...errorLines(diff, e).map((line) => `  ${line}`), `  ${errorConsequence}`, "");
+    const esc = escNotice(diff.escEnvironments ?? [], e);
+    if (esc) out.push(`WARNING: ${esc}.`, `  ${escConsequence}`, "");
     const note = baseNote(diff, e);
     if (note) out.push(`NOTE: ${note}`, "");
     out.push(headline(diff, e), "");

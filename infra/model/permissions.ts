@@ -1,4 +1,5 @@
 import { type ApiRef, findApi, knownApis, type Tier } from "./catalog";
+import { delegatedTier } from "./privilege";
 import { type ConfigIssue, IssueList } from "./issues";
 import type { RawPermissionEntry, RawPrivilegedEntry } from "./schema";
 import { didYouMean } from "./suggest";
@@ -13,7 +14,10 @@ export interface PermissionModel {
     readonly name: string;
     /** The id from the offline catalog; absent for APIs without one (resolved live at deploy time). */
     readonly catalogId?: string;
-    /** Privilege tier of an application permission from the catalog; null when untiered or unknown offline. */
+    /**
+     * Privilege tier from the catalog; null when untiered or unknown offline. Application permissions have
+     * azure-tiering's tiers; a delegated permission is tier 0 or untiered (privilege.ts says how it is derived).
+     */
     readonly tier: Tier;
     /** Whether an administrator must consent (always for application permissions). */
     readonly adminConsentRequired: boolean;
@@ -40,7 +44,9 @@ export interface PermissionInput {
 
 /**
  * Validates and resolves an app's permissions against the offline catalog and the permission policy:
- * names must exist, nothing twice, tier 0 needs an `allowPrivileged` justification, tier 1 is a warning.
+ * names must exist, nothing twice, tier 0 needs an `allowPrivileged` justification, tier 1 is a warning. A
+ * tier-0 delegated permission needs a justification too: this project consents every delegated permission for
+ * all users of the tenant (an AllPrincipals grant), so it is as much a path to Global Administrator.
  * Pure: the same app gives the same result and issues.
  */
 export function resolvePermissions(app: PermissionInput, appPath: string): { permissions: PermissionModel[]; issues: ConfigIssue[] } {
@@ -93,7 +99,8 @@ export function resolvePermissions(app: PermissionInput, appPath: string): { per
     // An allowance for something the app does not request is stale, and stale allow-lists hide intent.
     // Only when every permission entry is valid: an allowance may be for a permission in a broken entry.
     const permissionsKnown = (app.permissions ?? []).every((entry) => entry !== undefined);
-    const requested = permissions.filter((p) => p.kind === "application" && p.api.catalog).map((p) => p.name);
+    // What an allowance can justify: application permissions of an API with a catalog, and tier-0 delegated ones.
+    const requested = [...new Set(permissions.filter((p) => p.api.catalog && (p.kind === "application" || p.tier === 0)).map((p) => p.name))];
     const allowed = new Map<string, string>();
     for (const [name, { path }] of justifications) allowed.set(name, path);
     (app.allowPrivilegedNames ?? []).forEach((name, k) => {
@@ -103,7 +110,8 @@ export function resolvePermissions(app: PermissionInput, appPath: string): { per
         if (!requested.includes(name)) {
             issues.error(
                 `${path}.permission`,
-                `"${name}" is not requested by this app as a Microsoft Graph application permission${didYouMean(name, requested)}; remove the entry or request the permission`,
+                `"${name}" is not requested by this app as a Microsoft Graph application permission${didYouMean(name, requested)}; remove the entry or request the permission ` +
+                    `(an allowance justifies an application permission, or a tier-0 delegated one)`,
             );
         }
     }
@@ -181,7 +189,25 @@ function resolveOne(
         issues.error(path, unknownMessage(api, kind, name, Object.keys(catalog.delegated), name in catalog.application ? other : undefined));
         return undefined;
     }
-    return { api, kind, name, catalogId: entry.id, tier: null, adminConsentRequired: entry.adminConsentRequired, path };
+    const tier = delegatedTier(name);
+    if (tier === 0 && allowancesKnown && !justification) {
+        issues.error(
+            path,
+            `"${name}" is a tier-0 ${api.displayName} delegated permission: the stack consents it for every user of the tenant at once, ` +
+                `so the app acts with it for any administrator who signs in (a known path to Global Administrator); ` +
+                `it is refused unless the app lists it under allowPrivileged with a justification, or choose a narrower permission`,
+        );
+    }
+    return {
+        api,
+        kind,
+        name,
+        catalogId: entry.id,
+        tier,
+        adminConsentRequired: entry.adminConsentRequired,
+        ...(justification && tier === 0 ? { justification: justification.text } : {}),
+        path,
+    };
 }
 
 function unknownMessage(api: ApiRef, kind: PermissionKind, name: string, candidates: string[], existsAs: PermissionKind | undefined): string {

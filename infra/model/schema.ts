@@ -41,7 +41,7 @@ export const permissionEntrySchema = z.strictObject({
 });
 
 export const privilegedEntrySchema = z.strictObject({
-    permission: nonEmpty("the Microsoft Graph application permission being allowed, e.g. Application.ReadWrite.OwnedBy").min(1, {
+    permission: nonEmpty("the tier-0 or tier-1 permission being allowed (application, or delegated and consented for all users), e.g. Application.ReadWrite.OwnedBy").min(1, {
         error: "name the permission being allowed",
     }),
     justification: nonEmpty("why the app needs this permission and what limits its use")

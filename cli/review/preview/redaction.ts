@@ -1,6 +1,6 @@
 import type { PreviewDocument } from "./previewDocument";
 import { isSecretValue, maskedSecret, unknownValue } from "./previewResources";
-import type { AppChange, CredentialChange, FederatedCredentialChange, FederatedIdentity, KeyVaultSecretChange, PermissionChange, SlotVersion } from "./summaryTypes";
+import type { AppChange, CredentialChange, DirectoryRoleChange, FederatedCredentialChange, FederatedIdentity, KeyVaultSecretChange, PermissionChange, SlotVersion } from "./summaryTypes";
 
 /**
  * The last guard of a value-free summary: the summary is built from fields that hold no credential, but
@@ -238,4 +238,9 @@ export function redactFederated(f: FederatedCredentialChange, r: Redactor): Fede
 
 export function redactKeyVaultSecret(s: KeyVaultSecretChange, r: Redactor): KeyVaultSecretChange {
     return { ...s, app: r.cleanNullable(s.app), secretName: r.clean(s.secretName), vault: r.cleanNullable(s.vault), credential: r.cleanNullable(s.credential) };
+}
+
+/** The role's name and flags are the catalog's: those stay. */
+export function redactDirectoryRole(d: DirectoryRoleChange, r: Redactor): DirectoryRoleChange {
+    return { ...d, app: r.cleanNullable(d.app), resource: r.clean(d.resource), roleId: r.cleanNullable(d.roleId), principal: r.cleanNullable(d.principal) };
 }

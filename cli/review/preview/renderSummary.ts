@@ -1,6 +1,7 @@
 import { markdownCode, markdownText, terminalText } from "../../output/escape";
+import { CommentBudget, maxShownLength, moreNote, shortened } from "../../output/commentBudget";
 import { markdownTable, plural, textTable } from "../../output/table";
-import type { FederatedCredentialChange, FederatedIdentity, KeyVaultSecretChange, PermissionChange, ServedSlot, SlotVersion, Summary } from "./summaryTypes";
+import type { DirectoryRoleChange, FederatedCredentialChange, FederatedIdentity, KeyVaultSecretChange, PermissionChange, ServedSlot, SlotVersion, Summary } from "./summaryTypes";
 import { type SlotRow, summaryView, type SummaryView } from "./summaryView";
 
 /**
@@ -10,7 +11,11 @@ import { type SlotRow, summaryView, type SummaryView } from "./summaryView";
  * Every string of the summary came from a pull request (names, types, keys, display names, subjects, and
  * the messages built around them), so each passes through the style's `text` or `code` before it is
  * written, and only the summary's own words are written as they are. The comment leads with what must not
- * be missed, before anything the pull request wrote: the privileged permissions it adds, then what breaks.
+ * be missed, before anything the pull request wrote: the privileged permissions it adds and the privileged
+ * directory roles it hands out, then what breaks.
+ *
+ * A comment fits GitHub's limit (cli/output/escape.ts): names longer than any config allows are shortened with
+ * their length, what must not be missed is always whole, and table rows beyond the budget are counted instead.
  */
 
 export type SummaryFormat = "markdown" | "table" | "json";
@@ -57,7 +62,36 @@ function stackLine(summary: Summary, style: Style): string[] {
 
 function escalationLine(p: PermissionChange, style: Style): string {
     // The app, the one name here a pull request chooses, comes last.
-    return `${style.text(p.api)} ${permissionLabel(p, style)}: tier ${tierLabel(p, style)}, added to ${p.app === null ? "an app" : style.text(p.app)}`;
+    const delegated = p.kind === "delegated" ? ", delegated: consented for all users" : "";
+    return `${style.text(p.api)} ${permissionLabel(p, style)}: tier ${tierLabel(p, style)}${delegated}, added to ${p.app === null ? "an app" : style.text(p.app)}`;
+}
+
+/** The role, from the catalog, and why it matters; an id the catalog does not know is shown as one. */
+function roleLabel(r: DirectoryRoleChange, style: Style): string {
+    if (r.role !== null) {
+        const flags = [r.privileged ? "labelled PRIVILEGED by Microsoft" : "", r.tier0 ? `tier ${style.strong("0")}: a known path to Global Administrator` : ""].filter(Boolean);
+        return `${style.text(r.role)}${flags.length ? ` (${flags.join(", ")})` : ""}`;
+    }
+    const what = r.roleId === null ? "a directory role not known until the update" : `the unrecognised directory role ${style.code(r.roleId)}`;
+    return `${what} (${r.kind === "member" ? "an activated role's object id" : "not a built-in role's template id"}: it can stand for any role, Global Administrator's included)`;
+}
+
+const roleVerbs: Record<DirectoryRoleChange["kind"], string> = { assignment: "assigned to", eligibility: "made eligible (one activation away) for", member: "given as a member to" };
+
+function roleEscalationLine(r: DirectoryRoleChange, style: Style): string {
+    const principal = r.principal === null ? "a principal not known until the update" : style.code(r.principal);
+    // The resource's name, chosen by the pull request, comes last.
+    return `${roleLabel(r, style)}: ${roleVerbs[r.kind]} ${principal}, by ${style.text(r.resource)}`;
+}
+
+function roleEscalationTitle(view: SummaryView): string {
+    return `${plural(view.roleEscalations.length, "privileged directory role")} handed out`;
+}
+
+/** Directory roles beside the permissions: a tenant's Global Administrator must not be scrolled past either. */
+function roleEscalationBlock(view: SummaryView): string[] {
+    if (view.roleEscalations.length === 0) return [];
+    return ["> [!WARNING]", `> **${roleEscalationTitle(view)}:**`, ...view.roleEscalations.map((r) => `> - ${roleEscalationLine(r, markdownStyle)}`), ""];
 }
 
 function escalationTitle(view: SummaryView): string {
@@ -92,10 +126,16 @@ function totalsLine(view: SummaryView): string {
     return view.headline.map((count) => count.words).join(" · ");
 }
 
+/** Operations named in the counts line, and characters of each name: Pulumi's are a word, more is not Pulumi's. */
+const maxCounts = 20;
+const maxOperationLength = 64;
+
 /** Pulumi's own counts; an operation Pulumi adds later is named as the preview spells it. */
 function countsLine(summary: Summary, style: Style): string {
     const words: Record<string, string> = { create: "to create", update: "to update", replace: "to replace", delete: "to delete", same: "unchanged" };
-    const parts = Object.entries(summary.counts).map(([op, n]) => `${n} ${Object.prototype.hasOwnProperty.call(words, op) ? words[op] : style.text(op)}`);
+    const entries = Object.entries(summary.counts);
+    const parts = entries.slice(0, maxCounts).map(([op, n]) => `${n} ${Object.prototype.hasOwnProperty.call(words, op) ? words[op] : style.text(shortened(op, maxOperationLength))}`);
+    if (entries.length > maxCounts) parts.push(`${entries.length - maxCounts} more operations`);
     return parts.length > 0 ? `Pulumi resources: ${parts.join(", ")}.` : "Pulumi reported no resource counts.";
 }
 
@@ -133,7 +173,7 @@ function permissionLabel(p: PermissionChange, style: Style): string {
 }
 
 function tierLabel(p: PermissionChange, style: Style): string {
-    if (p.kind === "delegated" || p.tier === null) return none;
+    if (p.tier === null) return none;
     if (p.tier === 0) return `${style.strong("0")} (a known path to Global Administrator)`;
     if (p.tier === 1) return `${style.strong("1")} (high impact)`;
     return String(p.tier);
@@ -141,7 +181,7 @@ function tierLabel(p: PermissionChange, style: Style): string {
 
 function consentLabel(p: PermissionChange): string {
     if (p.consent === "appRoleAssignment") return "app role assignment";
-    if (p.consent === "delegatedGrant") return "delegated grant, all users";
+    if (p.consent === "delegatedGrant") return p.grantedTo === "oneUser" ? "delegated grant, one user" : "delegated grant, all users";
     return none;
 }
 
@@ -155,6 +195,26 @@ function permissionRows(permissions: readonly PermissionChange[], style: Style):
         tierLabel(p, style),
         p.requested ? "yes" : none,
         consentLabel(p),
+    ]);
+}
+
+const roleKinds: Record<DirectoryRoleChange["kind"], string> = { assignment: "assignment", eligibility: "eligibility", member: "member" };
+
+function roleFlags(r: DirectoryRoleChange): string {
+    if (r.role === null) return "unknown";
+    const flags = [r.tier0 ? "tier 0" : "", r.privileged ? "PRIVILEGED" : ""].filter(Boolean);
+    return flags.length ? flags.join(", ") : "no";
+}
+
+function roleRows(roles: readonly DirectoryRoleChange[], style: Style): string[][] {
+    return roles.map((r) => [
+        r.escalation ? style.strong(r.action) : r.action,
+        r.app === null ? none : style.text(r.app),
+        style.text(r.resource),
+        roleKinds[r.kind],
+        r.role !== null ? style.text(r.role) : r.roleId !== null ? `${style.code(r.roleId)} (not a built-in role)` : "(not known until the update)",
+        roleFlags(r),
+        r.principal === null ? "?" : style.code(r.principal),
     ]);
 }
 
@@ -228,29 +288,68 @@ function tables(summary: Summary, view: SummaryView, style: Style): Table[] {
     return [
         { title: "Credentials", header: ["App", "Credential", "Type", "Slot", "Change", "Before", "After", "Why"], rows: credentialRows(view.slots, style) },
         { title: "Permissions", header: ["Change", "App", "Type", "API", "Permission", "Tier", "Requested", "Admin consent"], rows: permissionRows(summary.permissions, style) },
+        { title: "Directory roles", header: ["Change", "App", "Resource", "Kind", "Role", "Privileged", "Principal"], rows: roleRows(summary.directoryRoles ?? [], style) },
         { title: "Federated credentials", header: ["App", "Name", "Change", "Issuer", "Subject", "Audiences"], rows: federatedRows(summary.federatedCredentials, style) },
         { title: "Key Vault secrets", header: ["App", "Secret", "Vault", "Change", "Value", "Credential", "Serves"], rows: keyVaultRows(summary.keyVaultSecrets, style) },
         { title: "App registrations", header: ["App", "Display name", "Application", "Service principal", "Client id", "Changed"], rows: appRows(summary, style) },
     ];
 }
 
-const noChanges = "No identity changes: no app registration, credential, permission, federated credential or Key Vault secret changes.";
+const noChanges = "No identity changes: no app registration, credential, permission, directory role, federated credential or Key Vault secret changes.";
 
-function renderMarkdown(summary: Summary): string {
+/** Every string of the summary, objects and lists included, through `cut`. */
+function mapStrings<T>(value: T, cut: (text: string) => string): T {
+    if (typeof value === "string") return cut(value) as T;
+    if (Array.isArray(value)) return value.map((item: unknown) => mapStrings(item, cut)) as T;
+    if (typeof value === "object" && value !== null) {
+        const out: Record<string, unknown> = {};
+        for (const [key, item] of Object.entries(value)) out[key] = mapStrings(item, cut);
+        return out as T;
+    }
+    return value;
+}
+
+/**
+ * The summary as a comment shows it: every name longer than any config allows shortened with its length (a 1 MB
+ * resource name would make the comment too long to post). A breaking change's message holds names: those are
+ * shortened inside it, so its own words still say what breaks.
+ */
+function forComment(summary: Summary): Summary {
+    const cut = (text: string) => shortened(text);
+    return {
+        ...mapStrings({ ...summary, counts: {} }, cut),
+        counts: summary.counts,
+        breaking: summary.breaking.map((b) => {
+            let message = b.message;
+            for (const name of [b.subject, b.app]) if (name !== null && name.length > maxShownLength) message = message.split(name).join(shortened(name));
+            return { ...mapStrings(b, cut), message: shortened(message, 4 * maxShownLength) };
+        }),
+    };
+}
+
+/** Room kept for the closing lines of a cut comment: a note per table at most. */
+const closingRoom = 600;
+
+function renderMarkdown(whole: Summary, maxChars: number): string {
+    const summary = forComment(whole);
     const view = summaryView(summary);
-    const out: string[] = [`## ${title(summary, markdownStyle)}`, ""];
+    const budget = new CommentBudget(maxChars);
+    const head: string[] = [`## ${title(summary, markdownStyle)}`, ""];
     // Escalations first: their lines hold catalog names and config-checked app names only. Then what
     // breaks, whose messages name resources; everything after may hold any name the preview has.
-    out.push(...escalationBlock(view), ...breakingBlock(view), ...diagnosticsBlock(summary));
-    if (!summary.hasIdentityChanges) {
-        out.push(...stackLine(summary, markdownStyle), noChanges, "", countsLine(summary, markdownStyle), "");
-        return out.join("\n");
-    }
-    out.push(totalsLine(view), "", ...stackLine(summary, markdownStyle));
+    head.push(...escalationBlock(view), ...roleEscalationBlock(view), ...breakingBlock(view), ...diagnosticsBlock(summary));
+    const counts = [countsLine(summary, markdownStyle), ""];
+    if (!summary.hasIdentityChanges) return budget.takeAll([...head, ...stackLine(summary, markdownStyle), noChanges, "", ...counts]).join("\n");
+    head.push(totalsLine(view), "", ...stackLine(summary, markdownStyle));
+    const keep = closingRoom + CommentBudget.size(counts);
+    const out = budget.takeAll(head, keep);
     for (const table of tables(summary, view, markdownStyle)) {
-        if (table.rows.length > 0) out.push(`### ${table.title}`, "", markdownTable(table.header, table.rows), "");
+        if (table.rows.length === 0) continue;
+        // The heading and header go with at least one row; the rows that do not fit are counted.
+        const { lines, omitted } = budget.takeRows([`### ${table.title}`, "", ...markdownTable(table.header, table.rows).split("\n")], 4, keep);
+        out.push(...lines, ...(lines.length ? [""] : []), ...(omitted ? [`_${table.title}: ${moreNote(omitted, "row")}_`, ""] : []));
     }
-    out.push(countsLine(summary, markdownStyle), "");
+    out.push(...counts);
     return out.join("\n");
 }
 
@@ -259,6 +358,7 @@ function renderText(summary: Summary): string {
     const view = summaryView(summary);
     const out: string[] = [title(summary, plainStyle), ""];
     if (view.escalations.length) out.push(`${escalationTitle(view).toUpperCase()}:`, ...view.escalations.map((p) => `  ${escalationLine(p, plainStyle)}`), "");
+    if (view.roleEscalations.length) out.push(`${roleEscalationTitle(view).toUpperCase()}:`, ...view.roleEscalations.map((r) => `  ${roleEscalationLine(r, plainStyle)}`), "");
     if (view.breaking.length) out.push("BREAKING FOR CONSUMERS:", ...view.breaking.map((b) => `  ${terminalText(b.message)}`), "");
     const diagnostics = diagnosticsSentence(summary);
     if (diagnostics) out.push(diagnostics, "");
@@ -281,8 +381,11 @@ function renderText(summary: Summary): string {
  */
 const invisibleInJson = /[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
-/** The summary as a pull-request comment (`markdown`), for a terminal (`table`) or as the documented JSON (`json`). */
-export function renderSummary(summary: Summary, format: SummaryFormat): string {
+/**
+ * The summary as a pull-request comment (`markdown`), for a terminal (`table`) or as the documented JSON (`json`).
+ * `maxChars`: markdown only, at most this many characters (0, the default: no limit).
+ */
+export function renderSummary(summary: Summary, format: SummaryFormat, options: { readonly maxChars?: number } = {}): string {
     if (format === "json") return `${JSON.stringify(summary, null, 2).replace(invisibleInJson, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}\n`;
-    return format === "table" ? renderText(summary) : renderMarkdown(summary);
+    return format === "table" ? renderText(summary) : renderMarkdown(summary, options.maxChars ?? 0);
 }

@@ -1,10 +1,11 @@
 import { type ApiRef, graphCatalog, knownApis, type PermissionCatalog } from "../../../infra/model/catalog";
 import type { PreviewDocument, ResourceState } from "./previewDocument";
 import { patterns, readMatching, readStringList, readText, type ResourceChange, resourceChanges } from "./previewResources";
-import { redactApp, redactCredential, Redactor, redactFederated, redactKeyVaultSecret, redactPermission } from "./redaction";
+import { redactApp, redactCredential, redactDirectoryRole, Redactor, redactFederated, redactKeyVaultSecret, redactPermission } from "./redaction";
 import { actionOf, AppIndex, propertyNames, tokens } from "./stackResources";
 import { credentialChanges } from "./summaryCredentials";
 import { PermissionNames, permissionChanges } from "./summaryPermissions";
+import { directoryRoleChanges } from "./summaryRoles";
 import type {
     AppChange,
     BreakingChange,
@@ -204,6 +205,7 @@ export function summarizePreview(doc: PreviewDocument, options: SummarizeOptions
     const appList = appChanges(changes, apps).map((a) => redactApp(a, redactor));
     const credentials = credentialChanges(changes, apps).map((c) => redactCredential(c, redactor));
     const permissions = permissionChanges(changes, apps, names).map((p) => redactPermission(p, redactor));
+    const directoryRoles = directoryRoleChanges(changes, apps).map((d) => redactDirectoryRole(d, redactor));
     const federatedCredentials = federatedChanges(changes, apps).map((f) => redactFederated(f, redactor));
     const vault = keyVaultChanges(changes, apps).map((entry) => ({ ...entry, secret: redactKeyVaultSecret(entry.secret, redactor) }));
     const keyVaultSecrets = vault.map((entry) => entry.secret);
@@ -214,11 +216,12 @@ export function summarizePreview(doc: PreviewDocument, options: SummarizeOptions
         source: options.source ?? "preview.json",
         project: first ? redactor.clean(first.project) : null,
         stack: first ? redactor.clean(first.stack) : null,
-        hasIdentityChanges: [appList, credentials, permissions, federatedCredentials, keyVaultSecrets].some((list) => list.length > 0),
+        hasIdentityChanges: [appList, credentials, permissions, directoryRoles, federatedCredentials, keyVaultSecrets].some((list) => list.length > 0),
         breaking: breakingChanges(credentials, vault, appList),
         apps: appList,
         credentials,
         permissions,
+        directoryRoles,
         federatedCredentials,
         keyVaultSecrets,
         counts: counts(doc),

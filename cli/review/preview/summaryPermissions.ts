@@ -1,4 +1,5 @@
 import type { ApiRef, PermissionCatalog, Tier } from "../../../infra/model/catalog";
+import { delegatedTier } from "../../../infra/model/privilege";
 import type { ResourceState } from "./previewDocument";
 import { isSecretValue, patterns, readMatching, readProperty, readStringList, type ResourceChange, unknownValue } from "./previewResources";
 import { AppIndex, tokens } from "./stackResources";
@@ -8,7 +9,9 @@ import type { PermissionChange } from "./summaryTypes";
  * Permission changes: what an app requests (requiredResourceAccess on the Application, or an
  * ApplicationApiAccess) and what is consented (an app role assignment per application permission, a
  * delegated grant per API), merged per app, API, permission and direction, with names and tiers from the
- * offline catalog.
+ * offline catalog. A delegated permission's tier comes from the project's privilege catalog by its name
+ * (infra/model/privilege.ts): a tier-0 one requested, or granted for every user, is an escalation, as the policy
+ * pack judges it.
  */
 
 type Kind = PermissionChange["kind"];
@@ -23,7 +26,8 @@ interface Access {
 export class PermissionNames {
     private readonly roles = new Map<string, { name: string; tier: Tier }>();
     private readonly scopesById = new Map<string, string>();
-    private readonly scopesByName = new Map<string, string>();
+    /** By the name in lower case: Entra compares scope names without regard to case. */
+    private readonly scopesByName = new Map<string, { name: string; id: string }>();
 
     constructor(
         readonly catalog: PermissionCatalog,
@@ -32,7 +36,7 @@ export class PermissionNames {
         for (const [name, entry] of Object.entries(catalog.application)) this.roles.set(entry.id.toLowerCase(), { name, tier: entry.tier });
         for (const [name, entry] of Object.entries(catalog.delegated)) {
             this.scopesById.set(entry.id.toLowerCase(), name);
-            this.scopesByName.set(name, entry.id);
+            this.scopesByName.set(name.toLowerCase(), { name, id: entry.id });
         }
     }
 
@@ -53,8 +57,9 @@ export class PermissionNames {
         return this.scopesById.get(id.toLowerCase());
     }
 
-    scopeId(name: string): string | undefined {
-        return this.scopesByName.get(name);
+    /** The catalog's scope of this name, in any case. */
+    scope(name: string): { name: string; id: string } | undefined {
+        return this.scopesByName.get(name.toLowerCase());
     }
 
     /** `msgraph-Mail.Send` (a known API's slug) or `<appId>-<value>` (any other API, whose slug is its appId). */
@@ -98,13 +103,31 @@ function requestedBy(type: string, state: ResourceState | undefined): Access[] |
 
 const accessKey = (a: Access) => `${a.apiAppId}|${a.kind}|${a.id}`;
 
+/**
+ * An added application permission of tier 0 or 1; an added tier-0 delegated one when the app requests it (the
+ * program consents every requested delegated permission for all users) or a grant consents it for all users.
+ */
+function isEscalation(p: Pick<PermissionChange, "change" | "kind" | "tier" | "requested" | "grantedTo">): boolean {
+    if (p.change !== "added") return false;
+    if (p.kind === "application") return p.tier === 0 || p.tier === 1;
+    return p.tier === 0 && (p.requested || p.grantedTo === "allUsers");
+}
+
 /** Collects permission changes, merging the request and the consent of the same permission into one entry. */
 class PermissionLedger {
     private readonly entries = new Map<string, PermissionChange>();
 
     constructor(private readonly names: PermissionNames) {}
 
-    add(app: string | null, change: PermissionChange["change"], kind: Kind, apiAppId: string | null, ref: { id?: string; name?: string }, via: "requested" | "appRoleAssignment" | "delegatedGrant"): void {
+    add(
+        app: string | null,
+        change: PermissionChange["change"],
+        kind: Kind,
+        apiAppId: string | null,
+        ref: { id?: string; name?: string },
+        via: "requested" | "appRoleAssignment" | "delegatedGrant",
+        grantedTo: PermissionChange["grantedTo"] = null,
+    ): void {
         const graph = this.names.isCatalogApi(apiAppId);
         let id = ref.id?.toLowerCase() ?? null;
         let permission = ref.name ?? null;
@@ -119,26 +142,34 @@ class PermissionLedger {
                 inCatalog = true;
                 apiAppId = this.names.catalog.resourceAppId;
             }
-        } else if (kind === "delegated" && graph) {
-            if (id !== null && this.names.scopeName(id)) {
+        } else if (kind === "delegated") {
+            // A grant outside the components names no API: scope names of Graph's catalog are taken as Graph's, as app role ids are.
+            const scope = id === null && permission !== null && (graph || apiAppId === null) ? this.names.scope(permission) : undefined;
+            if (graph && id !== null && this.names.scopeName(id)) {
                 permission = this.names.scopeName(id)!;
                 inCatalog = true;
-            } else if (id === null && permission !== null && this.names.scopeId(permission)) {
-                id = this.names.scopeId(permission)!.toLowerCase();
+            } else if (scope) {
+                permission = scope.name;
+                id = scope.id.toLowerCase();
                 inCatalog = true;
+                apiAppId = this.names.catalog.resourceAppId;
             }
+            // By the name, whatever the API: another API's scope named like Graph's tier-0 ones would be imitating them.
+            if (permission !== null) tier = delegatedTier(permission);
         }
         const key = `${app ?? ""}|${apiAppId ?? ""}|${kind}|${id ?? `name:${permission ?? ""}`}|${change}`;
         const existing = this.entries.get(key);
         const requested = via === "requested";
         const consent = via === "requested" ? null : via;
         if (existing) {
-            this.entries.set(key, {
+            const merged = {
                 ...existing,
                 permission: existing.permission ?? permission,
                 requested: existing.requested || requested,
                 consent: existing.consent ?? consent,
-            });
+                grantedTo: existing.grantedTo === "allUsers" || grantedTo === "allUsers" ? ("allUsers" as const) : (existing.grantedTo ?? grantedTo),
+            };
+            this.entries.set(key, { ...merged, escalation: isEscalation(merged) });
             return;
         }
         this.entries.set(key, {
@@ -151,9 +182,10 @@ class PermissionLedger {
             id,
             inCatalog,
             tier,
-            escalation: change === "added" && kind === "application" && (tier === 0 || tier === 1),
+            escalation: isEscalation({ change, kind, tier, requested, grantedTo }),
             requested,
             consent,
+            grantedTo,
         });
     }
 
@@ -193,18 +225,38 @@ function diffRoleAssignment(ledger: PermissionLedger, names: PermissionNames, ap
     if (before) ledger.add(app, "removed", "application", apiAppId, { id: before, ...(name ? { name } : {}) }, "appRoleAssignment");
 }
 
+/**
+ * The scopes a grant consents, and for whom. One claim value may carry several scopes, space-separated as the
+ * grant's own `scope` string is (the policy pack reads them so too), and a value that is not scope names is left
+ * out rather than hiding the others. Undefined when the preview cannot tell (unknown until the update).
+ */
+function grantOf(state: ResourceState | undefined): { claims: string[]; grantedTo: "allUsers" | "oneUser" } | undefined {
+    if (!state) return { claims: [], grantedTo: "allUsers" };
+    const list = readProperty(state.inputs, ["claimValues"]);
+    if (!Array.isArray(list)) return undefined;
+    const claims = list.flatMap((value: unknown) => {
+        if (typeof value !== "string" || isSecretValue(value) || value === unknownValue) return [];
+        const scopes = value.trim().split(/\s+/);
+        return scopes.every((scope) => patterns.permission.test(scope)) ? scopes : [];
+    });
+    // Without userObjectId the grant is admin consent for every user (AllPrincipals); one not known until the update may be either.
+    const user = readProperty(state.inputs, ["userObjectId"]);
+    return { claims: [...new Set(claims)], grantedTo: typeof user === "string" && user.trim() !== "" ? "oneUser" : "allUsers" };
+}
+
 function diffDelegatedGrant(ledger: PermissionLedger, names: PermissionNames, app: string | null, change: ResourceChange): void {
-    const claims = (state: ResourceState | undefined) => (state ? readStringList(state.inputs, ["claimValues"], (v) => patterns.permission.test(v)) : []);
-    const before = claims(change.old);
-    const after = claims(change.new);
+    const before = grantOf(change.old);
+    const after = grantOf(change.new);
     if (before === undefined || after === undefined) return;
     // Named `<app>-grant-<api slug>` by AppRegistration.
     const rest = AppIndex.strip(app, change.urn.name);
     const { apiAppId } = rest.startsWith("grant-") ? names.splitSlug(`${rest.slice("grant-".length)}-`) : { apiAppId: null };
-    const had = new Set(before);
-    const has = new Set(after);
-    for (const claim of has) if (!had.has(claim)) ledger.add(app, "added", "delegated", apiAppId, { name: claim }, "delegatedGrant");
-    for (const claim of had) if (!has.has(claim)) ledger.add(app, "removed", "delegated", apiAppId, { name: claim }, "delegatedGrant");
+    // A scope consented for one user that becomes consented for all is added, as a new scope is.
+    const key = (grantedTo: string, claim: string) => `${grantedTo} ${claim}`;
+    const had = new Set(before.claims.map((claim) => key(before.grantedTo, claim)));
+    const has = new Set(after.claims.map((claim) => key(after.grantedTo, claim)));
+    for (const claim of after.claims) if (!had.has(key(after.grantedTo, claim))) ledger.add(app, "added", "delegated", apiAppId, { name: claim }, "delegatedGrant", after.grantedTo);
+    for (const claim of before.claims) if (!has.has(key(before.grantedTo, claim))) ledger.add(app, "removed", "delegated", apiAppId, { name: claim }, "delegatedGrant", before.grantedTo);
 }
 
 /** Every permission added or removed, requested or consented, escalations first. */

@@ -19,7 +19,7 @@ export interface Summary {
     readonly stack: string | null;
     /** False when nothing below changes: the comment then says "no identity changes". */
     readonly hasIdentityChanges: boolean;
-    /** What breaks consumers if this preview is applied; empty when nothing does. Shown first, after privileged permissions added. */
+    /** What breaks consumers if this preview is applied; empty when nothing does. Shown first, after the escalations. */
     readonly breaking: readonly BreakingChange[];
     /** App registrations (application and service principal) created, updated, replaced or deleted. */
     readonly apps: readonly AppChange[];
@@ -27,6 +27,11 @@ export interface Summary {
     readonly credentials: readonly CredentialChange[];
     /** Permissions added or removed, escalations (tier 0, then tier 1 additions) first. */
     readonly permissions: readonly PermissionChange[];
+    /**
+     * Directory roles assigned, made eligible or given a member, or taken away: every one, escalations (a role that
+     * is a path to privilege, or one that cannot be recognised) first.
+     */
+    readonly directoryRoles: readonly DirectoryRoleChange[];
     /** Federated identity credentials created, changed or deleted. */
     readonly federatedCredentials: readonly FederatedCredentialChange[];
     /** Key Vault secrets created, updated, replaced or deleted, and whether their value changes. */
@@ -140,14 +145,57 @@ export interface PermissionChange {
     readonly id: string | null;
     /** Whether the offline Microsoft Graph catalog knows it. */
     readonly inCatalog: boolean;
-    /** Privilege tier of a Microsoft Graph application permission (0 = a path to Global Administrator); null otherwise. */
+    /**
+     * Privilege tier (0 = a path to Global Administrator): of a Microsoft Graph application permission, and of a
+     * delegated permission by its name (tier 0 or untiered: infra/model/privilege.ts); null otherwise.
+     */
     readonly tier: Tier;
-    /** True for an application permission of tier 0 or 1 being added. */
+    /**
+     * True for an application permission of tier 0 or 1 being added, and for a tier-0 delegated permission being
+     * requested, or granted for every user of the tenant.
+     */
     readonly escalation: boolean;
     /** Whether the app registration's requested permissions (requiredResourceAccess) change. */
     readonly requested: boolean;
     /** The admin consent resource that changes: an app role assignment, a delegated grant, or none. */
     readonly consent: "appRoleAssignment" | "delegatedGrant" | null;
+    /**
+     * Whom a delegated grant consents for: `allUsers` (no userObjectId, or one not known until the update: consent
+     * type AllPrincipals), `oneUser`; null when no delegated grant changes.
+     */
+    readonly grantedTo: "allUsers" | "oneUser" | null;
+}
+
+/** What a directory role resource does. */
+export type DirectoryRoleKind = "assignment" | "eligibility" | "member";
+
+/**
+ * A directory role handed to a principal, or taken away: an azuread DirectoryRoleAssignment, a
+ * DirectoryRoleEligibilityScheduleRequest (one activation away from the role) or a DirectoryRoleMember.
+ */
+export interface DirectoryRoleChange {
+    /** The app it belongs to, when it is part of one; null otherwise (usually). */
+    readonly app: string | null;
+    /** The Pulumi resource's name. */
+    readonly resource: string;
+    readonly kind: DirectoryRoleKind;
+    /** What happens to it. */
+    readonly action: Action;
+    /** The role as the resource names it (a template id, or an object id); null when not known until the update. */
+    readonly roleId: string | null;
+    /** The built-in role's name, when `roleId` is a built-in role's template id; null otherwise. */
+    readonly role: string | null;
+    /** Microsoft labels the role PRIVILEGED. */
+    readonly privileged: boolean;
+    /** azure-tiering's tier 0: a known path to Global Administrator. */
+    readonly tier0: boolean;
+    /** Who gets it: a user's, group's or service principal's object id; null when not known until the update. */
+    readonly principal: string | null;
+    /**
+     * True when a role is handed out (not deleted) that is privileged, tier 0, or cannot be recognised (a custom
+     * role's or an activated role's object id, or an id not known until the update, can stand for any role).
+     */
+    readonly escalation: boolean;
 }
 
 /** Who may sign in as the app with a federated credential: issuer, subject, audiences (not secret). */

@@ -1,5 +1,5 @@
 import { plural } from "../../output/table";
-import type { BreakingChange, CredentialChange, PermissionChange, SlotAction, SlotChange, Summary } from "./summaryTypes";
+import type { BreakingChange, CredentialChange, DirectoryRoleChange, PermissionChange, SlotAction, SlotChange, Summary } from "./summaryTypes";
 
 /**
  * What every format shows of a summary, derived once: the warnings, the headline and the tables read the
@@ -16,15 +16,17 @@ export interface SlotRow {
 /** One count of the headline: `3 credential slots rotated (2 scheduled, 1 by a change)`. */
 export interface HeadlineCount {
     /** Which table's rows it counts. */
-    readonly table: "credentials" | "permissions" | "federatedCredentials" | "keyVaultSecrets" | "apps";
+    readonly table: "credentials" | "permissions" | "directoryRoles" | "federatedCredentials" | "keyVaultSecrets" | "apps";
     readonly count: number;
     /** The count in words, the summary's own (nothing of the preview). */
     readonly words: string;
 }
 
 export interface SummaryView {
-    /** Privileged application permissions added (tier 0, then tier 1): the first thing a reviewer sees. */
+    /** Privileged permissions added (tier 0, then tier 1): the first thing a reviewer sees. */
     readonly escalations: readonly PermissionChange[];
+    /** Directory roles handed out that are privileged, tier 0 or unrecognised: beside the permissions, as escalations. */
+    readonly roleEscalations: readonly DirectoryRoleChange[];
     /** What breaks consumers. */
     readonly breaking: readonly BreakingChange[];
     /** The credentials table: one row per slot that changes. */
@@ -59,8 +61,15 @@ export function summaryView(summary: Summary): SummaryView {
     const changed = (table: HeadlineCount["table"], count: number, what: string) => {
         if (count) headline.push({ table, count, words: `${plural(count, what)} changed` });
     };
+    changed("directoryRoles", (summary.directoryRoles ?? []).length, "directory role assignment");
     changed("federatedCredentials", summary.federatedCredentials.length, "federated credential");
     changed("keyVaultSecrets", summary.keyVaultSecrets.length, "Key Vault secret");
     changed("apps", summary.apps.length, "app registration");
-    return { escalations: summary.permissions.filter((p) => p.escalation), breaking: summary.breaking, slots, headline };
+    return {
+        escalations: summary.permissions.filter((p) => p.escalation),
+        roleEscalations: (summary.directoryRoles ?? []).filter((r) => r.escalation),
+        breaking: summary.breaking,
+        slots,
+        headline,
+    };
 }
