@@ -29,7 +29,7 @@ export function selectedStacks(options: StackSelection, projectDir: string, cwd:
     if (options.stack !== undefined) stacks = [options.stack];
     else if (options.stacks !== undefined) stacks = [...new Set(options.stacks.split(",").map((name) => name.trim()))].filter((name) => name !== "");
     else stacks = projectStacks(projectDir, { cwd });
-    if (stacks.length === 0) throw new UsageError(options.allStacks ? "no stacks here: the project has no Pulumi.<stack>.yaml" : "--stacks names no stack: list them separated by commas, e.g. --stacks dev,prod");
+    if (stacks.length === 0) throw new UsageError(options.allStacks ? "no stacks here: the project has no Pulumi.<stack>.yaml (nor .yml or .json)" : "--stacks names no stack: list them separated by commas, e.g. --stacks dev,prod");
     if (stacks.length > maxStacks) throw new UsageError(`${stacks.length} stacks: at most ${maxStacks} in one run; name them with --stacks`);
     for (const stack of stacks) {
         const problem = stackNameProblem(stack);

@@ -473,3 +473,75 @@ describe("the pull-request review is never left stale", () => {
         expect(comment.indexOf("Stack `b`")).toBeLessThan(comment.indexOf("Stack `c`"));
     });
 });
+
+describe("the review triggers on and plans every file Pulumi reads (issue 18)", () => {
+    // Pulumi reads Pulumi.json, Pulumi.yaml or Pulumi.yml as the project, and Pulumi.<stack> in the project
+    // file's extension (infra/model/stackFiles.ts): a pull request changing any of them is a change to review.
+    const files = ["Pulumi.yaml", "Pulumi.yml", "Pulumi.json", "Pulumi.dev.yaml", "Pulumi.dev.yml", "Pulumi.dev.json"];
+    /** A path filter's glob, as GitHub and Azure Pipelines read it: `*` within a folder, `**` across folders. */
+    const globMatches = (glob: string, file: string) =>
+        new RegExp(`^${glob.split("**").map((part) => part.split("*").map((text) => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*")).join(".*")}$`).test(file);
+
+    it("the pull-request workflow and the Azure pipeline trigger on each of them", () => {
+        const github = (parse(read(path.join(githubDir, "entra-rotor-pull-request.yml"))) as { on: { pull_request: { paths: string[] } } }).on.pull_request.paths;
+        const azure = (parse(read(azureDevOps)) as { pr: { paths: { include: string[] } } }).pr.paths.include;
+        for (const [name, globs] of [["GitHub", github], ["Azure Pipelines", azure]] as const) {
+            for (const file of files) expect(globs.some((glob) => globMatches(glob, file)), `${name}: ${file}`).toBe(true);
+            expect(globs.some((glob) => globMatches(glob, "README.md")), name).toBe(false);
+        }
+    });
+
+    function repository(): { dir: string; git: (...args: string[]) => string } {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-pr-formats-"));
+        const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8" });
+        git("init", "-q", "-b", "feature");
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), JSON.stringify({ name: "entra-rotor", runtime: "nodejs" }));
+        for (const stack of ["a", "b", "c"]) fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), JSON.stringify({ config: { "entra-rotor:apps": [{ name: `${stack}-app` }] } }));
+        git("add", ".");
+        git("commit", "-q", "-m", "base");
+        git("update-ref", "refs/remotes/origin/main", "HEAD");
+        return { dir, git };
+    }
+
+    function planStep(repo: string): { code: number; output: string; comment: string } {
+        const job = workflowDoc(path.join(githubDir, "entra-rotor-pull-request.yml")).jobs["plan"]!;
+        const step = job.steps.find((s) => s.run?.includes("npx rotor plan"))!;
+        const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-runner-temp-"));
+        const env = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, v === "${{ github.base_ref }}" ? "main" : v]));
+        const run = runScript(step.run!, { shell: "github", cwd: repo, env: { ...env, RUNNER_TEMP: temp }, rotor: path.join(repoRoot, "bin", "rotor.js"), now: new Date("2026-11-23T06:00:00Z") });
+        const posted = String(job.steps.find((s) => s.uses?.startsWith("marocchino/"))!.with?.["path"]).replace("${{ runner.temp }}/", "");
+        return { ...run, comment: fs.readFileSync(path.join(temp, posted), "utf8") };
+    }
+
+    it("plans every stack when a pull request adds Pulumi.json and a JSON stack file beside the YAML ones (observed: no identity changes)", () => {
+        const { dir, git } = repository();
+        const tier0 = "RoleManagement.ReadWrite.Directory";
+        fs.writeFileSync(path.join(dir, "Pulumi.json"), JSON.stringify({ name: "entra-rotor", runtime: "nodejs" }));
+        fs.writeFileSync(path.join(dir, "Pulumi.a.json"), JSON.stringify({ config: { "entra-rotor:apps": [{ name: "a-app", permissions: [{ api: "Microsoft Graph", application: [tier0] }] }] } }));
+        git("add", "-A");
+        git("commit", "-q", "-m", "change");
+        const run = planStep(dir);
+        expect(run.code, run.output).toBe(1);
+        for (const stack of ["a", "b", "c"]) expect(run.comment).toContain(`### Stack \`${stack}\`\n\n## rotor plan failed`);
+        expect(run.comment).toContain("2 project files");
+        expect(run.comment).not.toContain("no identity changes");
+    });
+
+    it("plans a stack whose .yml or .json file alone changes, and names a deleted stack file of any format", () => {
+        const { dir, git } = repository();
+        fs.writeFileSync(path.join(dir, "Pulumi.b.yml"), JSON.stringify({ config: { "entra-rotor:apps": [] } }));
+        fs.rmSync(path.join(dir, "Pulumi.c.yaml"));
+        fs.writeFileSync(path.join(dir, "Pulumi.d.json"), JSON.stringify({ config: { "entra-rotor:apps": [] } }));
+        git("add", "-A");
+        git("commit", "-q", "-m", "change");
+        const run = planStep(dir);
+        expect(run.code, run.output).toBe(1);
+        // Pulumi.b.yml beside Pulumi.b.yaml, and Pulumi.d.json beside Pulumi.yaml: both refused, neither left out.
+        expect(run.comment).toContain("### Stack `b`\n\n## rotor plan failed");
+        expect(run.comment).toContain("2 stack files");
+        expect(run.comment).toContain("### Stack `d`\n\n## rotor plan failed");
+        expect(run.comment).toContain("is not read by Pulumi");
+        expect(run.comment).toMatch(/### Stack `c`\n\n> \[!CAUTION\]\n> \*\*`Pulumi\.c\.yaml` is deleted by this pull request\.\*\*/);
+        expect(run.comment).not.toContain("Stack `a`");
+    });
+});

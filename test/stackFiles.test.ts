@@ -31,6 +31,8 @@ describe("readStackConfig", () => {
 
     it("uses the project's own name as the namespace and honours stackConfigDir and .yml", () => {
         const dir = projectDir({}, { name: "identity", runtime: "nodejs", stackConfigDir: "stacks" });
+        // The stack file takes the project file's extension (Pulumi's ProjectStackPath): Pulumi.yml, Pulumi.dev.yml.
+        fs.renameSync(path.join(dir, "Pulumi.yaml"), path.join(dir, "Pulumi.yml"));
         fs.mkdirSync(path.join(dir, "stacks"));
         fs.writeFileSync(path.join(dir, "stacks", "Pulumi.dev.yml"), "config:\n  identity:apps: []\n  entra-rotor:apps: [1]\n");
         expect(readStackConfig(dir, "dev")).toMatchObject({ project: "identity", values: { apps: [] } });
