@@ -82,7 +82,7 @@ async function run(options: StatusStacksOptions): Promise<void> {
                 stderr: (text) => void (out.stderr += text),
                 cwd: dir,
                 now: () => deployedAt,
-                env: { AZURE_AUTHORITY_HOST: emulator.authorityHost, ROTOR_GRAPH_ENDPOINT: emulator.graphEndpoint, ROTOR_KEY_VAULT_URL: vaultUrls.join(",") },
+                env: { AZURE_AUTHORITY_HOST: emulator.authorityHost, ROTOR_GRAPH_ENDPOINT: emulator.graphEndpoint, ROTOR_KEY_VAULT_URL: vaultUrls.join(","), ROTOR_ALLOW_LOCAL_ENDPOINTS: "1" },
                 credential: (_endpoints, tenantId) => fresh.get(tenantId ?? "")!,
             };
             const code = await main(args, io);

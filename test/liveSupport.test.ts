@@ -13,8 +13,8 @@ describe("endpoints", () => {
         expect(gov).toMatchObject({ cloud: "AzureUSGovernment", authorityHost: "https://login.microsoftonline.us", graph: "https://graph.microsoft.us" });
         expect(vaultUrl(gov, "kv-contoso")).toBe("https://kv-contoso.vault.usgovcloudapi.net");
         expect(resolveEndpoints({}, { ROTOR_CLOUD: "AzureChinaCloud" }).graph).toBe("https://microsoftgraph.chinacloudapi.cn");
-        const overridden = resolveEndpoints({ graphEndpoint: "https://proxy.contoso.com/graph/" }, { ROTOR_GRAPH_ENDPOINT: "https://ignored", ROTOR_KEY_VAULT_URL: "https://127.0.0.1:8443" });
-        expect(overridden).toMatchObject({ graph: "https://proxy.contoso.com/graph", graphScope: "https://graph.microsoft.com/.default", keyVaultUrl: "https://127.0.0.1:8443" });
+        const overridden = resolveEndpoints({ graphEndpoint: "https://127.0.0.1:9443/graph/" }, { ROTOR_GRAPH_ENDPOINT: "https://ignored", ROTOR_KEY_VAULT_URL: "https://127.0.0.1:8443", ROTOR_ALLOW_LOCAL_ENDPOINTS: "1" });
+        expect(overridden).toMatchObject({ graph: "https://127.0.0.1:9443/graph", graphScope: "https://graph.microsoft.com/.default", keyVaultUrl: "https://127.0.0.1:8443" });
         expect(vaultUrl(overridden, "kv-contoso")).toBe("https://127.0.0.1:8443");
     });
 

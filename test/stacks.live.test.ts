@@ -67,7 +67,7 @@ async function rotor(args: readonly string[], now = deployedAt) {
         stderr: (text) => void (out.stderr += text),
         cwd: dir,
         now: () => now,
-        env: { AZURE_AUTHORITY_HOST: emulator.authorityHost, ROTOR_GRAPH_ENDPOINT: emulator.graphEndpoint, ROTOR_KEY_VAULT_URL: vaultUrls.join(",") },
+        env: { AZURE_AUTHORITY_HOST: emulator.authorityHost, ROTOR_GRAPH_ENDPOINT: emulator.graphEndpoint, ROTOR_KEY_VAULT_URL: vaultUrls.join(","), ROTOR_ALLOW_LOCAL_ENDPOINTS: "1" },
         credential: (_endpoints, tenantId) => {
             out.tenantsAsked.push(tenantId);
             return credentials.get(tenantId ?? "") ?? credentials.get(tenants.contoso)!;

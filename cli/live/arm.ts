@@ -1,5 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { bearerTokenAuthenticationPolicy, createDefaultHttpClient, createHttpHeaders, createPipelineFromOptions, createPipelineRequest, type HttpClient, type Pipeline } from "@azure/core-rest-pipeline";
+import { sameOrigin } from "../../azure/endpoints";
 
 /**
  * The one Azure Resource Manager call `rotor doctor` makes: the signed-in identity's effective permissions
@@ -39,8 +40,11 @@ export class ArmClient {
         this.pipeline = createPipelineFromOptions({ retryOptions: { maxRetries: options.maxRetries ?? 3, retryDelayInMs: 500, maxRetryDelayInMs: 10_000 }, userAgentOptions: { userAgentPrefix: "entra-rotor" } });
         this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: scope }));
         const base = createDefaultHttpClient();
+        // Resource Manager's token goes to the endpoint's origin only, whatever `nextLink` says (azure/endpoints.ts).
+        const pinned = sameOrigin(endpoint, "Azure Resource Manager");
         this.httpClient = {
-            sendRequest: (request) => {
+            sendRequest: async (request) => {
+                pinned(request.url);
                 options.onRequest?.();
                 return base.sendRequest(request);
             },

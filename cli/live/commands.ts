@@ -38,7 +38,7 @@ export async function statusReport(model: StackModel, flags: LiveFlags & { withi
     const context = await liveContext(model, flags, io);
     const graph = new GraphClient(context.endpoints.graph, context.credential, context.endpoints.graphScope, { onRequest: () => io.onRequest?.("graph") });
     const vault = context.vaultUrl
-        ? vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.vaultUrlOverridden })
+        ? vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), scope: context.endpoints.keyVaultScope })
         : undefined;
     const live = await reading(context, () => collectLiveState(model, graph, vault, { allApps: flags.allApps ?? false, progress: io.progress?.() ?? silentProgress }));
     const report = assessStatus(model, live, now, flags.within !== undefined ? { withinDays: flags.within } : {});
@@ -52,7 +52,7 @@ export async function statusReport(model: StackModel, flags: LiveFlags & { withi
 export async function verifyReport(model: StackModel, flags: LiveFlags & { app?: string }, io: LiveIo, now: Date): Promise<VerifyReport> {
     const context = await liveContext(model, flags, io);
     if (!context.vaultUrl) throw new Error("the stack has no keyVault: there is nothing served to verify");
-    const vault = vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.vaultUrlOverridden });
+    const vault = vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), scope: context.endpoints.keyVaultScope });
     const probe = entraProbe({ ...context.identityOptions, scope: context.endpoints.graphScope });
     return reading(context, () => verifyServed(model, vaultReader(vault), probe, { ...(flags.app ? { app: flags.app } : {}), now }));
 }
@@ -63,7 +63,7 @@ export async function doctorReport(model: StackModel, flags: LiveFlags & { subsc
     const arm = { client: new ArmClient(context.endpoints.management, context.credential, context.endpoints.managementScope, { onRequest: () => io.onRequest?.("arm") }), subscriptionId };
     const graph = new GraphClient(context.endpoints.graph, context.credential, context.endpoints.graphScope, { onRequest: () => io.onRequest?.("graph") });
     const vault = context.vaultUrl
-        ? { url: context.vaultUrl, client: vaultClient(context.vaultUrl, context.credential, { maxRetries: 2, onRequest: () => io.onRequest?.("keyVault"), disableChallengeResourceVerification: context.vaultUrlOverridden }) }
+        ? { url: context.vaultUrl, client: vaultClient(context.vaultUrl, context.credential, { maxRetries: 2, onRequest: () => io.onRequest?.("keyVault"), scope: context.endpoints.keyVaultScope }) }
         : undefined;
     const [facts, usage] = await reading(context, () =>
         Promise.all([collectDoctorFacts(model, graph, context.endpoints.graphScope, context.credential, vault, arm), probeUsageEvidence(graph, context.endpoints.cloud)]),

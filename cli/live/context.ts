@@ -1,6 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { StackModel } from "../../infra/model/model";
-import { type EndpointOverrides, identityOptions as identityOptionsFor, type ResolvedEndpoints, resolveEndpoints, vaultUrl, vaultUrlOverridden } from "../../azure/endpoints";
+import { type EndpointOverrides, identityOptions as identityOptionsFor, type ResolvedEndpoints, resolveEndpoints, vaultUrl } from "../../azure/endpoints";
 import type { Progress } from "./progress";
 import { defaultCredential, type SignInAnswer, type SignInObserver, signIn, signInObserver } from "./signIn";
 
@@ -31,8 +31,6 @@ export interface LiveContext {
     /** Options for @azure/identity credentials made by the commands: the authority, and no instance discovery off the public cloud. */
     readonly identityOptions: ReturnType<typeof identityOptionsFor>;
     readonly vaultUrl?: string;
-    /** The vault's URL is not the cloud's own (a proxy, an emulator), so its challenge's resource cannot be matched to it. */
-    readonly vaultUrlOverridden: boolean;
     /** The tenant signed in to: the stack's `azuread:tenantId`, else `--tenant` or AZURE_TENANT_ID; undefined for the credential's own. */
     readonly tenantId?: string;
     /** What the sign-in service last answered with an error, when the credential was observed (signIn.ts). */
@@ -55,7 +53,6 @@ export async function liveContext(model: StackModel, flags: LiveFlags, io: LiveI
         credential,
         identityOptions,
         signInAnswer: observer.last,
-        vaultUrlOverridden: model.keyVault ? vaultUrlOverridden(endpoints, model.keyVault.name) : false,
         ...(tenantId ? { tenantId } : {}),
         ...(model.keyVault ? { vaultUrl: vaultUrl(endpoints, model.keyVault.name) } : {}),
     };

@@ -8,6 +8,7 @@ import {
     type HttpClient,
     type Pipeline,
 } from "@azure/core-rest-pipeline";
+import { sameOrigin } from "../../azure/endpoints";
 
 /**
  * The Microsoft Graph calls the live commands make, over the Azure SDK's HTTP pipeline: bearer tokens from
@@ -99,7 +100,7 @@ export class GraphClient {
     /** Graph refused `$expand=federatedIdentityCredentials` once: this client (one per stack read) lists without it from then on. */
     private expansionRefused = false;
 
-    /** `scope`: the token scope, `{cloud's Graph}/.default`; requests go to `endpoint`, which may be a proxy. */
+    /** `scope`: the token scope, `{cloud's Graph}/.default`; requests go to `endpoint` (the cloud's Graph, or a local emulator: azure/endpoints.ts) and nowhere else. */
     constructor(
         endpoint: string,
         credential: TokenCredential,
@@ -113,9 +114,12 @@ export class GraphClient {
         });
         this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: scope }));
         const base = options.httpClient ?? createDefaultHttpClient();
+        // Graph's token goes to the endpoint's origin only, whatever a page links to (azure/endpoints.ts).
+        const pinned = sameOrigin(endpoint, "Microsoft Graph");
         // Counting below the retry policy counts every attempt, as the service sees them.
         this.httpClient = {
-            sendRequest: (request) => {
+            sendRequest: async (request) => {
+                pinned(request.url);
                 options.onRequest?.();
                 return base.sendRequest(request);
             },

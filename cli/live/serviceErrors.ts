@@ -63,7 +63,8 @@ const accessHints: Record<Service, string> = {
 
 /** The error as a ServiceError, or undefined when it is not a service's answer (a bug, a config error). */
 export function describeServiceFailure(error: unknown, endpoints: ServiceEndpoints): ServiceError | undefined {
-    if (!(error instanceof Error) || error.name === "SignInError" || error.name === "ConfigError") return undefined;
+    // An endpoint refused (azure/endpoints.ts, a vault's challenge or a page link to another host) says why itself.
+    if (!(error instanceof Error) || error.name === "SignInError" || error.name === "ConfigError" || error.name === "EndpointError") return undefined;
     const e = error as RestLike;
     const where = serviceOf(e, endpoints);
     if (!where) return undefined;

@@ -77,7 +77,10 @@ export function operator(
     };
 }
 
-/** CLI surroundings that point the live commands at the emulator, as a pipeline would with flags or variables. */
+/**
+ * CLI surroundings that point the live commands at the emulator, as a pipeline would with flags or variables,
+ * with the emulator setting (ROTOR_ALLOW_LOCAL_ENDPOINTS=1) that lets endpoints on 127.0.0.1 stand in for the cloud's.
+ */
 export function emulatorIo(emulator: Emulator, deployment: Deployment, credential: TokenCredential, now: Date, out: { stdout: string; stderr: string; requests: Record<string, number> }): CliIo {
     return {
         stdout: (text) => void (out.stdout += text),
@@ -90,6 +93,7 @@ export function emulatorIo(emulator: Emulator, deployment: Deployment, credentia
             ROTOR_KEY_VAULT_URL: deployment.vaultUrl,
             ROTOR_MANAGEMENT_ENDPOINT: emulator.managementEndpoint,
             ARM_SUBSCRIPTION_ID: emulator.subscriptionId,
+            ROTOR_ALLOW_LOCAL_ENDPOINTS: "1",
         },
         credential: () => credential,
         onRequest: (service) => void (out.requests[service] = (out.requests[service] ?? 0) + 1),

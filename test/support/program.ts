@@ -50,7 +50,7 @@ export interface ProgramRunOptions {
     /** Apps (by name) whose service principal is disabled. */
     readonly disabledApps?: readonly string[];
     /**
-     * Variables the program sees, over the defaults (the emulator's authority, a quick gate:
+     * Variables the program sees, over the defaults (the emulator's authority with ROTOR_ALLOW_LOCAL_ENDPOINTS=1, a quick gate:
      * ROTOR_VERIFY_FIRST_DELAY_MS=5); an empty string unsets one.
      */
     readonly env?: Readonly<Record<string, string>>;
@@ -86,7 +86,7 @@ export async function runProgram(values: Record<string, unknown>, options: Progr
             },
         };
     });
-    const env = { AZURE_AUTHORITY_HOST: emulator.authorityHost, ROTOR_CLOUD: "", ROTOR_VERIFY_ATTEMPTS: "", ROTOR_VERIFY_FIRST_DELAY_MS: testVerifyFirstDelayMs, ...options.env };
+    const env = { AZURE_AUTHORITY_HOST: emulator.authorityHost, ROTOR_ALLOW_LOCAL_ENDPOINTS: "1", ROTOR_CLOUD: "", ROTOR_VERIFY_ATTEMPTS: "", ROTOR_VERIFY_FIRST_DELAY_MS: testVerifyFirstDelayMs, ...options.env };
     const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
     for (const [key, value] of Object.entries(env)) {
         if (value === "") delete process.env[key];

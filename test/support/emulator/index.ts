@@ -73,9 +73,10 @@ export interface Emulator {
     readonly faults: FaultSettings;
     /**
      * Variables for a child process (e.g. a spawned `rotor`): NODE_EXTRA_CA_CERTS so it trusts the emulator,
-     * AZURE_AUTHORITY_HOST and AZURE_TENANT_ID as @azure/identity reads them, ROTOR_MANAGEMENT_ENDPOINT, and
-     * ENTRA_ROTOR_EMULATOR with the endpoints as JSON ({ authorityHost, graphEndpoint, managementEndpoint,
-     * subscriptionId, keyVaultUrls }).
+     * AZURE_AUTHORITY_HOST and AZURE_TENANT_ID as @azure/identity reads them, ROTOR_MANAGEMENT_ENDPOINT,
+     * ROTOR_ALLOW_LOCAL_ENDPOINTS=1 (the product's emulator setting: without it rotor and the program's verify
+     * gate refuse every endpoint on 127.0.0.1), and ENTRA_ROTOR_EMULATOR with the endpoints as JSON
+     * ({ authorityHost, graphEndpoint, managementEndpoint, subscriptionId, keyVaultUrls }).
      */
     environment(): Record<string, string>;
     close(): Promise<void>;
@@ -130,6 +131,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
             AZURE_AUTHORITY_HOST: env.authorityHost,
             AZURE_TENANT_ID: state.tenantId,
             ROTOR_MANAGEMENT_ENDPOINT: env.managementEndpoint,
+            ROTOR_ALLOW_LOCAL_ENDPOINTS: "1",
             ENTRA_ROTOR_EMULATOR: JSON.stringify({
                 authorityHost: env.authorityHost,
                 graphEndpoint: env.graphEndpoint,
