@@ -302,7 +302,9 @@ export const keyVaultConfigSchema: PolicyConfigSchema = {
             type: "array",
             items: { type: "string", minLength: 1 },
             default: [...defaultCredentialContentTypes],
-            description: "A secret with one of these content types holds a credential (a certificate with its private key).",
+            description:
+                "A secret with one of these content types holds a credential (a certificate with its private key, or a private key); " +
+                "parameters after ';', case and spaces are ignored.",
         },
         maxLifetimeDays: keyVaultMaxLifetimeDays,
     },

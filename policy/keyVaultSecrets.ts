@@ -16,8 +16,8 @@ import { describeValue, isRecord, readInput, show } from "./inputs";
  *   credential (client secret, PEM bundle, PKCS#12 file and its password) with `managed-by: entra-rotor` and
  *   `credential: <name>`, while the client-id and tenant-id secrets it writes beside them have no `credential`
  *   tag, hold no credential and carry no expiry;
- * - a content type in `credentialContentTypes` (default `application/x-pem-file`, `application/x-pkcs12`): a
- *   certificate with its private key, which is a credential by nature and has an expiry of its own.
+ * - a content type in `credentialContentTypes` (by default those of certificates with their private key, and of
+ *   private keys: see defaultCredentialContentTypes), which is a credential by nature and has an expiry of its own.
  *
  * A secret that says nothing about itself is found by what its value is computed from, by the stack policy in
  * keyVaultSources.ts, which reuses the expiry checks below.
@@ -47,7 +47,32 @@ export interface CredentialSecretRule {
 }
 
 export const defaultCredentialTags: readonly string[] = ["credential"];
-export const defaultCredentialContentTypes: readonly string[] = ["application/x-pem-file", "application/x-pkcs12"];
+/**
+ * Media types of certificates with their private key, and of private keys. Key Vault writes a certificate's secret
+ * as `application/x-pkcs12` or `application/x-pem-file`
+ * (https://learn.microsoft.com/en-us/azure/key-vault/certificates/about-certificates, "Composition of a
+ * certificate"); the others are registered media types of the same things: `application/pkcs12` (PKCS #12,
+ * RFC 7292), `application/pem-certificate-chain` (a PEM certificate chain, RFC 8555 section 9.1: what a workload
+ * presents, expiring with its certificate), `application/pkcs8` and `application/pkcs8-encrypted` (a private key,
+ * RFC 5958 and RFC 8351).
+ */
+export const defaultCredentialContentTypes: readonly string[] = [
+    "application/x-pem-file",
+    "application/x-pkcs12",
+    "application/pkcs12",
+    "application/pem-certificate-chain",
+    "application/pkcs8",
+    "application/pkcs8-encrypted",
+];
+
+/**
+ * A content type's media type as the rule compares it: without its parameters (`; charset=utf-8`), normalised as
+ * tag names are, and without spaces anywhere (a media type has none, and `application / x-pem-file` must not
+ * escape). Key Vault stores the content type as any string and never parses it.
+ */
+export function mediaType(contentType: string): string {
+    return normaliseMarker(contentType.split(";")[0]!).replace(/\s+/g, "");
+}
 
 /** What the expiry checks need: the cap and the instant it counts from. */
 export interface ExpiryLimit {
@@ -83,8 +108,8 @@ export function credentialEvidence(tags: unknown, contentType: unknown, rule: Pi
         }
     }
     if (typeof contentType === "string") {
-        const media = normaliseMarker(contentType.split(";")[0]!);
-        if (rule.credentialContentTypes.some((type) => normaliseMarker(type) === media)) return `content type ${show(contentType)}`;
+        const media = mediaType(contentType);
+        if (rule.credentialContentTypes.some((type) => mediaType(type) === media)) return `content type ${show(contentType)}`;
     }
     return undefined;
 }

@@ -26,7 +26,7 @@ import {
     validatePasswordLifetime,
 } from "./credentialLifetime";
 import { directoryRoleTypes, validateDirectoryRole } from "./directoryRoles";
-import { federatedCredentialType, pullRequestWarning, validateFederatedCredential } from "./federatedCredentials";
+import { federatedCredentialType, flexibleFederatedCredentialType, isFederatedCredentialType, pinnedSubject, pullRequestWarning, validateFederatedResource } from "./federatedCredentials";
 import {
     applicationApiAccessType,
     applicationType,
@@ -127,10 +127,11 @@ export function createPolicies(now: () => Date = () => new Date()): (ResourceVal
             name: federatedCredentialsPolicy,
             displayName: "Federated credentials match exactly",
             description:
-                "Federated identity credentials have an https issuer with an ASCII host, a subject without wildcards, exactly one audience, and no control or invisible characters.",
+                "Federated identity credentials have an https issuer with an ASCII host, a subject without wildcards, exactly one audience, and no control or invisible characters; " +
+                "a flexible one's claims-matching expression pins the exact subject, with no wildcard.",
             severity: "high",
-            remediationSteps: "Write issuer and subject exactly as the token carries them, one credential per subject, with one audience.",
-            validateResource: forTypes(oneOf(federatedCredentialType), (args) => validateFederatedCredential(args.props)),
+            remediationSteps: "Write issuer and subject exactly as the token carries them, one credential per subject, with one audience; no wildcard in a claims-matching expression.",
+            validateResource: forTypes(isFederatedCredentialType, (args) => validateFederatedResource(args.type, args.props)),
         },
         {
             name: federatedPullRequestPolicy,
@@ -140,8 +141,9 @@ export function createPolicies(now: () => Date = () => new Date()): (ResourceVal
             remediationSteps: "Trust a GitHub environment with required reviewers instead, and keep pull-request credentials on read-only apps.",
             // A warning by design: the config can still make it mandatory (or `all` can), or disable it.
             enforcementLevel: "advisory",
-            validateResource: forTypes(oneOf(federatedCredentialType), (args) => {
-                const warning = pullRequestWarning(args.props);
+            validateResource: forTypes(oneOf(federatedCredentialType, flexibleFederatedCredentialType), (args) => {
+                const props = args.type === flexibleFederatedCredentialType ? { issuer: args.props.issuer, subject: pinnedSubject(args.props.claimsMatchingExpression) } : args.props;
+                const warning = pullRequestWarning(props);
                 return warning === undefined ? [] : [warning];
             }),
         },

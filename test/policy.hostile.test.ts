@@ -33,12 +33,24 @@ import {
     validateDirectoryRole,
 } from "../policy/directoryRoles";
 import { builtInRoles } from "../policy/entraRoles";
-import { federatedCredentialType, pullRequestWarning, validateFederatedCredential } from "../policy/federatedCredentials";
+import {
+    federatedCredentialType,
+    flexibleFederatedCredentialType,
+    isFederatedCredentialType,
+    parseClaimsExpression,
+    pinnedSubject,
+    pullRequestWarning,
+    validateClaimsExpression,
+    validateFederatedCredential,
+    validateFederatedResource,
+} from "../policy/federatedCredentials";
 import { applicationType, delegatedGrantType, tier0DelegatedScope, tier0DelegatedScopes, validateApplicationPermissions, validateDelegatedGrant } from "../policy/graphPermissions";
 import { asciiOnly, describeValue, show } from "../policy/inputs";
 import {
     azureClassicSecretType,
     credentialEvidence,
+    defaultCredentialContentTypes,
+    mediaType,
     normaliseMarker,
     validateClassicSecretExpiry,
     validateNativeSecretExpiry,
@@ -375,6 +387,110 @@ describe("entra-federated-credentials and entra-federated-pull-request", () => {
     });
 });
 
+describe("entra-federated-credentials: flexible federated identity credentials", () => {
+    const flexible = (claimsMatchingExpression: unknown, more: Record<string, unknown> = {}) => ({
+        applicationId: "/applications/x",
+        displayName: "github-deploy",
+        issuer: "https://token.actions.githubusercontent.com",
+        audience: "api://AzureADTokenExchange",
+        claimsMatchingExpression,
+        ...more,
+    });
+    const production = "repo:contoso/identity:environment:production";
+    const managedIdentityType = "azure-native:managedidentity/v20250131preview:FederatedIdentityCredential";
+
+    it("judges every resource type that can carry a claims-matching expression", () => {
+        expect(isFederatedCredentialType(federatedCredentialType)).toBe(true);
+        expect(isFederatedCredentialType(flexibleFederatedCredentialType)).toBe(true);
+        for (const type of ["azure-native:managedidentity:FederatedIdentityCredential", managedIdentityType, "azure-native:managedidentity/v20230131:FederatedIdentityCredential"]) {
+            expect(isFederatedCredentialType(type), type).toBe(true);
+        }
+        expect(isFederatedCredentialType("azure-native:managedidentity:UserAssignedIdentity")).toBe(false);
+    });
+
+    it("passes an expression that pins the exact subject, other exact claims only narrowing it", async () => {
+        const exact = `claims['sub'] eq '${production}' and claims['job_workflow_ref'] eq 'contoso/shared/.github/workflows/deploy.yml@refs/heads/main'`;
+        expect(validateClaimsExpression(exact)).toEqual([]);
+        expect(validateClaimsExpression({ value: `claims['sub'] eq '${production}'`, languageVersion: 1 })).toEqual([]);
+        expect(await judge(flexibleFederatedCredentialType, flexible(exact))).toEqual([]);
+        // A managed identity's credential without an expression is not this rule's (the app rules are for apps).
+        expect(await judge(managedIdentityType, { issuer: "https://token.actions.githubusercontent.com", subject: "repo:contoso/*", audiences: ["x", "y"] })).toEqual([]);
+        expect(validateFederatedResource(managedIdentityType, { claimsMatchingExpression: { value: `claims['sub'] eq '${production}'`, languageVersion: 1 } })).toEqual([]);
+    });
+
+    it("refuses every wildcard, whatever the operator, claim or spelling", () => {
+        for (const expression of [
+            "claims['sub'] matches 'repo:contoso/*'",
+            "claims['sub'] matches 'repo:contoso/identity:environment:production'",
+            `claims['sub'] eq '${production}' and claims['job_workflow_ref'] matches 'contoso/shared/*'`,
+            "claims['sub'] eq 'repo:contoso/*'",
+            "claims['sub'] eq 'repo:contoso/identity:ref:refs/heads/\uff0a'",
+            "claims['sub'] eq 'repo:contoso/identity:ref:refs/heads/v?'",
+            "claims['sub'] eq 'repo:contoso/identity:ref:refs/heads/[ab]'",
+            "claims['sub']  MATCHES  'repo:contoso/*'",
+        ]) {
+            const problems = validateClaimsExpression(expression);
+            expect(problems, expression).toHaveLength(1);
+            expect(problems[0], expression).toMatch(/no wildcards|does not know/);
+        }
+    });
+
+    it("refuses what it cannot read rather than guess how Entra reads it", () => {
+        expect(parseClaimsExpression(`claims['sub'] eq '${production}'`)).toEqual([{ claim: "sub", operator: "eq", comparand: production }]);
+        expect(parseClaimsExpression(`  claims['sub'] eq 'a' and claims['ref'] eq 'b'  `)).toHaveLength(2);
+        for (const unread of [
+            `claims['sub'] eq '${production}' or claims['sub'] eq 'repo:contoso/identity:pull_request'`,
+            `(claims['sub'] eq '${production}')`,
+            `claims["sub"] eq "${production}"`,
+            `claims['sub'] eq 'it''s'`,
+            `claims['sub'] eq '${production}' and`,
+            `claims['sub'] eq '${production}' AND claims['x'] eq 'y'`,
+            "true",
+        ]) {
+            expect(parseClaimsExpression(unread), unread).toBeUndefined();
+            expect(validateClaimsExpression(unread), unread).toEqual([expect.stringContaining("is not comparisons of the form claims['<claim>'] eq '<value>' joined by and")]);
+        }
+        expect(validateClaimsExpression(undefined)).toEqual([expect.stringMatching(/^claimsMatchingExpression must be the expression/)]);
+        expect(validateClaimsExpression({ languageVersion: 1 })).toEqual([expect.stringMatching(/^claimsMatchingExpression\.value must be the expression/)]);
+        expect(validateClaimsExpression(`claims['sub'] eq ' ${production}'`)).toEqual([expect.stringContaining("has leading or trailing spaces")]);
+    });
+
+    it("reads a long or hostile expression in linear time, and echoes it escaped and cut", () => {
+        const long = `claims['sub'] eq '${"a".repeat(500)}' and `.repeat(2_000);
+        const started = performance.now();
+        expect(parseClaimsExpression(long)).toBeUndefined();
+        expect(parseClaimsExpression(`claims['${"'".repeat(50_000)}`)).toBeUndefined();
+        expect(performance.now() - started).toBeLessThan(1_000);
+        expect(validateClaimsExpression(long)).toEqual([expect.stringMatching(/^claimsMatchingExpression is \d+ characters: more than any exact comparison needs/)]);
+        const [cut] = validateClaimsExpression(`claims['sub'] matches '${"x".repeat(300)}*'`);
+        expect(cut).toContain("... (");
+        expect(cut!.length).toBeLessThan(1_000);
+        const [hidden] = validateClaimsExpression(`claims['sub'] eq '${production}\u2066'`);
+        expect(hidden).toMatch(/^claimsMatchingExpression contains the control or invisible character U\+2066/);
+        expect(hidden).not.toContain(production);
+    });
+
+    it("judges the flexible credential's issuer and one audience as any federated credential's", () => {
+        const exact = `claims['sub'] eq '${production}'`;
+        expect(validateFederatedResource(flexibleFederatedCredentialType, flexible(exact, { issuer: "http://token.actions.githubusercontent.com" }))).toEqual([
+            expect.stringMatching(/^issuer "http:\/\/token\.actions\.githubusercontent\.com" must use https/),
+        ]);
+        expect(validateFederatedResource(flexibleFederatedCredentialType, flexible(exact, { audience: ["a", "b"] }))).toEqual([expect.stringMatching(/^audience must be the one audience/)]);
+        expect(validateFederatedResource(flexibleFederatedCredentialType, flexible(exact, { audience: "api://*" }))).toEqual([expect.stringContaining("contains a wildcard (*)")]);
+        // Microsoft Graph's shape on the ordinary resource: an expression instead of a subject, judged as such.
+        const graphShape = { issuer: "https://token.actions.githubusercontent.com", audiences: ["api://AzureADTokenExchange"], claimsMatchingExpression: { value: exact, languageVersion: 1 } };
+        expect(validateFederatedCredential(graphShape)).toEqual([]);
+        expect(validateFederatedCredential({ ...graphShape, claimsMatchingExpression: { value: "claims['sub'] matches '*'", languageVersion: 1 } })).toHaveLength(1);
+    });
+
+    it("warns about a pinned subject that trusts pull requests, as for any federated credential", async () => {
+        const pullRequest = "claims['sub'] eq 'repo:contoso/identity:pull_request'";
+        expect(pinnedSubject(pullRequest)).toBe("repo:contoso/identity:pull_request");
+        expect(pinnedSubject({ value: pullRequest, languageVersion: 1 })).toBe("repo:contoso/identity:pull_request");
+        expect(await judge(flexibleFederatedCredentialType, flexible(pullRequest))).toEqual([{ policy: federatedPullRequestPolicy, message: expect.stringContaining("trusts pull request runs") }]);
+    });
+});
+
 describe("keyvault-credential-expiry: tags, expiry cap, messages", () => {
     const rule = readKeyVaultConfig({});
     const served = (tags: Record<string, unknown>, attributes: Record<string, unknown>) => ({
@@ -390,6 +506,14 @@ describe("keyvault-credential-expiry: tags, expiry cap, messages", () => {
         }
         expect(credentialEvidence({ credentials: "main" }, undefined, rule)).toBeUndefined();
         expect(credentialEvidence({}, " Application/X-PEM-File\u200b ; charset=utf-8", rule)).toMatch(/^content type /);
+        // Certificates with their key and private keys, by every name they go by, however written.
+        for (const type of defaultCredentialContentTypes) {
+            for (const written of [type, type.toUpperCase(), ` ${type} ; charset=utf-8`, type.replace("/", " / "), `${type};foo="a;b"`]) {
+                expect(credentialEvidence({}, written, rule), written).toMatch(/^content type /);
+            }
+        }
+        expect(mediaType("Application / PEM-Certificate-Chain ; charset=utf-8")).toBe("application/pem-certificate-chain");
+        for (const other of ["application/json", "text/plain", "application/x-pem", "application/pkix-cert", ""]) expect(credentialEvidence({}, other, rule), other).toBeUndefined();
         // The organisation's own names are normalised the same way.
         const custom = readKeyVaultConfig({ credentialTags: [" Secret-Kind "] });
         expect(custom.credentialTags).toEqual(["secret-kind"]);
@@ -523,5 +647,77 @@ describe("keyvault-credential-source-expiry: secrets found by what they are comp
         // What could be judged was reported first: the engine keeps it beside the advisory.
         expect(reported.map(([, urn]) => urn)).toEqual([untagged.urn]);
         await expect((async () => policy.validateStack(stack([], { maxLifetimeDays: 0 }), () => undefined))()).rejects.toThrow(PolicyConfigError);
+    });
+});
+
+/** A stack of test/fixtures/policy/stack-escapes.json: resources, what each input is computed from, the findings due. */
+interface StackEscapeCase {
+    readonly name: string;
+    readonly config?: Record<string, unknown>;
+    readonly resources: readonly {
+        readonly type: string;
+        readonly name: string;
+        readonly props: Record<string, unknown>;
+        readonly dependencies?: Record<string, readonly string[]>;
+        readonly expiresInDays?: number;
+    }[];
+    readonly findings: readonly { readonly resource: string; readonly contains: readonly string[] }[];
+}
+
+const stackEscapes = (JSON.parse(fs.readFileSync(path.join(repoRoot, "test/fixtures/policy/stack-escapes.json"), "utf8")) as { cases: StackEscapeCase[] }).cases;
+
+describe("every stack of stack-escapes.json is judged by keyvault-credential-source-expiry's validateStack", () => {
+    const urnOf = (type: string, name: string) => `urn:pulumi:dev::legacy::${type}::${name}`;
+
+    /** The case's resources as @pulumi/policy hands them to a stack policy: dependencies as the resources themselves. */
+    const stackOf = (escape: StackEscapeCase): StackResource[] => {
+        const resources = escape.resources.map((r) => {
+            const props = structuredClone(r.props);
+            if (r.expiresInDays !== undefined) {
+                const expires = nowSeconds + r.expiresInDays * day;
+                if (r.type === azureClassicSecretType) props["expirationDate"] = new Date(expires * 1000).toISOString();
+                else (props["properties"] as { attributes: Record<string, unknown> }).attributes["expires"] = expires;
+            }
+            return { type: r.type, name: r.name, urn: urnOf(r.type, r.name), props, propertyDependencies: {} as Record<string, StackResource[]> };
+        });
+        const byName = new Map(resources.map((r) => [r.name, r]));
+        escape.resources.forEach((r, i) => {
+            for (const [input, names] of Object.entries(r.dependencies ?? {})) {
+                resources[i]!.propertyDependencies[input] = names.map((name) => {
+                    const source = byName.get(name);
+                    if (!source) throw new Error(`${escape.name}: ${r.name} depends on ${name}, which the case does not hold`);
+                    return source;
+                });
+            }
+        });
+        return resources;
+    };
+
+    it("has violations and stacks that pass, across the provider's secret types", () => {
+        expect(stackEscapes.filter((c) => c.findings.length > 0).length).toBeGreaterThanOrEqual(4);
+        expect(stackEscapes.some((c) => c.findings.length === 0)).toBe(true);
+        const types = new Set(stackEscapes.flatMap((c) => c.resources.map((r) => r.type)));
+        for (const type of ["azure-native:keyvault:Secret", "azure-native:keyvault/v20230701:Secret", azureClassicSecretType]) expect(types.has(type), type).toBe(true);
+    });
+
+    it.each(stackEscapes.map((c) => [c.name, c] as const))("%s", async (_, escape) => {
+        const policy = policyNamed(keyVaultSourcesPolicy);
+        const reported: { message: string; urn: string | undefined }[] = [];
+        const args: StackValidationArgs = {
+            resources: stackOf(escape) as unknown as PolicyResource[],
+            stackTags: new Map(),
+            getConfig: <T extends object>() => (escape.config ?? {}) as T,
+            notApplicable: (): never => {
+                throw new Error("notApplicable");
+            },
+        };
+        await policy.validateStack(args, (message, urn) => reported.push({ message, urn }));
+        const urns = new Map(escape.resources.map((r) => [urnOf(r.type, r.name), r.name]));
+        expect(reported.map((r) => urns.get(r.urn ?? ""))).toEqual(escape.findings.map((f) => f.resource));
+        escape.findings.forEach((finding, i) => {
+            for (const text of finding.contains) expect(reported[i]!.message).toContain(text);
+            expect(reported[i]!.message).not.toContain("MOCKSECRET");
+            expect(reported[i]!.message).not.toMatch(rawControl);
+        });
     });
 });

@@ -19,7 +19,7 @@ import {
     validateCertificateLifetime,
     validatePasswordLifetime,
 } from "../policy/credentialLifetime";
-import { federatedCredentialType, validateFederatedCredential } from "../policy/federatedCredentials";
+import { federatedCredentialType, flexibleFederatedCredentialType, validateFederatedCredential } from "../policy/federatedCredentials";
 import {
     applicationApiAccessType,
     applicationType,
@@ -667,6 +667,17 @@ describe("the policy pack under Pulumi's policy runner", () => {
             const secret = { properties: { value: "MOCKSECRET", attributes: { expires: nowSeconds() + 90 * 86_400 } }, tags: { " Credential ": "main" } };
             expect(await analyze(secretType, secret)).toEqual([]);
             expect(await analyze("azuread:index/servicePrincipalPassword:ServicePrincipalPassword", { servicePrincipalId: sp })).toEqual([]);
+            // A flexible credential that pins the exact subject and narrows it further; a chain with its expiry.
+            const flexible = {
+                applicationId: "/applications/x",
+                displayName: "gh-deploy",
+                issuer: "https://token.actions.githubusercontent.com",
+                audience: "api://AzureADTokenExchange",
+                claimsMatchingExpression: "claims['sub'] eq 'repo:contoso/identity:environment:production' and claims['job_workflow_ref'] eq 'contoso/shared/.github/workflows/deploy.yml@refs/heads/main'",
+            };
+            expect(await analyze(flexibleFederatedCredentialType, flexible)).toEqual([]);
+            const chain = { properties: { value: "MOCKSECRET", contentType: "application/pem-certificate-chain", attributes: { expires: nowSeconds() + 90 * 86_400 } } };
+            expect(await analyze(secretType, chain)).toEqual([]);
         });
 
         it("takes the organisation's allow-lists, and stops everything on a broken one", async () => {
@@ -812,5 +823,49 @@ describe("the policy pack under Pulumi's policy runner", () => {
             // The resource policy, which reads tags, does not see it: that is the hole the stack policy closes.
             expect(await analyze(secretType, stripped.props)).toEqual([]);
         }, 30_000);
+
+        /** The stacks of test/fixtures/policy/stack-escapes.json, sent with their property dependencies. */
+        const stackEscapes = (
+            JSON.parse(fs.readFileSync(path.join(repoRoot, "test/fixtures/policy/stack-escapes.json"), "utf8")) as {
+                cases: {
+                    name: string;
+                    config?: Record<string, unknown>;
+                    resources: (StackEntry & { expiresInDays?: number })[];
+                    findings: { resource: string; contains: string[] }[];
+                }[];
+            }
+        ).cases;
+
+        it("has stack escapes that must be reported and stacks that must pass", () => {
+            expect(stackEscapes.some((c) => c.findings.length > 0)).toBe(true);
+            expect(stackEscapes.some((c) => c.findings.length === 0)).toBe(true);
+        });
+
+        it.each(stackEscapes.map((c) => [c.name, c] as const))("judges the stack: %s", async (_, escape) => {
+            if (escape.config) await configure({ [keyVaultSourcesPolicy]: escape.config });
+            const typeOf = new Map(escape.resources.map((r) => [r.name, r.type]));
+            const entries: StackEntry[] = escape.resources.map(({ expiresInDays, ...r }) => {
+                const props = structuredClone(r.props);
+                if (expiresInDays !== undefined) {
+                    const expires = nowSeconds() + expiresInDays * 86_400;
+                    if (r.type === azureClassicSecretType) props["expirationDate"] = new Date(expires * 1000).toISOString();
+                    else (props["properties"] as { attributes: Record<string, unknown> }).attributes["expires"] = expires;
+                }
+                const dependencies = Object.fromEntries(Object.entries(r.dependencies ?? {}).map(([input, names]) => [input, names.map((name) => urnOf(typeOf.get(name)!, name))]));
+                return { type: r.type, name: r.name, props, dependencies };
+            });
+            const found = await analyzeStack(entries);
+            expect(found.map((d) => [d.policy, d.level, d.urn])).toEqual(
+                escape.findings.map((f) => [keyVaultSourcesPolicy, analyzer.EnforcementLevel.MANDATORY, urnOf(typeOf.get(f.resource)!, f.resource)]),
+            );
+            escape.findings.forEach((finding, i) => {
+                const [description, message, ...more] = found[i]!.message.split("\n");
+                expect(description).toBe(policyPackArgs.policies.find((p) => p.name === keyVaultSourcesPolicy)?.description);
+                expect(more).toEqual([]);
+                for (const text of finding.contains) expect(message).toContain(text);
+                expect(message).not.toContain("MOCKSECRET");
+                expect(message).not.toMatch(rawControl);
+            });
+        });
     });
 });
