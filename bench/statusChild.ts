@@ -4,7 +4,7 @@ import { ClientSecretCredential } from "@azure/identity";
 import { buildModelOrThrow } from "../infra/model/model";
 import { readStackConfig } from "../infra/model/stackFiles";
 import { main } from "../cli/main";
-import { GraphClient } from "../cli/live/graph";
+import { GraphClient } from "../azure/graph";
 import type { StatusReport } from "../cli/live/status";
 import { deployToEmulator, emulatorIo } from "../test/support/deployedStack";
 import { type Emulator, startEmulator } from "../test/support/emulator";

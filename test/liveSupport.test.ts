@@ -3,7 +3,7 @@ import { mapConcurrent } from "../cli/live/concurrency";
 import { EndpointError, resolveEndpoints, vaultUrl } from "../azure/endpoints";
 import { terminalProgress } from "../cli/live/progress";
 import { explainEntraError } from "../azure/entraErrors";
-import { GraphError } from "../cli/live/graph";
+import { GraphError } from "../azure/graph";
 import { describeServiceFailure } from "../cli/live/serviceErrors";
 
 describe("endpoints", () => {

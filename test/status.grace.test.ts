@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { GraphApplication } from "../cli/live/graph";
+import type { GraphApplication } from "../azure/graph";
 import { assessStatus, type LiveState, type StatusRow } from "../cli/live/status";
 import { buildModelOrThrow } from "../infra/model/model";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildModelOrThrow, type StackModel } from "../infra/model/model";
 import { appTag, certificateKeyId, passwordDisplayName, stackTag } from "../rotation/identifiers";
-import type { GraphApplication, GraphFederatedCredential } from "../cli/live/graph";
+import type { GraphApplication, GraphFederatedCredential } from "../azure/graph";
 import { assessStatus, type LiveApp, type StatusRow, thresholdsFor, type VaultSecretProperties } from "../cli/live/status";
 import { scheduleAt } from "../rotation/schedule";
 import { sampleStack } from "./support/program";

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StackModel } from "../infra/model/model";
 import { certificateKeyId } from "../rotation/identifiers";
 import type { DoctorReport } from "../cli/live/doctor";
-import { GraphClient } from "../cli/live/graph";
+import { GraphClient } from "../azure/graph";
 import type { StatusReport } from "../cli/live/status";
 import { readUsageEvidence } from "../cli/live/usageEvidence";
 import { type Deployment, operator } from "./support/deployedStack";

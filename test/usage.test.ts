@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildModelOrThrow, type StackModel } from "../infra/model/model";
 import { appTag, certificateKeyId, passwordDisplayName, stackTag } from "../rotation/identifiers";
 import { scheduleAt } from "../rotation/schedule";
-import { GraphError, type GraphApplication } from "../cli/live/graph";
+import { GraphError, type GraphApplication } from "../azure/graph";
 import { assessStatus, type LiveApp, type LiveState, type StatusReport, type StatusRow, type VaultSecretProperties } from "../cli/live/status";
 import { ago, applyUsage, graphInstant, type UsageEvidence } from "../cli/live/usage";
 import { classifyUsageFailure } from "../cli/live/usageEvidence";

@@ -3,8 +3,8 @@ import type { StackModel } from "../../infra/model/model";
 import { appFromTags, stackTag } from "../../rotation/identifiers";
 import type { LiveApp, LiveState } from "./status";
 import { mapConcurrent } from "./concurrency";
-import { expandedItemsLimit, type GraphApplication, type GraphClient } from "./graph";
-import { listSecretProperties } from "./keyVault";
+import { expandedItemsLimit, type GraphApplication, type GraphClient } from "../../azure/graph";
+import { listSecretProperties } from "../../azure/keyVault";
 import { type Progress, silentProgress } from "./progress";
 
 export interface CollectOptions {

@@ -1,10 +1,10 @@
 import type { StackModel } from "../../infra/model/model";
-import { ArmClient } from "./arm";
+import { ArmClient } from "../../azure/arm";
 import { assessDoctor, type DoctorReport } from "./doctor";
 import { collectDoctorFacts } from "./doctorFacts";
 import { collectLiveState } from "./collect";
-import { GraphClient } from "./graph";
-import { vaultClient } from "./keyVault";
+import { GraphClient } from "../../azure/graph";
+import { vaultClient } from "../../azure/keyVault";
 import { silentProgress } from "./progress";
 import { type LiveContext, type LiveFlags, type LiveIo, liveContext } from "./context";
 import { describeServiceFailure } from "./serviceErrors";

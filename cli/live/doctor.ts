@@ -1,5 +1,5 @@
 import type { StackModel } from "../../infra/model/model";
-import type { PermissionBlock } from "./arm";
+import type { PermissionBlock } from "../../azure/arm";
 import type { UsageSource, UsageUnavailable } from "./usage";
 
 /**

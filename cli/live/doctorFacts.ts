@@ -5,8 +5,8 @@ import type { DoctorFacts, LifetimeRestriction, SignedIn } from "./doctor";
 import { durationDays } from "./doctor";
 import { stackApplications } from "./collect";
 import { mapConcurrent } from "./concurrency";
-import { ArmClient, ArmError } from "./arm";
-import { GraphError, type GraphClient } from "./graph";
+import { ArmClient, ArmError } from "../../azure/arm";
+import { GraphError, type GraphClient } from "../../azure/graph";
 
 /** The claims of an access token: read, not verified (the token is ours, fresh from Entra; we only describe it). */
 export function tokenClaims(token: string): Record<string, unknown> {

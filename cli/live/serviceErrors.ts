@@ -1,4 +1,4 @@
-import { GraphError } from "./graph";
+import { GraphError } from "../../azure/graph";
 import { oneLine, type SignInAnswer, signInCause, signInFailure } from "./signIn";
 
 /**

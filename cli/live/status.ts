@@ -1,6 +1,6 @@
 import type { StackModel } from "../../infra/model/model";
 import { certificateKeyId, parsePasswordDisplayName } from "../../rotation/identifiers";
-import type { GraphApplication, GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential } from "./graph";
+import type { GraphApplication, GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential } from "../../azure/graph";
 import { generationAt, generationWindow } from "../../rotation/schedule";
 import { dateToIsoSeconds } from "../../rotation/instants";
 import type { RowUsage, UsageSummary } from "./usage";
@@ -12,13 +12,8 @@ import type { RowUsage, UsageSummary } from "./usage";
  */
 
 /** Key Vault's view of one secret: properties and tags, never the value. */
-export interface VaultSecretProperties {
-    readonly name: string;
-    readonly enabled: boolean;
-    readonly expires: string | null;
-    readonly contentType: string | null;
-    readonly tags: Readonly<Record<string, string>>;
-}
+export type { VaultSecretProperties } from "../../azure/keyVault";
+import type { VaultSecretProperties } from "../../azure/keyVault";
 
 export interface LiveApp {
     readonly application: GraphApplication;

@@ -1,7 +1,7 @@
 import type { CloudName } from "../../azure/endpoints";
 import { isoSeconds } from "../../rotation/instants";
 import { mapConcurrent } from "./concurrency";
-import { GraphError, type GraphClient } from "./graph";
+import { GraphError, type GraphClient } from "../../azure/graph";
 import { type Progress, silentProgress } from "./progress";
 import type { LiveState } from "./status";
 import { thumbprintOf } from "./status";

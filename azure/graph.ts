@@ -8,7 +8,7 @@ import {
     type HttpClient,
     type Pipeline,
 } from "@azure/core-rest-pipeline";
-import { sameOrigin } from "../../azure/endpoints";
+import { sameOrigin } from "./endpoints";
 
 /**
  * The Microsoft Graph calls the live commands make, over the Azure SDK's HTTP pipeline: bearer tokens from

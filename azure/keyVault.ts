@@ -1,10 +1,18 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { createDefaultHttpClient, type HttpClient } from "@azure/core-rest-pipeline";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { EndpointError, sameOrigin } from "../../azure/endpoints";
-import { visible } from "../output/escape";
-import type { VaultSecretProperties } from "./status";
-import { dateToIsoSeconds } from "../../rotation/instants";
+import { EndpointError, sameOrigin } from "./endpoints";
+import { visible } from "../rotation/text";
+import { dateToIsoSeconds } from "../rotation/instants";
+
+/** A secret of the vault as its properties say (never its value). */
+export interface VaultSecretProperties {
+    readonly name: string;
+    readonly enabled: boolean;
+    readonly expires: string | null;
+    readonly contentType: string | null;
+    readonly tags: Readonly<Record<string, string>>;
+}
 
 /**
  * The stack's vault as the live commands read it: secret properties and tags for `status` (never a value),

@@ -1,6 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { bearerTokenAuthenticationPolicy, createDefaultHttpClient, createHttpHeaders, createPipelineFromOptions, createPipelineRequest, type HttpClient, type Pipeline } from "@azure/core-rest-pipeline";
-import { sameOrigin } from "../../azure/endpoints";
+import { sameOrigin } from "./endpoints";
 
 /**
  * The one Azure Resource Manager call `rotor doctor` makes: the signed-in identity's effective permissions
