@@ -34,6 +34,10 @@ export interface AppRegistrationArgs {
     readonly signInAudience?: pulumi.Input<"AzureADMyOrg" | "AzureADMultipleOrgs">;
     /** Redirect URIs of the web platform; none for daemons that only use client credentials. */
     readonly redirectUris?: readonly string[];
+    /** Redirect URIs of the single-page application platform (authorization code with PKCE in a browser). */
+    readonly spaRedirectUris?: readonly string[];
+    /** Redirect URIs of the mobile and desktop platform (public client), e.g. `msal<client id>://auth`. */
+    readonly publicClientRedirectUris?: readonly string[];
     /** Object ids of the owners of the application and its service principal. */
     readonly owners?: readonly pulumi.Input<string>[];
     /** The permissions requested, per API, each consented by an explicit resource. */
@@ -108,6 +112,8 @@ export class AppRegistration extends pulumi.ComponentResource {
                 signInAudience: args.signInAudience ?? "AzureADMyOrg",
                 owners: args.owners ? [...args.owners] : undefined,
                 web: args.redirectUris && args.redirectUris.length > 0 ? { redirectUris: [...args.redirectUris] } : undefined,
+                singlePageApplication: args.spaRedirectUris && args.spaRedirectUris.length > 0 ? { redirectUris: [...args.spaRedirectUris] } : undefined,
+                publicClient: args.publicClientRedirectUris && args.publicClientRedirectUris.length > 0 ? { redirectUris: [...args.publicClientRedirectUris] } : undefined,
                 tags: args.tags && args.tags.length > 0 ? [...args.tags] : undefined,
                 requiredResourceAccesses: apiAccess.map((access) => ({
                     resourceAppId: access.resourceAppId,

@@ -186,9 +186,11 @@ function defineApp(app: AppModel, { model, probe, verify, vault, servicePrincipa
         notes: app.notes,
         signInAudience: app.signInAudience,
         redirectUris: app.redirectUris,
+        spaRedirectUris: app.spaRedirectUris,
+        publicClientRedirectUris: app.publicClientRedirectUris,
         owners: app.owners,
         apiAccess,
-        tags: [stackTag(model.project, model.stack), appTag(model.project, model.stack, app.name)],
+        tags: applicationTags(model, app),
         ...(app.adopt ? { adopt: app.adopt } : {}),
     });
     const application = outcomes.resource(registration.application, app.name, `${app.name}-app`, permissions);
@@ -353,6 +355,17 @@ function defineApp(app: AppModel, { model, probe, verify, vault, servicePrincipa
         credentials,
     };
     return { registration, secrets, exports, outcomes };
+}
+
+/**
+ * The application's tags: its own, then the stack's and the app's, which the live commands find it by. Not
+ * while it is adopted: importing a resource whose inputs differ from what Entra holds fails, or on newer
+ * engines imports and then updates it ("inputs to import do not match the existing resource", Pulumi's
+ * `import` resource option), so an adopted application is registered exactly as it is; removing `adopt`
+ * after the first `pulumi up` adds the stack's tags. The live commands find an adopted app by its object id.
+ */
+export function applicationTags(model: StackModel, app: AppModel): string[] {
+    return app.adopt ? [...app.tags] : [...app.tags, stackTag(model.project, model.stack), appTag(model.project, model.stack, app.name)];
 }
 
 /** What the verify gate of one credential needs besides its value. */

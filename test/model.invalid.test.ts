@@ -448,6 +448,30 @@ describe("certificate config", () => {
     });
 });
 
+describe("redirect URIs of every platform, tags and existing credentials", () => {
+    const withApp = (fields: Record<string, unknown>) => ({ apps: [{ name: "portal-app", ...fields }] });
+    const cases: InvalidCase[] = [
+        { title: "an http SPA redirect URI", values: withApp({ spaRedirectUris: ["http://app.contoso.com/spa"] }), path: "apps[0].spaRedirectUris[0]", message: "must use https" },
+        { title: "a wildcard public client redirect URI", values: withApp({ publicClientRedirectUris: ["myapp://*"] }), path: "apps[0].publicClientRedirectUris[0]", message: "wildcard" },
+        { title: "an http public client redirect URI off localhost", values: withApp({ publicClientRedirectUris: ["http://desktop.contoso.com/cb"] }), path: "apps[0].publicClientRedirectUris[0]", message: "must not use http except for localhost" },
+        { title: "a relative public client redirect URI", values: withApp({ publicClientRedirectUris: ["auth/callback"] }), path: "apps[0].publicClientRedirectUris[0]", message: "not an absolute URI" },
+        { title: "a repeated SPA redirect URI", values: withApp({ spaRedirectUris: ["https://a.contoso.com", "https://a.contoso.com"] }), path: "apps[0].spaRedirectUris[1]", message: "listed twice" },
+        { title: "a tag of the stack's own", values: withApp({ tags: ["entra-rotor:other/prod"] }), path: "apps[0].tags[0]", message: "the stack's own" },
+        { title: "an empty tag", values: withApp({ tags: [""] }), path: "apps[0].tags[0]", message: "must not be empty" },
+        { title: "a repeated tag", values: withApp({ tags: ["HideApp", "HideApp"] }), path: "apps[0].tags[1]", message: "listed twice" },
+        { title: "an existing credential without a key id", values: withApp({ existing: [{ kind: "secret", expires: "2027-05-01T00:00:00Z" }] }), path: "apps[0].existing[0].keyId", message: "required" },
+        { title: "an existing credential of another kind", values: withApp({ existing: [{ keyId: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", kind: "password", expires: "2027-05-01T00:00:00Z" }] }), path: "apps[0].existing[0].kind", message: "secret (a client secret) or certificate" },
+        { title: "an existing credential's expiry without a zone", values: withApp({ existing: [{ keyId: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", kind: "secret", expires: "2027-05-01" }] }), path: "apps[0].existing[0].expires", message: "with its zone" },
+        { title: "an existing credential listed twice", values: withApp({ existing: [0, 1].map(() => ({ keyId: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", kind: "secret", expires: "2027-05-01T00:00:00Z" })) }), path: "apps[0].existing[1].keyId", message: "listed twice" },
+        { title: "retire as a string", values: withApp({ existing: [{ keyId: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", kind: "secret", expires: "2027-05-01T00:00:00Z", retire: "yes" }] }), path: "apps[0].existing[0].retire", message: "true to have rotor retire remove it" },
+    ];
+    it.each(cases.map((c) => [c.title, c] as const))("%s", (_title, c) => {
+        const result = buildModel({ project: "entra-rotor", stack: "test", values: c.values, source: "Pulumi.test.yaml", baseDir: process.cwd() }, now);
+        expect(result.model).toBeUndefined();
+        expect(errorsOf(result)).toContainEqual(errorAt(c.path, c.message));
+    });
+});
+
 describe("adopt config", () => {
     const withAdopt = (adopt: unknown) => ({ apps: [{ name: "legacy-app", adopt }] });
     const cases: InvalidCase[] = [

@@ -10,8 +10,47 @@ describe("buildModel on valid config", () => {
     it("fills defaults: display name from the name, single tenant, no redirect URIs, no owners, no permissions", () => {
         const model = build([{ name: "bare-app" }]);
         expect(model.at).toBe("2026-11-23T06:07:08Z");
-        expect(model.apps[0]).toEqual({ name: "bare-app", displayName: "bare-app", signInAudience: "AzureADMyOrg", redirectUris: [], owners: [], permissions: [], credentials: [], certificateFiles: [], federatedCredentials: [], identitySecrets: {}, path: "apps[0]" });
+        expect(model.apps[0]).toEqual({
+            name: "bare-app",
+            displayName: "bare-app",
+            signInAudience: "AzureADMyOrg",
+            redirectUris: [],
+            spaRedirectUris: [],
+            publicClientRedirectUris: [],
+            tags: [],
+            owners: [],
+            permissions: [],
+            credentials: [],
+            certificateFiles: [],
+            existing: [],
+            federatedCredentials: [],
+            identitySecrets: {},
+            path: "apps[0]",
+        });
         expect(model.apis).toEqual([]);
+    });
+
+    it("reads the single-page and public client redirect URIs, the app's own tags and its existing credentials", () => {
+        const model = build([
+            {
+                name: "portal-app",
+                spaRedirectUris: ["https://app.contoso.com/spa", "http://localhost:3000"],
+                publicClientRedirectUris: ["msal6f1a2b3c-4d5e-4f60-8a71-92b3c4d5e6f7://auth", "http://localhost"],
+                tags: ["HideApp", "owner:finance"],
+                existing: [
+                    { keyId: "0F6E1F4E-8A51-4A1D-9A33-2F1D7C7F9A10", kind: "secret", displayName: "made in the portal", expires: "2027-05-01T00:00:00Z" },
+                    { keyId: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09", kind: "certificate", expires: "2028-01-01T12:00:00+01:00", retire: true },
+                ],
+            },
+        ]);
+        const app = model.apps[0]!;
+        expect(app.spaRedirectUris).toEqual(["https://app.contoso.com/spa", "http://localhost:3000"]);
+        expect(app.publicClientRedirectUris).toEqual(["msal6f1a2b3c-4d5e-4f60-8a71-92b3c4d5e6f7://auth", "http://localhost"]);
+        expect(app.tags).toEqual(["HideApp", "owner:finance"]);
+        expect(app.existing).toEqual([
+            { keyId: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", kind: "secret", displayName: "made in the portal", expires: "2027-05-01T00:00:00Z", retire: false, path: "apps[0].existing[0]" },
+            { keyId: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09", kind: "certificate", displayName: null, expires: "2028-01-01T12:00:00+01:00", retire: true, path: "apps[0].existing[1]" },
+        ]);
     });
 
     it("resolves Graph names to catalog ids with tier and consent, in declaration order", () => {

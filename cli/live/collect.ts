@@ -25,7 +25,19 @@ export async function stackApplications(model: StackModel, graph: GraphClient, o
         const name = appFromTags(application.tags ?? [], model.project, model.stack);
         if (name) byName.set(name, application);
     }
+    // An adopted app carries none of the stack's tags until `adopt` is removed (infra/program.ts,
+    // applicationTags): it is found by the object id config names.
+    const adopted = model.apps.filter((app) => app.adopt && !byName.has(app.name));
+    const found = await mapConcurrent(adopted, 8, (app) => graph.application(app.adopt!.application).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error))));
+    adopted.forEach((app, i) => {
+        const application = found[i];
+        if (application) byName.set(app.name, application);
+    });
     return byName;
+}
+
+function isNotFound(error: unknown): boolean {
+    return (error as { status?: number } | null)?.status === 404;
 }
 
 /**

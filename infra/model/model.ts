@@ -18,6 +18,7 @@ import { identitySecretNames, keyVaultSecretNameProblem, type KeyVaultModel, res
 import { type PermissionModel, resolvePermissions } from "./permissions";
 import { appSchema, describe, parseEntries, parseWith, permissionEntrySchema, privilegedEntrySchema } from "./schema";
 import { checkRawInput } from "./rawInput";
+import { type ExistingCredentialModel, resolveExisting } from "./existing";
 import { projectNameProblem } from "./names";
 import { didYouMean } from "./suggest";
 import { dateToIsoSeconds } from "../../rotation/instants";
@@ -32,7 +33,14 @@ export interface AppModel {
     readonly description?: string;
     readonly notes?: string;
     readonly signInAudience: SignInAudience;
+    /** Redirect URIs of the web platform. */
     readonly redirectUris: readonly string[];
+    /** Redirect URIs of the single-page application platform. */
+    readonly spaRedirectUris: readonly string[];
+    /** Redirect URIs of the mobile and desktop platform (public client). */
+    readonly publicClientRedirectUris: readonly string[];
+    /** The application's own tags, besides the stack's (which the program adds, except while the app is adopted). */
+    readonly tags: readonly string[];
     readonly owners: readonly string[];
     /** Object ids of an existing registration and service principal to import instead of creating them. */
     readonly adopt?: { readonly application: string; readonly servicePrincipal: string };
@@ -41,6 +49,8 @@ export interface AppModel {
     readonly credentials: readonly CredentialModel[];
     /** Certificates brought as files: uploaded as they are, never rotated by the stack. */
     readonly certificateFiles: readonly FileCertificateModel[];
+    /** Credentials the application had before the stack (made in the portal): never touched by the program. */
+    readonly existing: readonly ExistingCredentialModel[];
     /** Federated identity credentials, in declaration order. */
     readonly federatedCredentials: readonly FederatedModel[];
     /** Key Vault secrets that publish the app's client and tenant ids, when the app has rotating credentials. */
@@ -161,6 +171,10 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
             // The checks of meaning also run on the valid parts of an invalid app, so one run shows everything.
             const raw = typeof rawApp === "object" && rawApp !== null ? (rawApp as Record<string, unknown>) : {};
             checkUnique(raw["redirectUris"], `${path}.redirectUris`, "redirect URI", (uri) => uri, issues);
+            checkUnique(raw["spaRedirectUris"], `${path}.spaRedirectUris`, "redirect URI", (uri) => uri, issues);
+            checkUnique(raw["publicClientRedirectUris"], `${path}.publicClientRedirectUris`, "redirect URI", (uri) => uri, issues);
+            checkUnique(raw["tags"], `${path}.tags`, "tag", (tag) => tag, issues);
+            const existing = resolveExisting(raw["existing"], path, issues);
             checkUnique(raw["owners"], `${path}.owners`, "owner", (owner) => owner.toLowerCase(), issues);
             const resolved = resolvePermissions(
                 {
@@ -188,11 +202,15 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
                 ...(app.notes !== undefined ? { notes: app.notes } : {}),
                 signInAudience: app.signInAudience ?? "AzureADMyOrg",
                 redirectUris: app.redirectUris ?? [],
+                spaRedirectUris: app.spaRedirectUris ?? [],
+                publicClientRedirectUris: app.publicClientRedirectUris ?? [],
+                tags: app.tags ?? [],
                 owners: app.owners ?? [],
                 ...(app.adopt ? { adopt: { application: app.adopt.application.toLowerCase(), servicePrincipal: app.adopt.servicePrincipal.toLowerCase() } } : {}),
                 permissions: resolved.permissions,
                 credentials,
                 certificateFiles,
+                existing,
                 federatedCredentials,
                 identitySecrets: credentials.length > 0 ? identitySecretNames(app.name, keyVault?.identity ?? "secrets") : {},
                 path,

@@ -26,6 +26,28 @@ export function redirectUriProblem(uri: string): string | undefined {
     return `"${uri}" must use https (http is allowed for localhost only)`;
 }
 
+/**
+ * Why Entra would refuse a redirect URI of the mobile and desktop platform (public client): custom schemes are
+ * how native apps receive the code (`msal<client id>://auth`, `myapp://callback`), http only for localhost,
+ * no wildcard, at most 256 characters ("Redirect URI (reply URL) outline and restrictions", Microsoft Learn).
+ */
+export function publicClientRedirectUriProblem(uri: string): string | undefined {
+    let url: URL;
+    try {
+        url = new URL(uri);
+    } catch {
+        return `"${uri}" is not an absolute URI; write it as scheme://host/path, e.g. msal<client id>://auth or http://localhost`;
+    }
+    if (uri.length > 256) return "a redirect URI is at most 256 characters";
+    if (uri.includes("*")) return `"${uri}" contains a wildcard, which Entra does not allow in redirect URIs; list each URI`;
+    const localhost = url.hostname === "localhost" || url.hostname === "127.0.0.1";
+    if (url.protocol === "http:" && !localhost) return `"${uri}" must not use http except for localhost`;
+    return undefined;
+}
+
+/** Tags the stack writes itself, which config may not set: the stack's and the app's (rotation/identifiers.ts). */
+export const reservedTagPrefix = "entra-rotor:";
+
 export const nonEmpty = (what: string) =>
     z.string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`) });
 
@@ -76,6 +98,42 @@ export const appSchema = z.strictObject({
         )
         .max(256, { error: "Entra allows at most 256 redirect URIs" })
         .optional(),
+    spaRedirectUris: z
+        .array(
+            z.string({ error: "a redirect URI must be a string" }).superRefine((uri, ctx) => {
+                const problem = redirectUriProblem(uri);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            }),
+            { error: "a list of https redirect URIs (single-page application platform)" },
+        )
+        .max(256, { error: "Entra allows at most 256 redirect URIs" })
+        .optional(),
+    publicClientRedirectUris: z
+        .array(
+            z.string({ error: "a redirect URI must be a string" }).superRefine((uri, ctx) => {
+                const problem = publicClientRedirectUriProblem(uri);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            }),
+            { error: "a list of redirect URIs of the mobile and desktop platform, e.g. msal<client id>://auth" },
+        )
+        .max(256, { error: "Entra allows at most 256 redirect URIs" })
+        .optional(),
+    tags: z
+        .array(
+            z
+                .string({ error: "a tag must be a string" })
+                .min(1, { error: "a tag must not be empty" })
+                .max(256, { error: "a tag is at most 256 characters" })
+                .refine((tag) => !tag.toLowerCase().startsWith(reservedTagPrefix), { error: `tags starting with "${reservedTagPrefix}" are the stack's own: remove it` }),
+            { error: "a list of tags of the application (strings), besides the stack's own" },
+        )
+        .max(50, { error: "at most 50 tags besides the stack's own" })
+        .optional(),
+    /**
+     * Credentials the application already has, made outside the stack (the portal): listed, never changed by
+     * the program; `retire: true` lets `rotor retire` remove one once nobody uses it.
+     */
+    existing: z.array(z.unknown(), { error: "a list of existing credentials, each {keyId, kind, displayName, expires, retire}" }).optional(),
     owners: z
         .array(z.string({ error: "must be a string" }).regex(guidPattern, { error: "an owner is the object id (a GUID) of a user or service principal" }), {
             error: "a list of owner object ids (GUIDs)",
@@ -97,6 +155,17 @@ export const appSchema = z.strictObject({
         .optional(),
     // Each entry is parsed by its type in credentials.ts, so its errors name the type's own keys.
     credentials: z.array(z.unknown(), { error: "a list of credentials, each with a name and a type" }).optional(),
+});
+
+/** One credential the application had before the stack: what `rotor import` wrote down, and whether to retire it. */
+export const existingCredentialSchema = z.strictObject({
+    keyId: nonEmpty("the credential's key id (a GUID), as Graph lists it under passwordCredentials or keyCredentials").regex(guidPattern, { error: "the key id, a GUID" }),
+    kind: z.enum(["secret", "certificate"], { error: "secret (a client secret) or certificate" }),
+    displayName: z.string({ error: "must be a string, or null" }).max(256, { error: "is at most 256 characters" }).nullable().optional(),
+    expires: nonEmpty("when it expires, ISO-8601 (endDateTime in Graph)").refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)), {
+        error: "an ISO-8601 instant with its zone, e.g. 2027-05-01T00:00:00Z",
+    }),
+    retire: z.boolean({ error: "true to have rotor retire remove it once nobody uses it, false (the default) to keep it" }).optional(),
 });
 
 export type RawApp = z.infer<typeof appSchema>;

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GraphClient } from "../azure/graph";
+import { stackApplications } from "../cli/live/collect";
+import { buildModelOrThrow } from "../infra/model/model";
+import { applicationTags } from "../infra/program";
+import { appTag, stackTag } from "../rotation/identifiers";
+import { operator } from "./support/deployedStack";
+import { type Emulator, startEmulator } from "./support/emulator";
+import { runProgram } from "./support/program";
+import { types } from "./support/pulumiMocks";
+
+/**
+ * An app registration made in the portal and taken over with `adopt`: the program registers it exactly as Entra
+ * holds it (importing a resource whose inputs differ fails, or on newer engines imports and then updates it),
+ * so the stack's tags wait until `adopt` is removed, and the live commands find it by its object id meanwhile.
+ */
+
+const now = new Date("2027-03-01T06:00:00Z");
+const adopt = { application: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", servicePrincipal: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09" };
+const values = {
+    apps: [
+        {
+            name: "legacy-app",
+            displayName: "Legacy App",
+            tags: ["HideApp"],
+            spaRedirectUris: ["https://legacy.contoso.com/spa"],
+            publicClientRedirectUris: ["msal0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10://auth"],
+            adopt,
+        },
+        { name: "new-app", tags: ["owner:finance"] },
+    ],
+};
+
+describe("an adopted app registration", () => {
+    it("is registered with its own tags only while adopted; a new app also gets the stack's", () => {
+        const model = buildModelOrThrow({ project: "entra-rotor", stack: "dev", values, source: "t" }, now);
+        expect(applicationTags(model, model.apps[0]!)).toEqual(["HideApp"]);
+        expect(applicationTags(model, model.apps[1]!)).toEqual(["owner:finance", stackTag("entra-rotor", "dev"), appTag("entra-rotor", "dev", "new-app")]);
+        const released = { ...model.apps[0]!, adopt: undefined };
+        expect(applicationTags(model, released)).toEqual(["HideApp", stackTag("entra-rotor", "dev"), appTag("entra-rotor", "dev", "legacy-app")]);
+    });
+
+    it("is registered with its redirect URIs of every platform and its tags, imported by its object ids", async () => {
+        const { mocks } = await runProgram(values, { now });
+        const application = mocks.ofType(types.application).find((r) => r.name === "legacy-app-app")!;
+        expect(application.importId).toBe(`/applications/${adopt.application}`);
+        expect(application.inputs["tags"]).toEqual(["HideApp"]);
+        expect(application.inputs["singlePageApplication"]).toEqual({ redirectUris: ["https://legacy.contoso.com/spa"] });
+        expect(application.inputs["publicClient"]).toEqual({ redirectUris: ["msal0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10://auth"] });
+        expect(application.inputs["web"]).toBeUndefined();
+        expect(mocks.ofType(types.servicePrincipal).find((r) => r.name === "legacy-app-sp")!.importId).toBe(`/servicePrincipals/${adopt.servicePrincipal}`);
+    });
+});
+
+describe("the live commands find an adopted app by its object id", () => {
+    let emulator: Emulator;
+    beforeAll(async () => {
+        emulator = await startEmulator({ now });
+    });
+    afterAll(async () => {
+        await emulator.close();
+    });
+
+    it("reads it although it carries none of the stack's tags, and a tagged one as before", async () => {
+        emulator.state.addApplication({ id: adopt.application, displayName: "Legacy App", tags: ["HideApp"] });
+        const tagged = emulator.state.addApplication({ displayName: "New App", tags: [stackTag("entra-rotor", "dev"), appTag("entra-rotor", "dev", "new-app")] });
+        const reader = operator(emulator);
+        const graph = new GraphClient(emulator.graphEndpoint, reader.credential, "https://graph.microsoft.com/.default", { maxRetries: 1 });
+        const model = buildModelOrThrow({ project: "entra-rotor", stack: "dev", values, source: "t" }, now);
+        const found = await stackApplications(model, graph);
+        expect(found.get("legacy-app")?.id).toBe(adopt.application);
+        expect(found.get("new-app")?.id).toBe(tagged.id);
+        // An adopted app deleted in the meantime is simply not found (status reports it missing), never an error.
+        const gone = buildModelOrThrow({ project: "entra-rotor", stack: "dev", values: { apps: [{ name: "vanished", adopt: { ...adopt, application: "9d3c2b1a-0f6e-4a1d-8a51-2f1d7c7f9a10" } }] }, source: "t" }, now);
+        expect((await stackApplications(gone, graph)).has("vanished")).toBe(false);
+    });
+});
