@@ -44,8 +44,17 @@ export interface AppRegistrationArgs {
     readonly apiAccess?: readonly ApiAccess[];
     /** Tags on the application (and its service principal), e.g. the stack's, so live checks can find it. */
     readonly tags?: readonly string[];
-    /** Object ids of an existing application and service principal to import rather than create (adoption). */
-    readonly adopt?: { readonly application: string; readonly servicePrincipal: string };
+    /**
+     * An existing application and service principal to import rather than create (adoption), by object id,
+     * with the import ids of consent already granted: app role assignments by `<api slug>/<permission>`,
+     * delegated grants by API slug.
+     */
+    readonly adopt?: {
+        readonly application: string;
+        readonly servicePrincipal: string;
+        readonly appRoleAssignments?: Readonly<Record<string, string>>;
+        readonly delegatedGrants?: Readonly<Record<string, string>>;
+    };
 }
 
 /**
@@ -138,10 +147,12 @@ export class AppRegistration extends pulumi.ComponentResource {
         const delegatedGrants: Record<string, azuread.ServicePrincipalDelegatedPermissionGrant> = {};
         for (const access of apiAccess) {
             for (const role of access.appRoles) {
-                appRoleAssignments[`${access.slug}/${role.value}`] = new azuread.AppRoleAssignment(
+                const key = `${access.slug}/${role.value}`;
+                const imported = args.adopt?.appRoleAssignments?.[key];
+                appRoleAssignments[key] = new azuread.AppRoleAssignment(
                     `${name}-role-${access.slug}-${role.value}`,
                     { appRoleId: role.id, principalObjectId: this.servicePrincipal.objectId, resourceObjectId: access.resourceObjectId },
-                    parent,
+                    imported ? { ...parent, import: imported } : parent,
                 );
             }
             if (access.scopes.length > 0) {
@@ -153,7 +164,7 @@ export class AppRegistration extends pulumi.ComponentResource {
                         resourceServicePrincipalObjectId: access.resourceObjectId,
                         claimValues: access.scopes.map((scope) => scope.value),
                     },
-                    parent,
+                    args.adopt?.delegatedGrants?.[access.slug] ? { ...parent, import: args.adopt.delegatedGrants[access.slug] } : parent,
                 );
             }
         }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GraphClient } from "../azure/graph";
 import { stackApplications } from "../cli/live/collect";
-import { buildModelOrThrow } from "../infra/model/model";
+import { buildModel, buildModelOrThrow } from "../infra/model/model";
 import { applicationTags } from "../infra/program";
 import { appTag, stackTag } from "../rotation/identifiers";
 import { operator } from "./support/deployedStack";
@@ -49,6 +49,61 @@ describe("an adopted app registration", () => {
         expect(application.inputs["publicClient"]).toEqual({ redirectUris: ["msal0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10://auth"] });
         expect(application.inputs["web"]).toBeUndefined();
         expect(mocks.ofType(types.servicePrincipal).find((r) => r.name === "legacy-app-sp")!.importId).toBe(`/servicePrincipals/${adopt.servicePrincipal}`);
+    });
+});
+
+describe("the consent an adopted app already has", () => {
+    const graphSp = "8a1e5c2b-3d4f-4e6a-9b7c-0d1e2f3a4b5c";
+    const withConsent = (consent: Record<string, unknown>) => ({
+        apps: [
+            {
+                name: "legacy-app",
+                permissions: [{ api: "Microsoft Graph", application: ["User.Read.All"], delegated: ["User.Read", "offline_access"] }],
+                adopt: { ...adopt, ...consent },
+            },
+        ],
+    });
+
+    it("is imported, not granted again: each app role assignment and delegated grant by its id", async () => {
+        const values = withConsent({
+            appRoleAssignments: [{ api: "Microsoft Graph", permission: "User.Read.All", id: "Kp7wQ1nB8ESkq5mVt3xY0aZ2cD4eF6gH", resource: graphSp }],
+            delegatedGrants: [{ api: "00000003-0000-0000-c000-000000000000", id: "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefg" }],
+        });
+        const model = buildModelOrThrow({ project: "entra-rotor", stack: "dev", values, source: "t" }, now);
+        expect(model.apps[0]!.adopt).toEqual({
+            application: adopt.application,
+            servicePrincipal: adopt.servicePrincipal,
+            appRoleAssignments: { "msgraph/User.Read.All": `/servicePrincipals/${graphSp}/appRoleAssignedTo/Kp7wQ1nB8ESkq5mVt3xY0aZ2cD4eF6gH` },
+            delegatedGrants: { msgraph: "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefg" },
+        });
+        const { mocks } = await runProgram(values, { now });
+        expect(mocks.ofType(types.appRoleAssignment).map((r) => r.importId)).toEqual([`/servicePrincipals/${graphSp}/appRoleAssignedTo/Kp7wQ1nB8ESkq5mVt3xY0aZ2cD4eF6gH`]);
+        expect(mocks.ofType(types.delegatedGrant).map((r) => r.importId)).toEqual(["aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefg"]);
+    });
+
+    it("names only what the app requests, once", () => {
+        const result = buildModel(
+            {
+                project: "entra-rotor",
+                stack: "dev",
+                source: "t",
+                values: withConsent({
+                    appRoleAssignments: [
+                        { api: "Microsoft Graph", permission: "Mail.Send", id: "Kp7wQ1nB8ESkq5mVt3xY0aZ2cD4eF6gH", resource: graphSp },
+                        { api: "Microsoft Graph", permission: "User.Read.All", id: "Kp7wQ1nB8ESkq5mVt3xY0aZ2cD4eF6gH", resource: graphSp },
+                        { api: "Microsoft Graph", permission: "User.Read.All", id: "Lq8xR2oC9FTlr6nWu4yZ1bA3dE5fG7hI", resource: graphSp },
+                    ],
+                    delegatedGrants: [{ api: "Office 365 Exchange Online", id: "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefg" }],
+                }),
+            },
+            now,
+        );
+        expect(result.model).toBeUndefined();
+        expect(result.issues.filter((i) => i.severity === "error").map((i) => i.path)).toEqual([
+            "apps[0].adopt.appRoleAssignments[0]",
+            "apps[0].adopt.appRoleAssignments[2]",
+            "apps[0].adopt.delegatedGrants[0]",
+        ]);
     });
 });
 

@@ -487,7 +487,7 @@ describe("adopt config", () => {
 
     it("accepts both object ids and keeps them in the model", () => {
         const result = buildModel({ project: "entra-rotor", stack: "test", values: withAdopt({ application: "0F6E1F4E-8A51-4A1D-9A33-2F1D7C7F9A10", servicePrincipal: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09" }), source: "t", baseDir: process.cwd() }, now);
-        expect(result.model!.apps[0]!.adopt).toEqual({ application: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", servicePrincipal: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09" });
+        expect(result.model!.apps[0]!.adopt).toEqual({ application: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", servicePrincipal: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09", appRoleAssignments: {}, delegatedGrants: {} });
     });
 });
 

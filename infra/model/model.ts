@@ -19,6 +19,7 @@ import { type PermissionModel, resolvePermissions } from "./permissions";
 import { appSchema, describe, parseEntries, parseWith, permissionEntrySchema, privilegedEntrySchema } from "./schema";
 import { checkRawInput } from "./rawInput";
 import { type ExistingCredentialModel, resolveExisting } from "./existing";
+import { type AdoptModel, resolveAdopt } from "./adopt";
 import { projectNameProblem } from "./names";
 import { didYouMean } from "./suggest";
 import { dateToIsoSeconds } from "../../rotation/instants";
@@ -43,7 +44,7 @@ export interface AppModel {
     readonly tags: readonly string[];
     readonly owners: readonly string[];
     /** Object ids of an existing registration and service principal to import instead of creating them. */
-    readonly adopt?: { readonly application: string; readonly servicePrincipal: string };
+    readonly adopt?: AdoptModel;
     readonly permissions: readonly PermissionModel[];
     /** Rotating credentials (client secrets and generated certificates), in declaration order. */
     readonly credentials: readonly CredentialModel[];
@@ -206,7 +207,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
                 publicClientRedirectUris: app.publicClientRedirectUris ?? [],
                 tags: app.tags ?? [],
                 owners: app.owners ?? [],
-                ...(app.adopt ? { adopt: { application: app.adopt.application.toLowerCase(), servicePrincipal: app.adopt.servicePrincipal.toLowerCase() } } : {}),
+                ...(app.adopt ? { adopt: resolveAdopt(app.adopt, resolved.permissions, path, issues) } : {}),
                 permissions: resolved.permissions,
                 credentials,
                 certificateFiles,

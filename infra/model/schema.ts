@@ -145,6 +145,27 @@ export const appSchema = z.strictObject({
             {
                 application: nonEmpty("the application's object id (a GUID), from the Entra admin center's Overview").regex(guidPattern, { error: "the application's object id, a GUID (not its client id)" }),
                 servicePrincipal: nonEmpty("the service principal's object id (a GUID), under Enterprise applications").regex(guidPattern, { error: "the service principal's object id, a GUID" }),
+                /** Admin consent granted in the portal, imported instead of granted again (Entra refuses a second identical assignment). */
+                appRoleAssignments: z
+                    .array(
+                        z.strictObject({
+                            api: nonEmpty(`the API, as in permissions`).min(1, { error: "name the API, as in permissions" }),
+                            permission: nonEmpty("the application permission the assignment grants").min(1, { error: "name the permission" }),
+                            id: nonEmpty("the app role assignment's id").regex(/^[A-Za-z0-9_-]{10,64}$/, { error: "the app role assignment's id, as Graph gives it" }),
+                            resource: nonEmpty("the object id of the API's service principal (the assignment's resourceId)").regex(guidPattern, { error: "the resource service principal's object id, a GUID" }),
+                        }),
+                        { error: "a list of {api, permission, id, resource}: the app role assignments to import" },
+                    )
+                    .optional(),
+                delegatedGrants: z
+                    .array(
+                        z.strictObject({
+                            api: nonEmpty(`the API, as in permissions`).min(1, { error: "name the API, as in permissions" }),
+                            id: nonEmpty("the delegated permission grant's id").regex(/^[A-Za-z0-9_-]{10,64}$/, { error: "the delegated permission grant's id (oauth2PermissionGrant), as Graph gives it" }),
+                        }),
+                        { error: "a list of {api, id}: the tenant-wide delegated permission grants to import" },
+                    )
+                    .optional(),
             },
             { error: "{application, servicePrincipal}: the object ids of the app registration and its service principal to take over" },
         )
