@@ -233,6 +233,9 @@ export function checkCertificateFile(file: string, path: string, context: { now:
 
 /** The type of a raw credential entry, or an issue saying what types exist. */
 export function credentialType(raw: unknown, path: readonly PathSegment[], allowed: readonly string[]): { type?: string; issue?: ConfigIssue } {
+    // Every credential of a large stack passes here: the path is written out only for an issue.
+    const given = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>)["type"] : undefined;
+    if (typeof given === "string" && allowed.includes(given)) return { type: given };
     const where = [...path].map((s) => (typeof s === "number" ? `[${s}]` : `.${s}`)).join("").replace(/^\./, "");
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
         return { issue: { path: where, message: `a credential is a mapping with a name and a type (${allowed.join(", ")}), got ${describe(raw)}`, severity: "error" } };
