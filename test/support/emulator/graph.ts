@@ -1,29 +1,36 @@
 import type { HandlerContext } from "./environment";
 import { type EmulatorRequest, type EmulatorResponse, type Route, bearerToken, headerValue, isRecord, matchRoute, parseJsonBody } from "./http";
 import { graphResource, microsoftGraphAppId, microsoftGraphServicePrincipal } from "./microsoftGraphPrincipal";
-import { type Filter, FilterSyntaxError, matchesFilter, parseFilter } from "./odataFilter";
+import { type Filter, type FilterRules, FilterSyntaxError, checkFilter, matchesFilter, parseFilter } from "./odataFilter";
+import { checkProof } from "./proofOfPossession";
 import { guid } from "./random";
 import type { AccessTokenClaims } from "./token";
 import type {
     AppManagementConfiguration,
     AppManagementPolicy,
     Application,
+    AppRoleDefinition,
     CredentialRestriction,
     FederatedIdentityCredential,
     KeyCredential,
+    OAuth2PermissionGrant,
+    OptionalClaim,
     PasswordCredential,
     ServicePrincipal,
     Tenant,
     TenantAppManagementPolicy,
+    User,
 } from "./state";
 
 /**
- * Microsoft Graph v1.0, the read side that `rotor status` and `rotor doctor` use: applications with their
- * credentials, federated identity credentials, service principals and their app role assignments, the
- * organization, and app management policies. Response shapes, OData query behaviour ($select, $filter,
- * $top, @odata.nextLink paging) and errors follow Graph; what the emulator does not implement is refused
- * with a 400 that says so, rather than silently ignored. A few app management policy routes are also served
- * on beta, where restrictions exist that v1.0 cannot show.
+ * Microsoft Graph v1.0, what `rotor status`, `rotor doctor` and `rotor import` read: applications with their
+ * credentials, owners and federated identity credentials, service principals with their app roles, scopes,
+ * owners, app role assignments and delegated grants, the organization, and app management policies; and the
+ * two writes `rotor retire` makes (removePassword, removeKey). Response shapes, OData query behaviour
+ * ($select, $filter with Graph's per-property operators and advanced queries, $top, $count,
+ * @odata.nextLink paging) and errors follow Graph; what the emulator does not implement is refused with a
+ * 400 that says so, rather than silently ignored. A few app management policy routes are also served on
+ * beta, where restrictions exist that v1.0 cannot show.
  */
 
 type Json = Record<string, unknown>;
@@ -73,7 +80,15 @@ export function ok(context: HandlerContext, body: Json, caller: string): Emulato
 }
 
 const permissions = {
+    /** Reading applications, service principals, their owners and app role assignments (each route's page lists these). */
     applications: ["Application.Read.All", "Application.ReadWrite.All", "Application.ReadWrite.OwnedBy", "Directory.Read.All", "Directory.ReadWrite.All"],
+    /**
+     * Delegated permission grants, both routes ("List oauth2PermissionGrants", "List a service principal's
+     * oauth2PermissionGrants"): Directory.Read.All at least; Application.Read.All is not enough.
+     */
+    delegatedGrants: ["Directory.Read.All", "DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"],
+    /** Writing any application ("application: removePassword", "application: removeKey"); OwnedBy only for its own apps. */
+    applicationWrites: ["Application.ReadWrite.All", "Directory.ReadWrite.All"],
     policies: ["Policy.Read.All", "Policy.Read.ApplicationConfiguration", "Policy.ReadWrite.ApplicationConfiguration"],
     organization: ["Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
 } as const;
@@ -151,10 +166,12 @@ function federatedCredentialJson(c: FederatedIdentityCredential): Json {
     return { id: c.id, name: c.name, issuer: c.issuer, subject: c.subject, description: c.description, audiences: [...c.audiences] };
 }
 
+/**
+ * The `application` resource as v1.0 returns it (learn.microsoft.com/graph/api/resources/application), every
+ * property, in Graph's order; what the state does not model has the value a new registration has.
+ */
 function applicationJson(context: HandlerContext, app: Application, includeKey: boolean): Json {
     const tenant = context.env.state.tenant(app.tenantId);
-    const principal = context.env.state.servicePrincipalOf(app);
-    const graphRoles = principal?.appRoleAssignments.filter((a) => a.resourceAppId === microsoftGraphAppId) ?? [];
     return {
         id: app.id,
         deletedDateTime: null,
@@ -164,12 +181,14 @@ function applicationJson(context: HandlerContext, app: Application, includeKey: 
         createdDateTime: iso(app.createdDateTime),
         displayName: app.displayName,
         description: app.description,
-        groupMembershipClaims: null,
+        groupMembershipClaims: app.groupMembershipClaims,
         identifierUris: [...app.identifierUris],
         isDeviceOnlyAuthSupported: null,
         isFallbackPublicClient: null,
         nativeAuthenticationApisEnabled: null,
         notes: app.notes,
+        // In v1.0 (the Azure PowerShell v1.0 model's MicrosoftGraphApplication.Oauth2RequirePostResponse); false unless set.
+        oauth2RequirePostResponse: false,
         publisherDomain: tenant?.domains[0] ?? null,
         serviceManagementReference: null,
         signInAudience: app.signInAudience,
@@ -179,32 +198,57 @@ function applicationJson(context: HandlerContext, app: Application, includeKey: 
         samlMetadataUrl: null,
         defaultRedirectUri: null,
         certification: null,
-        optionalClaims: null,
+        optionalClaims: app.optionalClaims
+            ? { idToken: app.optionalClaims.idToken.map(claimJson), accessToken: app.optionalClaims.accessToken.map(claimJson), saml2Token: app.optionalClaims.saml2Token.map(claimJson) }
+            : null,
         servicePrincipalLockConfiguration: null,
         requestSignatureVerification: null,
         addIns: [],
-        api: { acceptMappedClaims: null, knownClientApplications: [], requestedAccessTokenVersion: null, oauth2PermissionScopes: [], preAuthorizedApplications: [] },
-        appRoles: [],
+        api: {
+            acceptMappedClaims: app.api.acceptMappedClaims,
+            knownClientApplications: [...app.api.knownClientApplications],
+            requestedAccessTokenVersion: app.api.requestedAccessTokenVersion,
+            oauth2PermissionScopes: app.api.oauth2PermissionScopes.map((scope) => ({ ...scope })),
+            preAuthorizedApplications: [],
+        },
+        appRoles: app.appRoles.map(appRoleJson),
         info: { logoUrl: null, marketingUrl: null, privacyStatementUrl: null, supportUrl: null, termsOfServiceUrl: null },
         keyCredentials: app.keyCredentials.map((k) => keyCredentialJson(k, includeKey)),
         parentalControlSettings: { countriesBlockedForMinors: [], legalAgeGroupRule: "Allow" },
         passwordCredentials: app.passwordCredentials.map(passwordCredentialJson),
-        publicClient: { redirectUris: [] },
-        requiredResourceAccess: graphRoles.length ? [{ resourceAppId: microsoftGraphAppId, resourceAccess: graphRoles.map((a) => ({ id: a.appRoleId, type: "Role" })) }] : [],
+        publicClient: { redirectUris: [...app.publicClient.redirectUris] },
+        requiredResourceAccess: app.requiredResourceAccess.map((r) => ({ resourceAppId: r.resourceAppId, resourceAccess: r.resourceAccess.map((a) => ({ id: a.id, type: a.type })) })),
         verifiedPublisher: { displayName: null, verifiedPublisherId: null, addedDateTime: null },
         web: {
-            homePageUrl: null,
-            logoutUrl: null,
-            redirectUris: [],
-            implicitGrantSettings: { enableAccessTokenIssuance: false, enableIdTokenIssuance: false },
-            redirectUriSettings: [],
+            homePageUrl: app.web.homePageUrl,
+            logoutUrl: app.web.logoutUrl,
+            redirectUris: [...app.web.redirectUris],
+            implicitGrantSettings: { ...app.web.implicitGrantSettings },
+            // Graph's newer view of the same URIs (index is null unless set through the manifest).
+            redirectUriSettings: app.web.redirectUris.map((uri) => ({ uri, index: null })),
         },
-        spa: { redirectUris: [] },
+        spa: { redirectUris: [...app.spa.redirectUris] },
     };
 }
 
+function appRoleJson(role: AppRoleDefinition): Json {
+    return { allowedMemberTypes: [...role.allowedMemberTypes], description: role.description, displayName: role.displayName, id: role.id, isEnabled: role.isEnabled, origin: role.origin, value: role.value };
+}
+
+function claimJson(claim: OptionalClaim): Json {
+    return { additionalProperties: [...claim.additionalProperties], essential: claim.essential, name: claim.name, source: claim.source };
+}
+
+/**
+ * The `servicePrincipal` resource as v1.0 returns it, in the order of Microsoft Graph's own (the fixture):
+ * an application's principal shows the application's app roles and delegated scopes, an API's
+ * (addApiServicePrincipal) its own.
+ */
 function servicePrincipalJson(context: HandlerContext, principal: ServicePrincipal): Json {
-    const app = context.env.state.application(principal.appId);
+    const app = principal.api ? undefined : context.env.state.application(principal.appId);
+    const appRoles = principal.api?.appRoles ?? app?.appRoles ?? [];
+    const scopes = principal.api?.oauth2PermissionScopes ?? app?.api.oauth2PermissionScopes ?? [];
+    const created = principal.api?.createdDateTime ?? app?.createdDateTime;
     return {
         id: principal.id,
         deletedDateTime: null,
@@ -214,9 +258,9 @@ function servicePrincipalJson(context: HandlerContext, principal: ServicePrincip
         appDescription: null,
         appId: principal.appId,
         applicationTemplateId: null,
-        appOwnerOrganizationId: principal.tenantId,
+        appOwnerOrganizationId: principal.api?.appOwnerOrganizationId ?? principal.tenantId,
         appRoleAssignmentRequired: false,
-        createdDateTime: app ? iso(app.createdDateTime) : null,
+        createdDateTime: created ? iso(created) : null,
         description: null,
         disabledByMicrosoftStatus: null,
         displayName: principal.displayName,
@@ -230,17 +274,17 @@ function servicePrincipalJson(context: HandlerContext, principal: ServicePrincip
         replyUrls: [],
         resourceSpecificApplicationPermissions: [],
         samlSingleSignOnSettings: null,
-        servicePrincipalNames: [principal.appId, ...(app?.identifierUris ?? [])],
+        servicePrincipalNames: principal.api ? [...principal.api.servicePrincipalNames] : [principal.appId, ...(app?.identifierUris ?? [])],
         servicePrincipalType: "Application",
         signInAudience: app?.signInAudience ?? "AzureADMyOrg",
         tags: [],
         tokenEncryptionKeyId: null,
         verifiedPublisher: { displayName: null, verifiedPublisherId: null, addedDateTime: null },
         addIns: [],
-        appRoles: [],
+        appRoles: appRoles.map(appRoleJson),
         info: { logoUrl: null, marketingUrl: null, privacyStatementUrl: null, supportUrl: null, termsOfServiceUrl: null },
         keyCredentials: [],
-        oauth2PermissionScopes: [],
+        oauth2PermissionScopes: scopes.map((scope) => ({ ...scope })),
         passwordCredentials: [],
     };
 }
@@ -321,8 +365,22 @@ function refuseUnsupported(context: HandlerContext, options: readonly string[]):
     return used ? graphError(context, 400, "Request_UnsupportedQuery", `${used} is not supported by the entra-rotor emulator.`) : undefined;
 }
 
-function parseCollectionQuery(context: HandlerContext, entity: string, selectable: readonly string[], filterable: readonly string[], expandable = false): Parsed<CollectionQuery> {
+/** Graph's advanced query parameters: `ConsistencyLevel: eventual` and `$count=true`, both. */
+function advancedQuery(context: HandlerContext): boolean {
+    return headerValue(context.request, "ConsistencyLevel")?.toLowerCase() === "eventual" && context.request.query.get("$count") === "true";
+}
+
+/**
+ * The query options of a collection. `filterable` as a list: those properties take every operator the
+ * parser knows. As FilterRules: a directory object's (applications, service principals, grants), whose
+ * operators per property and need for the advanced query parameters follow Graph's tables ("Advanced query
+ * capabilities on Microsoft Entra ID objects", learn.microsoft.com/graph/aad-advanced-queries), with its
+ * error texts; and `$count=true` without `ConsistencyLevel: eventual` is ignored, as that page says Graph
+ * does ("silently ignores the $count query parameter").
+ */
+function parseCollectionQuery(context: HandlerContext, entity: string, selectable: readonly string[], filterable: readonly string[] | FilterRules, expandable = false): Parsed<CollectionQuery> {
     const query = context.request.query;
+    const rules = Array.isArray(filterable) ? undefined : (filterable as FilterRules);
     const refused = refuseUnsupported(context, ["$orderby", "$search", "$skip", ...(expandable ? [] : ["$expand"])]);
     if (refused) return { response: refused };
     const select = parseSelect(context, entity, selectable);
@@ -347,17 +405,32 @@ function parseCollectionQuery(context: HandlerContext, entity: string, selectabl
     const filterText = query.get("$filter");
     if (filterText !== null) {
         try {
-            filter = parseFilter(filterText, filterable);
+            filter = parseFilter(filterText, rules ? Object.keys(rules) : (filterable as readonly string[]));
         } catch (error) {
             const message = error instanceof FilterSyntaxError ? error.message : String(error);
             return { response: graphError(context, 400, "Request_UnsupportedQuery", `Invalid filter clause: ${message}`) };
+        }
+        const verdict = rules ? checkFilter(filter, rules) : { ok: true as const };
+        if ("unsupported" in verdict) {
+            const resource = entity.charAt(0).toUpperCase() + entity.slice(1);
+            return { response: graphError(context, 400, "Request_UnsupportedQuery", `Unsupported or invalid query filter clause specified for property '${verdict.unsupported}' of resource '${resource}'.`) };
+        }
+        if ("advanced" in verdict && !advancedQuery(context)) {
+            return {
+                response: graphError(
+                    context,
+                    400,
+                    "Request_UnsupportedQuery",
+                    `Operator '${verdict.advanced}' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information`,
+                ),
+            };
         }
         // Graph's limit on ORed expressions ('in' values count one each); advanced queries lift it.
         if (filter.orCount > 15 && headerValue(context.request, "ConsistencyLevel")?.toLowerCase() !== "eventual") {
             return { response: graphError(context, 400, "Request_UnsupportedQuery", `Too many child clauses specified in search filter expression containing 'OR' operators: ${filter.orCount}. Max allowed: 15.`) };
         }
     }
-    const count = query.get("$count") === "true";
+    const count = query.get("$count") === "true" && (!rules || headerValue(context.request, "ConsistencyLevel")?.toLowerCase() === "eventual");
     return { value: { ...(select.value ? { select: select.value } : {}), top, offset, ...(filter ? { filter } : {}), count } };
 }
 
@@ -399,7 +472,7 @@ const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /** The properties of a v1.0 application, in the order applicationJson writes them (a test checks they agree). */
 export const applicationProperties = [
     "id", "deletedDateTime", "appId", "applicationTemplateId", "disabledByMicrosoftStatus", "createdDateTime", "displayName", "description",
-    "groupMembershipClaims", "identifierUris", "isDeviceOnlyAuthSupported", "isFallbackPublicClient", "nativeAuthenticationApisEnabled", "notes",
+    "groupMembershipClaims", "identifierUris", "isDeviceOnlyAuthSupported", "isFallbackPublicClient", "nativeAuthenticationApisEnabled", "notes", "oauth2RequirePostResponse",
     "publisherDomain", "serviceManagementReference", "signInAudience", "tags", "tokenEncryptionKeyId", "uniqueName", "samlMetadataUrl",
     "defaultRedirectUri", "certification", "optionalClaims", "servicePrincipalLockConfiguration", "requestSignatureVerification", "addIns", "api",
     "appRoles", "info", "keyCredentials", "parentalControlSettings", "passwordCredentials", "publicClient", "requiredResourceAccess",
@@ -450,19 +523,96 @@ function expandOf(context: HandlerContext): Parsed<"federatedIdentityCredentials
     return { response: graphError(context, 400, "Request_UnsupportedQuery", `$expand=${raw} is not supported by the entra-rotor emulator (only federatedIdentityCredentials on applications).`) };
 }
 
+/**
+ * What `$filter` may name on applications, from Graph's "Application properties" table
+ * (learn.microsoft.com/graph/aad-advanced-queries): createdDateTime takes eq, ge and le by default (the
+ * emulator also gt and lt); description, notes, the redirect URIs of the three platforms, requested
+ * resources and federated credentials need the advanced query parameters; `ne` always does. `id` is not in
+ * the table but every directory object is filterable by it.
+ */
+const applicationFilterRules: FilterRules = {
+    id: { eq: "default" },
+    appId: { eq: "default" },
+    createdDateTime: { eq: "default", range: "default" },
+    displayName: { eq: "default", startswith: "default" },
+    description: { eq: "advanced", startswith: "advanced" },
+    notes: { eq: "advanced", startswith: "advanced" },
+    publisherDomain: { eq: "default", startswith: "default" },
+    signInAudience: { eq: "default" },
+    identifierUris: { eq: "default", startswith: "default", collection: true },
+    tags: { eq: "default", startswith: "default", collection: true },
+    "web/redirectUris": { eq: "advanced", startswith: "advanced", collection: true },
+    "spa/redirectUris": { eq: "advanced", startswith: "advanced", collection: true },
+    "publicClient/redirectUris": { eq: "advanced", startswith: "advanced", collection: true },
+    "requiredResourceAccess/resourceAppId": { eq: "advanced", collection: true },
+    "federatedIdentityCredentials/issuer": { eq: "advanced", startswith: "advanced", collection: true },
+    "federatedIdentityCredentials/name": { eq: "advanced", startswith: "advanced", collection: true },
+    "federatedIdentityCredentials/subject": { eq: "advanced", startswith: "advanced", collection: true },
+};
+
+function applicationFilterValue(context: HandlerContext, app: Application, property: string): string | readonly string[] | undefined {
+    switch (property) {
+        case "id":
+            return app.id;
+        case "appId":
+            return app.appId;
+        case "createdDateTime":
+            return iso(app.createdDateTime);
+        case "displayName":
+            return app.displayName;
+        case "description":
+            return app.description ?? undefined;
+        case "notes":
+            return app.notes ?? undefined;
+        case "publisherDomain":
+            return context.env.state.tenant(app.tenantId)?.domains[0];
+        case "signInAudience":
+            return app.signInAudience;
+        case "identifierUris":
+            return app.identifierUris;
+        case "tags":
+            return app.tags;
+        case "web/redirectUris":
+            return app.web.redirectUris;
+        case "spa/redirectUris":
+            return app.spa.redirectUris;
+        case "publicClient/redirectUris":
+            return app.publicClient.redirectUris;
+        case "requiredResourceAccess/resourceAppId":
+            return app.requiredResourceAccess.map((r) => r.resourceAppId);
+        case "federatedIdentityCredentials/issuer":
+            return app.federatedIdentityCredentials.map((f) => f.issuer);
+        case "federatedIdentityCredentials/name":
+            return app.federatedIdentityCredentials.map((f) => f.name);
+        case "federatedIdentityCredentials/subject":
+            return app.federatedIdentityCredentials.map((f) => f.subject);
+        default:
+            return undefined;
+    }
+}
+
+/** A filter that is one `eq` on a key the state indexes: that key, to look up instead of scanning the tenant. */
+function indexedKey(filter: Filter | undefined, property: string): string | undefined {
+    const only = filter?.anyOf.length === 1 && filter.anyOf[0]!.length === 1 ? filter.anyOf[0]![0] : undefined;
+    return only?.property === property && only.kind === "eq" && !only.date ? only.value : undefined;
+}
+
 function listApplications(context: HandlerContext): EmulatorResponse {
     const auth = authorize(context, permissions.applications);
     if ("response" in auth) return auth.response;
     const expand = expandOf(context);
     if ("response" in expand) return expand.response;
-    const parsed = parseCollectionQuery(context, "application", applicationProperties, ["appId", "id", "displayName", "tags"], true);
+    const parsed = parseCollectionQuery(context, "application", applicationProperties, applicationFilterRules, true);
     if ("response" in parsed) return parsed.response;
     const query = expand.value ? { ...parsed.value, top: Math.min(parsed.value.top, expandedPageSize) } : parsed.value;
     const tenantId = auth.caller.tenant.id;
     const apps: Application[] = [];
-    for (const app of context.env.state.applications.values()) {
+    // `appId eq '…'` (import resolving one app, or `--app-id`) should not cost a scan of 5,000 applications.
+    const key = indexedKey(query.filter, "appId") ?? indexedKey(query.filter, "id");
+    const candidates = key !== undefined ? [context.env.state.application(key)].filter((a): a is Application => a !== undefined) : context.env.state.applications.values();
+    for (const app of candidates) {
         if (app.tenantId !== tenantId) continue;
-        if (query.filter && !matchesFilter(query.filter, (p) => (p === "appId" ? app.appId : p === "id" ? app.id : p === "tags" ? app.tags : app.displayName))) continue;
+        if (query.filter && !matchesFilter(query.filter, (p) => applicationFilterValue(context, app, p))) continue;
         apps.push(app);
     }
     // Serialize only the page: listing 5,000 apps should not build 5,000 JSON objects per request.
@@ -509,10 +659,29 @@ function listApplicationPolicies(context: HandlerContext, params: Readonly<Recor
 
 /* ---------- service principals ---------- */
 
-function principalsOf(context: HandlerContext, tenant: Tenant): Json[] {
-    const principals: Json[] = [microsoftGraphServicePrincipal()];
-    for (const principal of context.env.state.servicePrincipals.values()) if (principal.tenantId === tenant.id) principals.push(servicePrincipalJson(context, principal));
-    return principals;
+/** A service principal the caller's tenant holds: Microsoft Graph's (the fixture, in every tenant) or one of the state's. */
+type PrincipalRef = { readonly graph: Json; readonly principal?: undefined } | { readonly graph?: undefined; readonly principal: ServicePrincipal };
+
+function principalJson(context: HandlerContext, ref: PrincipalRef): Json {
+    return ref.principal ? servicePrincipalJson(context, ref.principal) : ref.graph;
+}
+
+function principalId(ref: PrincipalRef): string {
+    return ref.principal ? ref.principal.id : (ref.graph.id as string);
+}
+
+function* principalsOf(context: HandlerContext, tenant: Tenant): Generator<PrincipalRef> {
+    yield { graph: microsoftGraphServicePrincipal() };
+    for (const principal of context.env.state.servicePrincipals.values()) if (principal.tenantId === tenant.id) yield { principal };
+}
+
+/** One principal of the tenant by object id or appId, looked up, not scanned for. */
+function principalByKey(context: HandlerContext, tenant: Tenant, by: "id" | "appId", key: string): PrincipalRef | undefined {
+    const graph = microsoftGraphServicePrincipal();
+    if (graph[by] === key) return { graph };
+    const state = context.env.state;
+    const principal = by === "id" ? state.servicePrincipal(key) : state.servicePrincipalOf(key);
+    return principal && principal.tenantId === tenant.id && principal[by] === key ? { principal } : undefined;
 }
 
 let principalProperties: readonly string[] | undefined;
@@ -522,23 +691,70 @@ function selectablePrincipalProperties(): readonly string[] {
     return principalProperties;
 }
 
+/** From Graph's "Service principal properties" table (learn.microsoft.com/graph/aad-advanced-queries). */
+const servicePrincipalFilterRules: FilterRules = {
+    id: { eq: "default" },
+    appId: { eq: "default" },
+    displayName: { eq: "default", startswith: "default" },
+    servicePrincipalType: { eq: "default" },
+    appOwnerOrganizationId: { eq: "advanced" },
+    alternativeNames: { eq: "default", startswith: "default", collection: true },
+    servicePrincipalNames: { eq: "default", startswith: "default", collection: true },
+    tags: { eq: "default", startswith: "default", collection: true },
+};
+
+/** What a filter reads of a principal, without building its whole document (5,000 of them per request otherwise). */
+function principalFilterValue(context: HandlerContext, ref: PrincipalRef, property: string): string | readonly string[] | undefined {
+    if (!ref.principal) {
+        const value = ref.graph[property];
+        return typeof value === "string" || Array.isArray(value) ? (value as string | string[]) : undefined;
+    }
+    const principal = ref.principal;
+    switch (property) {
+        case "id":
+        case "appId":
+        case "displayName":
+            return principal[property];
+        case "servicePrincipalType":
+            return "Application";
+        case "appOwnerOrganizationId":
+            return principal.api?.appOwnerOrganizationId ?? principal.tenantId;
+        case "servicePrincipalNames":
+            return principal.api ? principal.api.servicePrincipalNames : [principal.appId, ...(context.env.state.application(principal.appId)?.identifierUris ?? [])];
+        case "alternativeNames":
+        case "tags":
+            return [];
+        default:
+            return undefined;
+    }
+}
+
 function listServicePrincipals(context: HandlerContext): EmulatorResponse {
     const auth = authorize(context, permissions.applications);
     if ("response" in auth) return auth.response;
-    const parsed = parseCollectionQuery(context, "servicePrincipal", selectablePrincipalProperties(), ["appId", "id", "displayName", "servicePrincipalType"]);
+    const parsed = parseCollectionQuery(context, "servicePrincipal", selectablePrincipalProperties(), servicePrincipalFilterRules);
     if ("response" in parsed) return parsed.response;
     const query = parsed.value;
-    const all = principalsOf(context, auth.caller.tenant).filter((p) => !query.filter || matchesFilter(query.filter, (name) => (typeof p[name] === "string" ? (p[name] as string) : undefined)));
-    const items = all.slice(query.offset, query.offset + query.top).map((p) => project(p, query.select, ["id"]));
+    const tenant = auth.caller.tenant;
+    // `appId eq '…'` is how import finds each resource API's principal: a look-up, not a scan.
+    const appId = indexedKey(query.filter, "appId");
+    const id = indexedKey(query.filter, "id");
+    const key = appId !== undefined ? principalByKey(context, tenant, "appId", appId.toLowerCase()) : id !== undefined ? principalByKey(context, tenant, "id", id.toLowerCase()) : undefined;
+    const candidates = appId !== undefined || id !== undefined ? (key ? [key] : []) : principalsOf(context, tenant);
+    const all: PrincipalRef[] = [];
+    for (const ref of candidates) if (!query.filter || matchesFilter(query.filter, (name) => principalFilterValue(context, ref, name))) all.push(ref);
+    const items = all.slice(query.offset, query.offset + query.top).map((ref) => project(principalJson(context, ref), query.select, ["id"]));
     return page(context, auth.caller, "servicePrincipals", query, all.length, items);
 }
 
-function findPrincipal(context: HandlerContext, caller: Caller, params: Readonly<Record<string, string>>): { readonly principal: Json; readonly id: string } | { readonly response: EmulatorResponse } {
+type FoundPrincipal = { readonly ref: PrincipalRef; readonly id: string } | { readonly response: EmulatorResponse };
+
+function findPrincipal(context: HandlerContext, caller: Caller, params: Readonly<Record<string, string>>): FoundPrincipal {
     const key = (params.id ?? params.appId ?? "").toLowerCase();
     if (!guidPattern.test(key)) return { response: graphError(context, 400, "Request_BadRequest", `Invalid object identifier '${key}'.`) };
-    const found = principalsOf(context, caller.tenant).find((p) => (params.id !== undefined ? p.id === key : p.appId === key));
-    if (!found) return { response: graphError(context, 404, "Request_ResourceNotFound", `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`) };
-    return { principal: found, id: found.id as string };
+    const ref = principalByKey(context, caller.tenant, params.id !== undefined ? "id" : "appId", key);
+    if (!ref) return { response: graphError(context, 404, "Request_ResourceNotFound", `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`) };
+    return { ref, id: principalId(ref) };
 }
 
 function getServicePrincipal(context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse {
@@ -548,15 +764,20 @@ function getServicePrincipal(context: HandlerContext, params: Readonly<Record<st
     if ("response" in found) return found.response;
     const select = parseSelect(context, "servicePrincipal", selectablePrincipalProperties());
     if ("response" in select) return select.response;
-    return ok(context, { "@odata.context": contextUrl(context, "servicePrincipals", select.value, "/$entity"), ...project(found.principal, select.value, ["id"]) }, auth.caller.claims.appid);
+    return ok(context, { "@odata.context": contextUrl(context, "servicePrincipals", select.value, "/$entity"), ...project(principalJson(context, found.ref), select.value, ["id"]) }, auth.caller.claims.appid);
 }
 
+/**
+ * The app roles a principal holds ("List appRoleAssignments granted to a service principal",
+ * learn.microsoft.com/graph/api/serviceprincipal-list-approleassignments): application permissions consented
+ * to it, on any resource API. Query options are not emulated here and are ignored, as before.
+ */
 function listAppRoleAssignments(context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse {
     const auth = authorize(context, permissions.applications);
     if ("response" in auth) return auth.response;
     const found = findPrincipal(context, auth.caller, params);
     if ("response" in found) return found.response;
-    const principal = context.env.state.servicePrincipal(found.id);
+    const principal = found.ref.principal;
     const value = (principal?.appRoleAssignments ?? []).map((a) => ({
         id: a.id,
         deletedDateTime: null,
@@ -723,6 +944,8 @@ async function batch(context: HandlerContext): Promise<EmulatorResponse> {
             batched: true,
             ...(decision ? { fault: decision.kind } : {}),
             ...(response.caller ? { caller: response.caller } : {}),
+            ...(response.log?.credentialRemoved ? { credentialRemoved: response.log.credentialRemoved } : {}),
+            ...(response.log?.reason ? { reason: response.log.reason } : {}),
             startedAtMs,
             durationMs: Date.now() - startedAtMs,
         });
@@ -740,6 +963,97 @@ function listOwners(context: HandlerContext, params: Readonly<Record<string, str
     if ("response" in found) return found.response;
     const value = found.app.owners.map((owner) => ({ "@odata.type": context.env.state.servicePrincipals.has(owner) ? "#microsoft.graph.servicePrincipal" : "#microsoft.graph.user", id: owner }));
     return ok(context, { "@odata.context": `${context.env.graphEndpoint}/v1.0/$metadata#directoryObjects`, value }, auth.caller.claims.appid);
+}
+
+/**
+ * A service principal's owners ("List owners of a servicePrincipal", learn.microsoft.com/graph/api/serviceprincipal-list-owners):
+ * its own list, separate from its application's; the Microsoft Graph principal has none.
+ */
+function listPrincipalOwners(context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse {
+    const auth = authorize(context, permissions.applications);
+    if ("response" in auth) return auth.response;
+    const found = findPrincipal(context, auth.caller, params);
+    if ("response" in found) return found.response;
+    const owners = found.ref.principal?.owners ?? [];
+    const value = owners.map((owner) => ({ "@odata.type": context.env.state.servicePrincipals.has(owner) ? "#microsoft.graph.servicePrincipal" : "#microsoft.graph.user", id: owner }));
+    return ok(context, { "@odata.context": `${context.env.graphEndpoint}/v1.0/$metadata#directoryObjects`, value }, auth.caller.claims.appid);
+}
+
+/** Graph's delegated grant document ("oAuth2PermissionGrant resource type"). */
+function grantJson(grant: OAuth2PermissionGrant): Json {
+    return { clientId: grant.clientId, consentType: grant.consentType, id: grant.id, principalId: grant.principalId ?? null, resourceId: grant.resourceId, scope: grant.scope };
+}
+
+/** `$filter` on oauth2PermissionGrants: "Supports $filter (eq only)" on clientId, consentType, principalId and resourceId (the resource's page). */
+const grantFilterRules: FilterRules = {
+    clientId: { eq: "default" },
+    consentType: { eq: "default" },
+    principalId: { eq: "default" },
+    resourceId: { eq: "default" },
+};
+
+/**
+ * Delegated permission grants of the caller's tenant ("List oauth2PermissionGrants",
+ * learn.microsoft.com/graph/api/oauth2permissiongrant-list), filtered as Graph allows; and a service
+ * principal's own ("List a service principal's oauth2PermissionGrants": those whose client it is).
+ */
+function listGrants(context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse {
+    const auth = authorize(context, permissions.delegatedGrants);
+    if ("response" in auth) return auth.response;
+    let grants: readonly OAuth2PermissionGrant[];
+    let contextPath = "oauth2PermissionGrants";
+    if (params.id !== undefined || params.appId !== undefined) {
+        const found = findPrincipal(context, auth.caller, params);
+        if ("response" in found) return found.response;
+        grants = found.ref.principal?.oauth2PermissionGrants ?? [];
+        contextPath = `servicePrincipals('${found.id}')/oauth2PermissionGrants`;
+    } else {
+        grants = context.env.state.oauth2PermissionGrants(auth.caller.tenant.id);
+    }
+    const parsed = parseCollectionQuery(context, "oAuth2PermissionGrant", ["clientId", "consentType", "id", "principalId", "resourceId", "scope"], grantFilterRules);
+    if ("response" in parsed) return parsed.response;
+    const query = parsed.value;
+    const all = grants.map(grantJson).filter((grant) => !query.filter || matchesFilter(query.filter, (name) => (typeof grant[name] === "string" ? (grant[name] as string) : undefined)));
+    const items = all.slice(query.offset, query.offset + query.top).map((grant) => project(grant, query.select, ["id"]));
+    return page(context, auth.caller, contextPath, query, all.length, items);
+}
+
+/**
+ * The two writes of `rotor retire`. "application: removePassword" and "application: removeKey"
+ * (learn.microsoft.com/graph/api/application-removepassword, -removekey): `{ keyId }`, and for removeKey also
+ * `proof` (checked by proofOfPossession.ts); 204 No Content when done. Application.ReadWrite.All, or
+ * Application.ReadWrite.OwnedBy on an application the caller owns. A key id the application does not have is
+ * not documented; the emulator answers 400 Request_BadRequest (rotor retire re-reads the application after any
+ * failure, so it does not depend on the answer).
+ */
+function removeCredential(kind: "password" | "key") {
+    return (context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse => {
+        const auth = authorize(context, undefined);
+        if ("response" in auth) return auth.response;
+        const found = findApplication(context, auth.caller, params);
+        if ("response" in found) return found.response;
+        const app = found.app;
+        if (context.env.graphPermissionsEnforced) {
+            const roles = auth.caller.claims.roles ?? [];
+            const callerPrincipal = context.env.state.servicePrincipalOf(auth.caller.claims.appid ?? "");
+            const owns = roles.includes("Application.ReadWrite.OwnedBy") && callerPrincipal !== undefined && app.owners.includes(callerPrincipal.id);
+            if (!owns && !permissions.applicationWrites.some((role) => roles.includes(role))) {
+                return graphError(context, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+            }
+        }
+        const body = parseJsonBody(context.request);
+        const keyId = isRecord(body) && typeof body.keyId === "string" ? body.keyId.toLowerCase() : undefined;
+        if (!keyId || !guidPattern.test(keyId)) return graphError(context, 400, "Request_BadRequest", "Invalid value specified for property 'keyId' of resource 'Application'.");
+        const list: { keyId: string }[] = kind === "password" ? app.passwordCredentials : app.keyCredentials;
+        const index = list.findIndex((c) => c.keyId.toLowerCase() === keyId);
+        if (index < 0) return graphError(context, 400, "Request_BadRequest", `No ${kind === "password" ? "password" : "key"} credential found with keyId ${keyId}.`);
+        if (kind === "key") {
+            const proof = checkProof(isRecord(body) ? body.proof : undefined, app, context.env.state.clock.now());
+            if (!proof.ok) return { ...graphError(context, 401, "Authentication_MissingOrMalformed", "Access Token missing or malformed."), log: { reason: proof.reason } };
+        }
+        list.splice(index, 1);
+        return { status: 204, headers: { "request-id": guid() }, caller: auth.caller.claims.appid, log: { credentialRemoved: { kind, applicationId: app.id, appId: app.appId, keyId } } };
+    };
 }
 
 function policyRoutes(version: GraphVersion): Route<HandlerContext>[] {
@@ -768,6 +1082,11 @@ export const graphRoutes: readonly Route<HandlerContext>[] = [
     { id: "GET /v1.0/servicePrincipals(appId='{appId}')", method: "GET", pattern: new RegExp(`^/v1\\.0/servicePrincipals${appIdKey}$`), handle: getServicePrincipal },
     { id: "GET /v1.0/servicePrincipals/{id}", method: "GET", pattern: new RegExp(`^/v1\\.0/servicePrincipals/${id}$`), handle: getServicePrincipal },
     { id: "GET /v1.0/servicePrincipals/{id}/appRoleAssignments", method: "GET", pattern: new RegExp(`^/v1\\.0/servicePrincipals(?:/${id}|${appIdKey})/appRoleAssignments$`), handle: listAppRoleAssignments },
+    { id: "GET /v1.0/servicePrincipals/{id}/owners", method: "GET", pattern: new RegExp(`^/v1\\.0/servicePrincipals(?:/${id}|${appIdKey})/owners$`), handle: listPrincipalOwners },
+    { id: "GET /v1.0/servicePrincipals/{id}/oauth2PermissionGrants", method: "GET", pattern: new RegExp(`^/v1\\.0/servicePrincipals(?:/${id}|${appIdKey})/oauth2PermissionGrants$`), handle: listGrants },
+    { id: "GET /v1.0/oauth2PermissionGrants", method: "GET", pattern: /^\/v1\.0\/oauth2PermissionGrants\/?$/, handle: listGrants },
+    { id: "POST /v1.0/applications/{id}/removePassword", method: "POST", pattern: new RegExp(`^/v1\\.0/applications(?:/${id}|${appIdKey})/removePassword$`), handle: removeCredential("password") },
+    { id: "POST /v1.0/applications/{id}/removeKey", method: "POST", pattern: new RegExp(`^/v1\\.0/applications(?:/${id}|${appIdKey})/removeKey$`), handle: removeCredential("key") },
     { id: "GET /v1.0/organization", method: "GET", pattern: /^\/v1\.0\/organization\/?$/, handle: organization },
     ...policyRoutes("v1.0"),
     ...policyRoutes("beta"),

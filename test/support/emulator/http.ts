@@ -25,6 +25,23 @@ export interface EmulatorResponse {
     readonly body?: unknown;
     /** The client id the request acted as, for the request log (never sent). */
     readonly caller?: string;
+    /** What the request changed, or why it was refused, for the request log (never sent). */
+    readonly log?: ResponseLogDetails;
+}
+
+/** A credential a write took away (Graph's removePassword and removeKey). */
+export interface CredentialRemoval {
+    readonly kind: "password" | "key";
+    /** The application's object id. */
+    readonly applicationId: string;
+    readonly appId: string;
+    readonly keyId: string;
+}
+
+export interface ResponseLogDetails {
+    readonly credentialRemoved?: CredentialRemoval;
+    /** Why the emulator refused, when the service's own answer does not say (e.g. which check a removeKey proof failed). */
+    readonly reason?: string;
 }
 
 export interface MatchedRoute<Context> {

@@ -1,17 +1,26 @@
 /**
  * The slice of OData $filter that the product's Graph lookups use: `prop eq|ne 'v'`, `prop in ('a','b')`,
- * `startswith(prop,'v')`, on collections `prop/any(x:x eq 'v')` (also written `any(x: x eq 'v')`), and on
- * dates `prop ge|gt|le|lt 2027-03-01T00:00:00Z` (an unquoted DateTimeOffset, as the sign-in log takes it),
- * joined by `and`/`or` (no parentheses; `and` binds tighter). Anything else is a FilterSyntaxError that names
- * what the emulator supports, so an unsupported query fails loudly.
+ * `startswith(prop,'v')`, on collections `prop/any(x:x eq 'v')` (also written `any(x: x eq 'v')`),
+ * `prop/any(x:startswith(x,'v'))` and, on collections of objects, `prop/any(x:x/member eq 'v')` (read as the
+ * property `prop/member`), and on dates `prop eq|ge|gt|le|lt 2027-03-01T00:00:00Z` (an unquoted
+ * DateTimeOffset, as the sign-in log and `createdDateTime` take it), joined by `and`/`or` (no parentheses;
+ * `and` binds tighter). Anything else is a FilterSyntaxError that names what the emulator supports, so an
+ * unsupported query fails loudly.
+ *
+ * Which property takes which operator, and which need Graph's advanced query parameters, is Graph's table
+ * per directory object ("Advanced query capabilities on Microsoft Entra ID objects",
+ * learn.microsoft.com/graph/aad-advanced-queries, its "filter-directory-objects" tables): callers pass it as
+ * FilterRules and ask checkFilter.
  */
 
 /** One comparison of a parsed $filter. */
 export type Clause =
-    | { readonly kind: "eq" | "ne"; readonly property: string; readonly value: string }
+    /** `date`: the value was an unquoted DateTimeOffset, compared as an instant. */
+    | { readonly kind: "eq" | "ne"; readonly property: string; readonly value: string; readonly date?: true }
     | { readonly kind: "in"; readonly property: string; readonly values: readonly string[] }
     | { readonly kind: "startswith"; readonly property: string; readonly value: string }
-    | { readonly kind: "any"; readonly property: string; readonly value: string }
+    /** `operator`: what the lambda applies to each member (default eq). */
+    | { readonly kind: "any"; readonly property: string; readonly value: string; readonly operator?: "eq" | "startswith" }
     | { readonly kind: "ge" | "gt" | "le" | "lt"; readonly property: string; readonly value: string };
 
 const dateTimeOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -90,23 +99,50 @@ export function parseFilter(text: string, properties: readonly string[]): Filter
             if (take() !== ")") throw new FilterSyntaxError("expected ')'");
             return { kind: "startswith", property: name, value };
         }
-        const lambda = /^([A-Za-z]+)\/any$/i.exec(first);
+        const lambda = /^([A-Za-z][\w/]*)\/any$/i.exec(first);
         if (lambda) {
-            // `tags/any(t:t eq 'v')`: the lambda variable must be compared with eq, as Graph allows on string collections.
-            const name = property(lambda[1]!);
+            // `tags/any(t:t eq 'v')`, `tags/any(t:startswith(t,'v'))`, `requiredResourceAccess/any(r:r/resourceAppId eq 'v')`.
+            const collection = lambda[1]!;
             if (take() !== "(") throw new FilterSyntaxError("expected '(' after any");
             // `t:t` is one token; `t: t` (as Graph's own examples write it) is two.
-            const head = take();
-            const variable = /^([a-z]\w*):(\1)?$/i.exec(head);
-            if (!variable || (variable[2] === undefined && take() !== variable[1])) throw new FilterSyntaxError("expected a lambda such as t:t");
-            if (take().toLowerCase() !== "eq") throw new FilterSyntaxError("only eq is supported inside any()");
+            const head = /^([a-z]\w*):(.*)$/i.exec(take());
+            if (!head) throw new FilterSyntaxError("expected a lambda such as t:t");
+            const variable = head[1]!;
+            const body = head[2] ? head[2] : take();
+            // The lambda variable alone (`t`), or one member of it (`r/resourceAppId`).
+            const member = (token: string): string | undefined => {
+                if (token === variable) return undefined;
+                const path = new RegExp(`^${variable}/(\\w+)$`).exec(token);
+                if (!path) throw new FilterSyntaxError(`expected the lambda variable '${variable}' or one of its members, found '${token}'`);
+                return path[1];
+            };
+            const named = (m: string | undefined) => property(m === undefined ? collection : `${collection}/${m}`);
+            if (body.toLowerCase() === "startswith") {
+                if (take() !== "(") throw new FilterSyntaxError("expected '(' after startswith");
+                const name = named(member(take()));
+                if (take() !== ",") throw new FilterSyntaxError("expected ','");
+                const value = literal();
+                if (take() !== ")" || take() !== ")") throw new FilterSyntaxError("expected ')'");
+                return { kind: "any", property: name, value, operator: "startswith" };
+            }
+            const name = named(member(body));
+            if (take().toLowerCase() !== "eq") throw new FilterSyntaxError("only eq and startswith are supported inside any()");
             const value = literal();
             if (take() !== ")") throw new FilterSyntaxError("expected ')'");
             return { kind: "any", property: name, value };
         }
         const name = property(first);
         const operator = take().toLowerCase();
-        if (operator === "eq" || operator === "ne") return { kind: operator, property: name, value: literal() };
+        if (operator === "eq" || operator === "ne") {
+            // `createdDateTime eq 2026-11-23T06:00:00Z`: a DateTimeOffset is written without quotes.
+            const next = peek();
+            if (next !== undefined && !next.startsWith("'") && dateTimeOffset.test(next)) {
+                take();
+                if (Number.isNaN(Date.parse(next))) throw new FilterSyntaxError(`'${next}' is not a valid DateTimeOffset`);
+                return { kind: operator, property: name, value: next, date: true };
+            }
+            return { kind: operator, property: name, value: literal() };
+        }
         if (operator === "in") {
             if (take() !== "(") throw new FilterSyntaxError("expected '(' after in");
             const values = [literal()];
@@ -140,7 +176,14 @@ export function matchesFilter(filter: Filter, read: (property: string) => string
     return filter.anyOf.some((all) =>
         all.every((c) => {
             const raw = read(c.property);
-            if (c.kind === "any") return Array.isArray(raw) && raw.some((v: string) => v.toLowerCase() === c.value.toLowerCase());
+            if (c.kind === "any") {
+                const wanted = c.value.toLowerCase();
+                return Array.isArray(raw) && raw.some((v: string) => (c.operator === "startswith" ? v.toLowerCase().startsWith(wanted) : v.toLowerCase() === wanted));
+            }
+            if ((c.kind === "eq" || c.kind === "ne") && c.date) {
+                const same = typeof raw === "string" && Date.parse(raw) === Date.parse(c.value);
+                return c.kind === "eq" ? same : !same;
+            }
             if (c.kind === "ge" || c.kind === "gt" || c.kind === "le" || c.kind === "lt") {
                 const actualMs = typeof raw === "string" ? Date.parse(raw) : NaN;
                 const boundMs = Date.parse(c.value);
@@ -162,4 +205,48 @@ export function matchesFilter(filter: Filter, read: (property: string) => string
             }
         }),
     );
+}
+
+/** Whether Graph answers an operator on a property by default, or only with its advanced query parameters. */
+export type FilterSupport = "default" | "advanced";
+
+/**
+ * What Graph allows on one property, from its table per directory object: `eq` (and `in`, "supported by
+ * default whenever eq is"; `ne` always needs the advanced parameters), `startswith`, `range` (ge/le, and
+ * gt/lt), and whether the property is a collection, filtered only through `any()`.
+ */
+export interface FilterRule {
+    readonly eq?: FilterSupport;
+    readonly startswith?: FilterSupport;
+    readonly range?: FilterSupport;
+    readonly collection?: true;
+}
+
+export type FilterRules = Readonly<Record<string, FilterRule>>;
+
+/** The first clause Graph would refuse outright, or the first operator that needs the advanced query parameters. */
+export type FilterVerdict = { readonly ok: true } | { readonly unsupported: string } | { readonly advanced: string };
+
+export function checkFilter(filter: Filter, rules: FilterRules): FilterVerdict {
+    let advanced: string | undefined;
+    for (const all of filter.anyOf) {
+        for (const c of all) {
+            const rule = rules[c.property] ?? {};
+            const isLambda = c.kind === "any";
+            if (isLambda !== (rule.collection === true)) return { unsupported: c.property };
+            const [support, operator] =
+                c.kind === "any"
+                    ? [c.operator === "startswith" ? rule.startswith : rule.eq, "any"]
+                    : c.kind === "eq" || c.kind === "in"
+                      ? [rule.eq, c.kind]
+                      : c.kind === "ne"
+                        ? [rule.eq ? "advanced" : undefined, "ne"]
+                        : c.kind === "startswith"
+                          ? [rule.startswith, "startsWith"]
+                          : [rule.range, c.kind];
+            if (support === undefined) return { unsupported: c.property };
+            if (support === "advanced") advanced ??= operator;
+        }
+    }
+    return advanced === undefined ? { ok: true } : { advanced };
 }

@@ -1,4 +1,4 @@
-import type { Service } from "./http";
+import type { CredentialRemoval, Service } from "./http";
 
 /** One request as the emulator answered it. */
 export interface LoggedRequest {
@@ -17,6 +17,10 @@ export interface LoggedRequest {
     readonly batched?: true;
     /** Client id the request acted as (token requests: client_id; Graph and Key Vault: the token's appid). */
     readonly caller?: string;
+    /** The credential a Graph removePassword or removeKey took away. */
+    readonly credentialRemoved?: CredentialRemoval;
+    /** Why the emulator refused, where the answer itself does not say (a removeKey proof's failed check). */
+    readonly reason?: string;
     readonly startedAtMs: number;
     readonly durationMs: number;
 }
@@ -31,6 +35,8 @@ export interface RequestFilter {
     readonly fault?: "throttle" | "serverError";
     /** true: only inner requests of Graph $batch; false: only requests that came over the wire. */
     readonly batched?: boolean;
+    /** true: only requests that removed a credential. */
+    readonly removedCredential?: boolean;
 }
 
 function matches(entry: LoggedRequest, filter: RequestFilter): boolean {
@@ -42,7 +48,8 @@ function matches(entry: LoggedRequest, filter: RequestFilter): boolean {
         (filter.status === undefined || entry.status === filter.status) &&
         (filter.caller === undefined || entry.caller === filter.caller) &&
         (filter.fault === undefined || entry.fault === filter.fault) &&
-        (filter.batched === undefined || (entry.batched === true) === filter.batched)
+        (filter.batched === undefined || (entry.batched === true) === filter.batched) &&
+        (filter.removedCredential === undefined || (entry.credentialRemoved !== undefined) === filter.removedCredential)
     );
 }
 
@@ -53,6 +60,11 @@ export class RequestLog {
 
     get entries(): readonly LoggedRequest[] {
         return this.list;
+    }
+
+    /** The credentials Graph writes removed, in order (removePassword, removeKey; $batch ones included). */
+    get credentialRemovals(): CredentialRemoval[] {
+        return this.list.flatMap((entry) => (entry.credentialRemoved ? [entry.credentialRemoved] : []));
     }
 
     record(entry: Omit<LoggedRequest, "sequence">): LoggedRequest {

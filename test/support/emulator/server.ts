@@ -225,6 +225,8 @@ export class EmulatorServer {
             status: response.status,
             ...(fault ? { fault } : {}),
             ...(response.caller ? { caller: response.caller } : {}),
+            ...(response.log?.credentialRemoved ? { credentialRemoved: response.log.credentialRemoved } : {}),
+            ...(response.log?.reason ? { reason: response.log.reason } : {}),
             startedAtMs,
             durationMs: Date.now() - startedAtMs,
         });

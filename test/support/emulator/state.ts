@@ -1,7 +1,8 @@
 import { type CertificateFacts, type ClientCertificate, type RsaKeyPair, certificateFacts, createClientCertificate, sharedKeyPair } from "./certificates";
 import { type Clock, createClock, dayMs } from "./clock";
 import { graphApplicationPermission, microsoftGraphAppId, microsoftGraphServicePrincipal } from "./microsoftGraphPrincipal";
-import { clientSecretText, guid, secretVersion } from "./random";
+import { type PortalShape, portalShaper } from "./portalTenant";
+import { appRoleAssignmentId, clientSecretText, guid, permissionGrantId, secretVersion } from "./random";
 import { builtInRoleDefinitions } from "./rbac";
 
 /**
@@ -64,6 +65,70 @@ export interface FederatedIdentityCredential {
     audiences: string[];
 }
 
+/** One permission an application requests: an app role (`Role`) or a delegated scope (`Scope`) of the resource, by id. */
+export interface ResourceAccess {
+    readonly id: string;
+    readonly type: "Role" | "Scope";
+}
+
+/** The application's `requiredResourceAccess`: the permissions it requests, per resource API (by the API's appId). */
+export interface RequiredResourceAccess {
+    readonly resourceAppId: string;
+    resourceAccess: ResourceAccess[];
+}
+
+/** An app role as Graph shows it on the application and on its service principal (`appRole` resource). */
+export interface AppRoleDefinition {
+    allowedMemberTypes: string[];
+    description: string;
+    displayName: string;
+    readonly id: string;
+    isEnabled: boolean;
+    origin: string;
+    value: string | null;
+}
+
+/** A delegated permission an API exposes (`permissionScope` resource: `api.oauth2PermissionScopes`). */
+export interface PermissionScopeDefinition {
+    adminConsentDescription: string;
+    adminConsentDisplayName: string;
+    readonly id: string;
+    isEnabled: boolean;
+    /** `Admin`: only an administrator may consent; `User`: users may too. */
+    type: "Admin" | "User";
+    userConsentDescription: string | null;
+    userConsentDisplayName: string | null;
+    value: string;
+}
+
+export interface OptionalClaim {
+    name: string;
+    source: string | null;
+    essential: boolean;
+    additionalProperties: string[];
+}
+
+export interface OptionalClaims {
+    idToken: OptionalClaim[];
+    accessToken: OptionalClaim[];
+    saml2Token: OptionalClaim[];
+}
+
+export interface WebApplication {
+    redirectUris: string[];
+    homePageUrl: string | null;
+    logoutUrl: string | null;
+    implicitGrantSettings: { enableAccessTokenIssuance: boolean; enableIdTokenIssuance: boolean };
+}
+
+export interface ApiApplication {
+    /** null as a new registration has it (v1 tokens), or 1 or 2. */
+    requestedAccessTokenVersion: number | null;
+    oauth2PermissionScopes: PermissionScopeDefinition[];
+    acceptMappedClaims: boolean | null;
+    knownClientApplications: string[];
+}
+
 export interface Application {
     /** Object id (`/applications/{id}`). */
     readonly id: string;
@@ -84,6 +149,43 @@ export interface Application {
     owners: string[];
     /** Ids of appManagementPolicies applied to this app. */
     appManagementPolicyIds: string[];
+    web: WebApplication;
+    spa: { redirectUris: string[] };
+    publicClient: { redirectUris: string[] };
+    /** What the app requests. Consent is separate: app role assignments and delegated grants on its service principal. */
+    requiredResourceAccess: RequiredResourceAccess[];
+    /** What the app exposes as an API: its delegated scopes (its app roles are `appRoles`). */
+    api: ApiApplication;
+    appRoles: AppRoleDefinition[];
+    optionalClaims: OptionalClaims | null;
+    /** e.g. `SecurityGroup`, `All`; null for none, as a new registration has it. */
+    groupMembershipClaims: string | null;
+}
+
+/** A user, as far as Graph shows one among an application's owners. */
+export interface User {
+    readonly id: string;
+    readonly tenantId: string;
+    displayName: string;
+    userPrincipalName: string;
+    mail: string | null;
+}
+
+/**
+ * A delegated permission grant (`oAuth2PermissionGrant`): `AllPrincipals` is admin consent for the whole
+ * organisation, `Principal` one user's consent. `scope` is Graph's space-separated list of scope values.
+ */
+export interface OAuth2PermissionGrant {
+    /** Graph's id: base64url of the client's, the resource's (and the user's) object ids. */
+    readonly id: string;
+    /** The client's service principal (object id). */
+    readonly clientId: string;
+    readonly consentType: "AllPrincipals" | "Principal";
+    /** The user for `Principal`, null for `AllPrincipals`. */
+    readonly principalId: string | null;
+    /** The resource API's service principal (object id). */
+    readonly resourceId: string;
+    scope: string;
 }
 
 export interface AppRoleAssignment {
@@ -104,7 +206,23 @@ export interface ServicePrincipal {
     displayName: string;
     /** false: sign-ins fail with AADSTS7000112. */
     accountEnabled: boolean;
+    /** App roles it holds (application permissions consented), on any resource API. */
     appRoleAssignments: AppRoleAssignment[];
+    /** Delegated permissions granted to it as a client (`oauth2PermissionGrants` whose clientId is this principal). */
+    oauth2PermissionGrants: OAuth2PermissionGrant[];
+    /** Object ids of its owners (users or service principals), separate from the application's. */
+    owners: string[];
+    /**
+     * An API's service principal without an application in this tenant (addApiServicePrincipal) carries its
+     * own app roles, scopes and names; one of an application of the tenant shows the application's.
+     */
+    readonly api?: {
+        readonly appRoles: AppRoleDefinition[];
+        readonly oauth2PermissionScopes: PermissionScopeDefinition[];
+        readonly appOwnerOrganizationId: string;
+        readonly servicePrincipalNames: string[];
+        readonly createdDateTime: Date;
+    };
 }
 
 export interface CredentialRestriction {
@@ -301,6 +419,86 @@ export interface AddApplicationOptions {
     readonly tags?: readonly string[];
     /** Object ids of the owners. */
     readonly owners?: readonly string[];
+    /** Owners of the service principal (default: the application's, as a registration made by one person has). */
+    readonly servicePrincipalOwners?: readonly string[];
+    /** Microsoft Graph delegated permissions requested and consented for all users (an AllPrincipals grant). */
+    readonly delegatedGraphPermissions?: readonly string[];
+    readonly description?: string;
+    readonly notes?: string;
+    /** Default `AzureADMyOrg`, as a registration made in the portal has it. */
+    readonly signInAudience?: string;
+    readonly web?: { readonly redirectUris?: readonly string[]; readonly homePageUrl?: string; readonly logoutUrl?: string };
+    readonly spa?: { readonly redirectUris?: readonly string[] };
+    readonly publicClient?: { readonly redirectUris?: readonly string[] };
+    /** Requested permissions by id, as Graph holds them (requestPermissions resolves names). Consent is not implied. */
+    readonly requiredResourceAccess?: readonly { readonly resourceAppId: string; readonly resourceAccess: readonly ResourceAccess[] }[];
+    /** What the app exposes as an API: its delegated scopes and the access token version it asks for. */
+    readonly api?: { readonly requestedAccessTokenVersion?: number | null; readonly oauth2PermissionScopes?: readonly PermissionScopeInput[] };
+    readonly appRoles?: readonly AppRoleInput[];
+    readonly optionalClaims?: { readonly idToken?: readonly OptionalClaimInput[]; readonly accessToken?: readonly OptionalClaimInput[]; readonly saml2Token?: readonly OptionalClaimInput[] };
+    readonly groupMembershipClaims?: string;
+}
+
+/** An app role to define; the rest takes the portal's defaults (members: applications; enabled; a new id). */
+export interface AppRoleInput {
+    readonly value: string;
+    readonly id?: string;
+    readonly displayName?: string;
+    readonly description?: string;
+    readonly allowedMemberTypes?: readonly ("User" | "Application")[];
+    readonly isEnabled?: boolean;
+}
+
+/** A delegated scope to expose; default `type` is `Admin` (the portal's "Admins only"). */
+export interface PermissionScopeInput {
+    readonly value: string;
+    readonly id?: string;
+    readonly type?: "Admin" | "User";
+    readonly adminConsentDisplayName?: string;
+    readonly adminConsentDescription?: string;
+    readonly userConsentDisplayName?: string;
+    readonly userConsentDescription?: string;
+    readonly isEnabled?: boolean;
+}
+
+export interface OptionalClaimInput {
+    readonly name: string;
+    readonly source?: string;
+    readonly essential?: boolean;
+    readonly additionalProperties?: readonly string[];
+}
+
+export interface AddUserOptions {
+    readonly displayName: string;
+    /** Default `{displayName as a slug}@{the tenant's initial domain}`. */
+    readonly userPrincipalName?: string;
+    readonly mail?: string;
+    readonly id?: string;
+    readonly tenantId?: string;
+}
+
+/** The service principal of an API whose application lives elsewhere (a Microsoft API, another vendor's). */
+export interface AddApiServicePrincipalOptions {
+    readonly displayName: string;
+    readonly appId?: string;
+    readonly id?: string;
+    readonly tenantId?: string;
+    readonly appRoles?: readonly AppRoleInput[];
+    readonly oauth2PermissionScopes?: readonly PermissionScopeInput[];
+    /** The tenant the API's application lives in; default Microsoft's first-party tenant. */
+    readonly appOwnerOrganizationId?: string;
+    /** Default: the appId and `api://{appId}`. */
+    readonly servicePrincipalNames?: readonly string[];
+}
+
+/** A resource API: its service principal (or object id, or appId); Microsoft Graph's is known by either. */
+export type ResourceReference = ServicePrincipal | string;
+
+export interface GrantDelegatedOptions {
+    /** Default `AllPrincipals` (admin consent); `Principal` needs principalId. */
+    readonly consentType?: "AllPrincipals" | "Principal";
+    /** The consenting user's object id, for `Principal`. */
+    readonly principalId?: string;
 }
 
 interface CredentialDates {
@@ -421,6 +619,13 @@ export interface GenerateApplicationsOptions {
     readonly lifetimeDays?: number;
     /** Spread credential start dates back over this many days so expiries vary (default 0). */
     readonly staggerDays?: number;
+    /**
+     * Apps as the portal leaves them, with everything `rotor import` reads (portalTenant.ts): redirect URIs,
+     * Graph permissions requested and consented for some, owners, federated credentials, certificates, and
+     * `secrets` client secrets of mixed ages and names (then staggerDays, lifetimeDays and `certificates` do
+     * not apply). `true` for the defaults.
+     */
+    readonly portal?: true | PortalShape;
 }
 
 export interface GeneratedApplication {
@@ -441,6 +646,53 @@ export interface GenerateSecretsOptions {
 }
 
 const defaultPolicyId = "00000000-0000-0000-0000-000000000000";
+
+/** A resource API as requests and consent see it (see EmulatorState.resource). */
+export interface ResolvedResource {
+    /** Its service principal's object id (`resourceId` of assignments and grants). */
+    readonly id: string;
+    readonly appId: string;
+    readonly displayName: string;
+    readonly appRoles: readonly { readonly id: string; readonly value: string | null; readonly allowedMemberTypes: readonly string[] }[];
+    readonly oauth2PermissionScopes: readonly { readonly id: string; readonly value: string }[];
+}
+
+function appRole(input: AppRoleInput): AppRoleDefinition {
+    return {
+        allowedMemberTypes: [...(input.allowedMemberTypes ?? ["Application"])],
+        description: input.description ?? input.value,
+        displayName: input.displayName ?? input.value,
+        id: (input.id ?? guid()).toLowerCase(),
+        isEnabled: input.isEnabled ?? true,
+        origin: "Application",
+        value: input.value,
+    };
+}
+
+function permissionScope(input: PermissionScopeInput): PermissionScopeDefinition {
+    return {
+        adminConsentDescription: input.adminConsentDescription ?? input.value,
+        adminConsentDisplayName: input.adminConsentDisplayName ?? input.value,
+        id: (input.id ?? guid()).toLowerCase(),
+        isEnabled: input.isEnabled ?? true,
+        type: input.type ?? "Admin",
+        userConsentDescription: input.userConsentDescription ?? null,
+        userConsentDisplayName: input.userConsentDisplayName ?? null,
+        value: input.value,
+    };
+}
+
+function optionalClaim(input: OptionalClaimInput): OptionalClaim {
+    return { name: input.name, source: input.source ?? null, essential: input.essential ?? false, additionalProperties: [...(input.additionalProperties ?? [])] };
+}
+
+/** A role or scope of `api` by value or id; app roles that applications may hold first (Graph has user roles of the same value). */
+function findDefinition<T extends { readonly id: string; readonly value: string | null; readonly allowedMemberTypes?: readonly string[] }>(api: ResolvedResource, list: readonly T[], key: string, kind: string): T {
+    const matches = list.filter((d) => d.id === key.toLowerCase() || d.value === key);
+    const found = matches.find((d) => !d.allowedMemberTypes || d.allowedMemberTypes.includes("Application")) ?? matches[0];
+    if (!found) throw new Error(`${api.displayName} has no ${kind} "${key}"`);
+    return found;
+}
 
 function toDate(value: Date | string): Date {
     const date = new Date(value);
@@ -486,6 +738,8 @@ export class EmulatorState {
     /** By object id, in creation order (Graph lists in this order). */
     readonly applications = new Map<string, Application>();
     readonly servicePrincipals = new Map<string, ServicePrincipal>();
+    /** By object id: the users tests add (owners of applications). */
+    readonly users = new Map<string, User>();
     /** By lower-case vault name. */
     readonly vaults = new Map<string, Vault>();
     /** The tenant created with the state: the one helpers use unless told otherwise. */
@@ -502,6 +756,7 @@ export class EmulatorState {
     private readonly applicationsByAppId = new Map<string, Application>();
     private readonly servicePrincipalsByAppId = new Map<string, ServicePrincipal>();
     private readonly tenantsByDomain = new Map<string, Tenant>();
+    private readonly certificateFactsCache = new Map<string, CertificateFacts>();
     private sequence = 0;
 
     constructor(options: StateOptions = {}) {
@@ -662,22 +917,43 @@ export class EmulatorState {
         const appId = (options.appId ?? guid()).toLowerCase();
         if (this.applicationsByAppId.has(appId)) throw new Error(`an application with appId ${appId} exists`);
         const displayName = options.displayName ?? `app-${appId.slice(0, 8)}`;
+        // Defaults are a registration as the portal makes it: single tenant, no platform, nothing exposed.
         const app: Application = {
             id: (options.id ?? guid()).toLowerCase(),
             appId,
             tenantId: tenant.id,
             displayName,
-            description: null,
-            notes: null,
+            description: options.description ?? null,
+            notes: options.notes ?? null,
             createdDateTime: options.createdDateTime ? toDate(options.createdDateTime) : this.clock.now(),
-            signInAudience: "AzureADMyOrg",
+            signInAudience: options.signInAudience ?? "AzureADMyOrg",
             identifierUris: [...(options.identifierUris ?? [])],
             tags: [...(options.tags ?? [])],
             passwordCredentials: [],
             keyCredentials: [],
             federatedIdentityCredentials: [],
-            owners: [...(options.owners ?? [])],
+            owners: [...(options.owners ?? [])].map((o) => o.toLowerCase()),
             appManagementPolicyIds: [],
+            web: {
+                redirectUris: [...(options.web?.redirectUris ?? [])],
+                homePageUrl: options.web?.homePageUrl ?? null,
+                logoutUrl: options.web?.logoutUrl ?? null,
+                implicitGrantSettings: { enableAccessTokenIssuance: false, enableIdTokenIssuance: false },
+            },
+            spa: { redirectUris: [...(options.spa?.redirectUris ?? [])] },
+            publicClient: { redirectUris: [...(options.publicClient?.redirectUris ?? [])] },
+            requiredResourceAccess: (options.requiredResourceAccess ?? []).map((r) => ({ resourceAppId: r.resourceAppId.toLowerCase(), resourceAccess: r.resourceAccess.map((a) => ({ ...a })) })),
+            api: {
+                requestedAccessTokenVersion: options.api?.requestedAccessTokenVersion ?? null,
+                oauth2PermissionScopes: (options.api?.oauth2PermissionScopes ?? []).map(permissionScope),
+                acceptMappedClaims: null,
+                knownClientApplications: [],
+            },
+            appRoles: (options.appRoles ?? []).map(appRole),
+            optionalClaims: options.optionalClaims
+                ? { idToken: (options.optionalClaims.idToken ?? []).map(optionalClaim), accessToken: (options.optionalClaims.accessToken ?? []).map(optionalClaim), saml2Token: (options.optionalClaims.saml2Token ?? []).map(optionalClaim) }
+                : null,
+            groupMembershipClaims: options.groupMembershipClaims ?? null,
         };
         this.applications.set(app.id, app);
         this.applicationsByAppId.set(appId, app);
@@ -688,11 +964,174 @@ export class EmulatorState {
             displayName,
             accountEnabled: options.accountEnabled ?? true,
             appRoleAssignments: [],
+            oauth2PermissionGrants: [],
+            owners: [...(options.servicePrincipalOwners ?? app.owners)].map((o) => o.toLowerCase()),
         };
         this.servicePrincipals.set(principal.id, principal);
         this.servicePrincipalsByAppId.set(appId, principal);
         if (options.graphPermissions?.length) this.grantGraphPermissions(app, options.graphPermissions);
+        if (options.delegatedGraphPermissions?.length) this.grantDelegatedGraphPermissions(app, options.delegatedGraphPermissions);
         return app;
+    }
+
+    /** A user of the tenant (to own applications); Graph shows it among owners as a `#microsoft.graph.user`. */
+    addUser(options: AddUserOptions): User {
+        const tenant = this.requireTenant(options.tenantId);
+        const id = (options.id ?? guid()).toLowerCase();
+        if (this.users.has(id)) throw new Error(`user ${id} exists`);
+        const slug = options.displayName.toLowerCase().replace(/[^a-z0-9]+/g, ".").replace(/^\.+|\.+$/g, "") || "user";
+        const user: User = { id, tenantId: tenant.id, displayName: options.displayName, userPrincipalName: options.userPrincipalName ?? `${slug}@${tenant.domains[0]}`, mail: options.mail ?? null };
+        this.users.set(id, user);
+        return user;
+    }
+
+    /**
+     * The service principal of an API whose application is not in this tenant (a Microsoft API such as
+     * Office 365 Exchange Online, or a vendor's multi-tenant API), with the app roles and delegated scopes it
+     * exposes: what `requiredResourceAccess` ids resolve through. An API registered in the tenant is an
+     * application instead (addApplication with `appRoles` and `api.oauth2PermissionScopes`).
+     */
+    addApiServicePrincipal(options: AddApiServicePrincipalOptions): ServicePrincipal {
+        const tenant = this.requireTenant(options.tenantId);
+        const appId = (options.appId ?? guid()).toLowerCase();
+        if (appId === microsoftGraphAppId) throw new Error("Microsoft Graph's service principal is built in (test/fixtures/graph-service-principal.json)");
+        if (this.servicePrincipalsByAppId.has(appId)) throw new Error(`a service principal with appId ${appId} exists`);
+        const principal: ServicePrincipal = {
+            id: (options.id ?? guid()).toLowerCase(),
+            appId,
+            tenantId: tenant.id,
+            displayName: options.displayName,
+            accountEnabled: true,
+            appRoleAssignments: [],
+            oauth2PermissionGrants: [],
+            owners: [],
+            api: {
+                appRoles: (options.appRoles ?? []).map(appRole),
+                oauth2PermissionScopes: (options.oauth2PermissionScopes ?? []).map(permissionScope),
+                // Microsoft's own first-party applications live in this tenant.
+                appOwnerOrganizationId: (options.appOwnerOrganizationId ?? "f8cdef31-a31e-4b4a-93e4-5f571e91255a").toLowerCase(),
+                servicePrincipalNames: [...(options.servicePrincipalNames ?? [appId, `api://${appId}`])],
+                createdDateTime: this.clock.now(),
+            },
+        };
+        this.servicePrincipals.set(principal.id, principal);
+        this.servicePrincipalsByAppId.set(appId, principal);
+        return principal;
+    }
+
+    /**
+     * A resource API as consent and requests see it: its service principal's ids, app roles and delegated
+     * scopes. Microsoft Graph's comes from the fixture; others from the state (an application's or an API's).
+     */
+    resource(reference: ResourceReference): ResolvedResource {
+        const graph = microsoftGraphServicePrincipal();
+        const key = typeof reference === "string" ? reference.toLowerCase() : reference.id;
+        if (key === graph.id || key === graph.appId) {
+            return {
+                id: graph.id,
+                appId: graph.appId,
+                displayName: graph.displayName,
+                appRoles: graph.appRoles,
+                oauth2PermissionScopes: (graph["oauth2PermissionScopes"] ?? []) as readonly PermissionScopeDefinition[],
+            };
+        }
+        const principal = this.servicePrincipals.get(key) ?? this.servicePrincipalsByAppId.get(key);
+        if (!principal) throw new Error(`no service principal ${String(typeof reference === "string" ? reference : reference.id)} (add an API's with addApiServicePrincipal)`);
+        const app = principal.api ? undefined : this.applicationsByAppId.get(principal.appId);
+        return {
+            id: principal.id,
+            appId: principal.appId,
+            displayName: principal.displayName,
+            appRoles: principal.api?.appRoles ?? app?.appRoles ?? [],
+            oauth2PermissionScopes: principal.api?.oauth2PermissionScopes ?? app?.api.oauth2PermissionScopes ?? [],
+        };
+    }
+
+    /**
+     * Adds permissions to what an application requests (`requiredResourceAccess`), by value or id: app roles
+     * as `Role`, delegated scopes as `Scope`. Nothing is consented (grantAppRole, grantDelegated).
+     */
+    requestPermissions(app: Application | string, resource: ResourceReference, permissions: { readonly roles?: readonly string[]; readonly scopes?: readonly string[] }): RequiredResourceAccess {
+        const target = this.requireApplication(app);
+        const api = this.resource(resource);
+        const wanted: ResourceAccess[] = [
+            ...(permissions.roles ?? []).map((r) => ({ id: findDefinition(api, api.appRoles, r, "app role").id, type: "Role" as const })),
+            ...(permissions.scopes ?? []).map((s) => ({ id: findDefinition(api, api.oauth2PermissionScopes, s, "delegated scope").id, type: "Scope" as const })),
+        ];
+        let entry = target.requiredResourceAccess.find((r) => r.resourceAppId === api.appId);
+        if (!entry) {
+            entry = { resourceAppId: api.appId, resourceAccess: [] };
+            target.requiredResourceAccess.push(entry);
+        }
+        for (const access of wanted) if (!entry.resourceAccess.some((a) => a.id === access.id && a.type === access.type)) entry.resourceAccess.push(access);
+        return entry;
+    }
+
+    /**
+     * Admin consent for one application permission: an app role assignment from the resource API to the
+     * app's service principal (by the role's value or id). Like Entra, refuses an unknown role and a second
+     * identical assignment. Does not change what the app requests.
+     */
+    grantAppRole(app: Application | string, resource: ResourceReference, role: string, options: { readonly createdDateTime?: Date | string } = {}): AppRoleAssignment {
+        const principal = this.servicePrincipalOf(this.requireApplication(app));
+        if (!principal) throw new Error(`application ${String(app)} has no service principal`);
+        const api = this.resource(resource);
+        const definition = findDefinition(api, api.appRoles, role, "app role");
+        if (principal.appRoleAssignments.some((a) => a.resourceId === api.id && a.appRoleId === definition.id)) {
+            throw new Error(`${principal.displayName} already holds ${definition.value ?? definition.id} on ${api.displayName} (Entra refuses a second identical assignment)`);
+        }
+        const assignment: AppRoleAssignment = {
+            id: appRoleAssignmentId(principal.id),
+            appRoleId: definition.id,
+            appRoleValue: definition.value ?? definition.id,
+            resourceAppId: api.appId,
+            resourceId: api.id,
+            resourceDisplayName: api.displayName,
+            createdDateTime: options.createdDateTime ? toDate(options.createdDateTime) : this.clock.now(),
+        };
+        principal.appRoleAssignments.push(assignment);
+        return assignment;
+    }
+
+    /**
+     * Consent to delegated permissions: an oAuth2PermissionGrant from the app's service principal to the
+     * resource API, for all users (`AllPrincipals`, admin consent) or one (`Principal`). `scopes` as a list is
+     * joined with single spaces; a string is kept as written (Graph keeps whatever spacing the grant was made
+     * with). Scope values are not checked, as Entra does not check them. One grant per client, resource and
+     * user, as Graph's ids imply.
+     */
+    grantDelegated(app: Application | string, resource: ResourceReference, scopes: string | readonly string[], options: GrantDelegatedOptions = {}): OAuth2PermissionGrant {
+        const principal = this.servicePrincipalOf(this.requireApplication(app));
+        if (!principal) throw new Error(`application ${String(app)} has no service principal`);
+        const api = this.resource(resource);
+        const consentType = options.consentType ?? "AllPrincipals";
+        if (consentType === "Principal" && !options.principalId) throw new Error("a Principal grant names the consenting user (principalId)");
+        const principalId = consentType === "Principal" ? (options.principalId ?? "").toLowerCase() : null;
+        const id = permissionGrantId(principal.id, api.id, principalId);
+        if (principal.oauth2PermissionGrants.some((g) => g.id === id)) throw new Error(`${principal.displayName} already has a delegated grant on ${api.displayName}; change its scope instead`);
+        const grant: OAuth2PermissionGrant = { id, clientId: principal.id, consentType, principalId, resourceId: api.id, scope: typeof scopes === "string" ? scopes : scopes.join(" ") };
+        principal.oauth2PermissionGrants.push(grant);
+        return grant;
+    }
+
+    /** Microsoft Graph delegated permissions requested and consented for all users, as the portal's "Grant admin consent" leaves them. */
+    grantDelegatedGraphPermissions(app: Application | string, scopes: readonly string[]): OAuth2PermissionGrant {
+        const target = this.requireApplication(app);
+        this.requestPermissions(target, microsoftGraphAppId, { scopes });
+        const principal = this.servicePrincipalOf(target);
+        const existing = principal?.oauth2PermissionGrants.find((g) => g.resourceId === microsoftGraphServicePrincipal().id && g.consentType === "AllPrincipals");
+        if (!existing) return this.grantDelegated(target, microsoftGraphAppId, scopes);
+        const have = existing.scope.split(" ").filter(Boolean);
+        existing.scope = [...have, ...scopes.filter((s) => !have.includes(s))].join(" ");
+        return existing;
+    }
+
+    /** Every delegated grant in a tenant, in the order made (what `GET /oauth2PermissionGrants` lists). */
+    oauth2PermissionGrants(tenantId?: string): OAuth2PermissionGrant[] {
+        const tenant = this.requireTenant(tenantId).id;
+        const grants: OAuth2PermissionGrant[] = [];
+        for (const principal of this.servicePrincipals.values()) if (principal.tenantId === tenant) grants.push(...principal.oauth2PermissionGrants);
+        return grants;
     }
 
     /** By object id or appId. */
@@ -725,7 +1164,10 @@ export class EmulatorState {
         return this.servicePrincipals.get(id.toLowerCase());
     }
 
-    /** Admin consent for Microsoft Graph application permissions (app role assignments on Graph's principal). */
+    /**
+     * Microsoft Graph application permissions requested and admin-consented (app role assignments on Graph's
+     * principal). grantAppRole consents without requesting, requestPermissions requests without consent.
+     */
     grantGraphPermissions(app: Application | string, permissions: readonly string[]): void {
         const principal = this.servicePrincipalOf(this.requireApplication(app));
         if (!principal) throw new Error(`application ${String(app)} has no service principal`);
@@ -734,7 +1176,7 @@ export class EmulatorState {
             if (principal.appRoleAssignments.some((a) => a.resourceAppId === microsoftGraphAppId && a.appRoleValue === value)) continue;
             const role = graphApplicationPermission(value);
             principal.appRoleAssignments.push({
-                id: guid(),
+                id: appRoleAssignmentId(principal.id),
                 appRoleId: role.id,
                 appRoleValue: value,
                 resourceAppId: microsoftGraphAppId,
@@ -743,6 +1185,8 @@ export class EmulatorState {
                 createdDateTime: this.clock.now(),
             });
         }
+        // Requested too, as the portal's "Add a permission" then "Grant admin consent" leave it.
+        this.requestPermissions(app, microsoftGraphAppId, { roles: permissions });
     }
 
     private credentialDates(options: CredentialDates, defaultLifetimeDays: number): { startDateTime: Date; endDateTime: Date } {
@@ -794,7 +1238,12 @@ export class EmulatorState {
      */
     registerCertificate(app: Application | string, certificatePem: string, options: RegisterCertificateOptions = {}): KeyCredential {
         const target = this.requireApplication(app);
-        const facts = certificateFacts(certificatePem);
+        // Parsed once per certificate: generated tenants register one certificate on many apps.
+        let facts = this.certificateFactsCache.get(certificatePem);
+        if (!facts) {
+            facts = certificateFacts(certificatePem);
+            this.certificateFactsCache.set(certificatePem, facts);
+        }
         const startDateTime = options.startDateTime ? toDate(options.startDateTime) : facts.notBefore;
         const endDateTime = options.endDateTime ? toDate(options.endDateTime) : facts.notAfter;
         if (endDateTime.getTime() > facts.notAfter.getTime() + 1000) {
@@ -973,12 +1422,17 @@ export class EmulatorState {
         const lifetimeDays = options.lifetimeDays ?? 210;
         const now = this.clock.now().getTime();
         const generated: GeneratedApplication[] = [];
+        const portal = options.portal ? portalShaper(this, count, options.portal === true ? {} : options.portal, options.tenantId) : undefined;
         for (let i = 0; i < count; i++) {
             const application = this.addApplication({
                 displayName: `${prefix}-${pad(i, count)}`,
                 ...(options.tenantId ? { tenantId: options.tenantId } : {}),
                 ...(options.graphPermissions ? { graphPermissions: options.graphPermissions } : {}),
             });
+            if (portal) {
+                generated.push({ application, ...portal(application, i, secrets) });
+                continue;
+            }
             const startDateTime = new Date(now - (options.staggerDays ? (i % options.staggerDays) * dayMs : 0));
             const secretTexts: string[] = [];
             for (let s = 0; s < secrets; s++) secretTexts.push(this.addPassword(application, { displayName: `slot-${s}`, startDateTime, lifetimeDays }).secretText);
