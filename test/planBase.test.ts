@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { beforeEach, describe, expect, it } from "vitest";
 import { baseDirPrefix } from "../cli/review/gitBase";
+import type { PlanDocument } from "../cli/review/plan";
 import type { PlanDiff } from "../cli/review/planDiff";
 import { rotor } from "./support/cli";
 import { mermaidBlocks, parseGantt } from "./support/mermaid";
@@ -304,5 +305,120 @@ describe("rotor plan --base", () => {
             expect(ours, signal).toEqual([]);
         }
         fs.rmSync(shim, { recursive: true, force: true });
+    });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Credentials made before the stack (issue 19): listed offline by rotor plan, their retirement shown by --base
+
+const portalSecret = { keyId: "0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10", kind: "secret", displayName: "Portal secret (Bob)", expires: "2027-04-15T00:00:00Z" };
+const portalCertificate = { keyId: "6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09", kind: "certificate", displayName: "CN=legacy-mailer", expires: "2028-01-01T12:00:00+01:00" };
+
+/** The sample repository whose main already lists mail-sender's portal-made credentials, as rotor import writes them. */
+function importedRepository(): string {
+    editStack(repo, (apps) => {
+        apps.find((a) => a["name"] === "mail-sender")!["existing"] = [portalSecret, portalCertificate];
+    });
+    git(repo, "commit", "--quiet", "-am", "import");
+    return repo;
+}
+
+describe("existing credentials in rotor plan and plan --base", () => {
+    it("lists each app's existing credentials offline, and warns of one that expires within the pickup window", async () => {
+        importedRepository();
+        const json = await rotor(["plan", "--stack", "dev", "--format", "json"], { cwd: repo, now: at });
+        expect(json.code).toBe(0);
+        const plan = JSON.parse(json.stdout) as PlanDocument;
+        const mail = plan.apps.find((a) => a.name === "mail-sender")!;
+        // mail-sender/main rotates every 90 days: the portal secret expires in 44 days, before its consumers could move.
+        expect(mail.existing).toEqual([
+            { ...portalSecret, expires: "2027-04-15T00:00:00Z", daysLeft: 44, retire: false, finding: expect.stringContaining("within the 90-day pickup window"), path: "apps[0].existing[0]" },
+            { ...portalCertificate, expires: "2028-01-01T11:00:00Z", daysLeft: 306, retire: false, finding: null, path: "apps[0].existing[1]" },
+        ]);
+        expect(plan.warnings).toContainEqual({
+            path: "apps[0].existing[0]",
+            message: `existing secret "Portal secret (Bob)" (key ${portalSecret.keyId}) expires on 2027-04-15, within the 90-day pickup window the stack gives consumers: deploy the stack and move its consumers to mail-sender-main in Key Vault before then, or extend it`,
+        });
+        expect(plan.totals).toMatchObject({ existing: 2, retiring: 0 });
+        // An app without existing credentials has none listed, and the JSON of a stack without any is as before.
+        expect(plan.apps.find((a) => a.name === "device-inventory")!.existing).toBeUndefined();
+
+        const table = await rotor(["plan", "--stack", "dev"], { cwd: repo, now: at });
+        expect(table.stdout.split("\n")[0]).toContain(", 2 existing from before the stack (0 marked retire)");
+        expect(table.stdout).toMatch(/EXISTING\s+KIND\s+KEY ID\s+EXPIRES\s+DAYS LEFT\s+STATUS/);
+        expect(table.stdout).toMatch(/Portal secret \(Bob\)\s+secret\s+0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10\s+2027-04-15\s+44\s+WARNING: expires before consumers can move/);
+        expect(table.stdout).toMatch(/CN=legacy-mailer\s+certificate\s+6b2d5c3a-1f0e-4b8c-9d7a-5e4f3c2b1a09\s+2028-01-01\s+306\s+kept/);
+        const markdown = await rotor(["plan", "--stack", "dev", "--format", "markdown"], { cwd: repo, now: at });
+        expect(markdown.stdout).toContain("| Existing | Kind | Key id | Expires | Days left | Status |");
+        expect(markdown.stdout).toContain("| Portal secret (Bob) | secret | `0f6e1f4e-8a51-4a1d-9a33-2f1d7c7f9a10` | 2027-04-15 | 44 | WARNING: expires before consumers can move |");
+    });
+
+    it("warns of an existing credential that has expired, or that nothing the stack serves replaces", async () => {
+        editStack(repo, (apps) => {
+            apps.find((a) => a["name"] === "mail-sender")!["existing"] = [{ ...portalSecret, expires: "2027-02-01T00:00:00Z" }];
+            // ci-deployer declares federated credentials only: nothing Key Vault serves replaces a secret of it.
+            apps.find((a) => a["name"] === "ci-deployer")!["existing"] = [{ ...portalCertificate, expires: "2027-03-20T00:00:00Z" }];
+        });
+        const plan = JSON.parse((await rotor(["plan", "--stack", "dev", "--format", "json"], { cwd: repo, now: at })).stdout) as PlanDocument;
+        const messages = plan.warnings.filter((w) => w.path.includes(".existing[")).map((w) => w.message);
+        expect(messages).toEqual([
+            `existing secret "Portal secret (Bob)" (key ${portalSecret.keyId}) expired on 2027-02-01: its consumers fail until they read mail-sender-main from Key Vault (the stack's main)`,
+            `existing certificate "CN=legacy-mailer" (key ${portalCertificate.keyId}) expires on 2027-03-20, and the stack declares no rotating credential for ci-deployer: nothing Key Vault serves replaces it; add one (or a federated credential) and move its consumers`,
+        ]);
+        // Marked for retirement, neither is a finding: rotor retire takes it out.
+        editStack(repo, (apps) => {
+            for (const app of apps) for (const entry of (app["existing"] as Record<string, unknown>[] | undefined) ?? []) entry["retire"] = true;
+        });
+        const marked = JSON.parse((await rotor(["plan", "--stack", "dev", "--format", "json"], { cwd: repo, now: at })).stdout) as PlanDocument;
+        expect(marked.warnings.filter((w) => w.path.includes(".existing["))).toEqual([]);
+        expect(marked.totals).toMatchObject({ existing: 2, retiring: 2 });
+    });
+
+    it("shows a credential newly marked retire: true prominently, as a removal from Entra", async () => {
+        importedRepository();
+        editStack(repo, (apps) => {
+            const existing = apps.find((a) => a["name"] === "mail-sender")!["existing"] as Record<string, unknown>[];
+            existing[1]!["retire"] = true;
+        });
+        const run = await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "json"], { cwd: repo, now: at });
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        const diff = JSON.parse(run.stdout) as PlanDiff;
+        expect(diff.retirements).toEqual([{ app: "mail-sender", keyId: portalCertificate.keyId, kind: "certificate", displayName: "CN=legacy-mailer", expires: "2028-01-01T11:00:00Z", path: "apps[0].existing[1]" }]);
+        expect(diff.hasChanges).toBe(true);
+        expect(diff.credentials).toEqual([]);
+
+        const markdown = await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "markdown"], { cwd: repo, now: at });
+        expect(markdown.stdout.split("\n").slice(0, 8)).toEqual([
+            "## Identity plan",
+            "",
+            "> [!IMPORTANT]",
+            "> **Credentials to retire: removed from Entra after the merge:**",
+            `> - mail-sender: "CN=legacy-mailer" (certificate, key \`${portalCertificate.keyId}\`, expires 2028-01-01)`,
+            "> After the merge, rotor retire removes each from the application in Entra, only when no sign-in with it within its window is on record (and never one of the stack's own credentials); a consumer still holding one then fails to sign in.",
+            "",
+            "entra-rotor / dev, main -> working tree, at 2027-03-01T06:00:00Z: 1 credential(s) to retire from Entra",
+        ]);
+        const table = await rotor(["plan", "--stack", "dev", "--base", "main"], { cwd: repo, now: at });
+        expect(table.stdout).toContain(`CREDENTIALS TO RETIRE (removed from Entra after the merge):\n  mail-sender: "CN=legacy-mailer" (certificate, key ${portalCertificate.keyId}, expires 2028-01-01)\n`);
+
+        // Already marked at the base: nothing new to review.
+        git(repo, "commit", "--quiet", "-am", "retire");
+        const again = JSON.parse((await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "json"], { cwd: repo, now: at })).stdout) as PlanDiff;
+        expect(again.retirements).toEqual([]);
+        expect(again.hasChanges).toBe(false);
+    });
+
+    it("escapes a display name written by the portal in the review comment", async () => {
+        importedRepository();
+        editStack(repo, (apps) => {
+            const existing = apps.find((a) => a["name"] === "mail-sender")!["existing"] as Record<string, unknown>[];
+            existing[0]!["displayName"] = "<!-- hidden --> @admins *bold*";
+            existing[0]!["retire"] = true;
+        });
+        const markdown = await rotor(["plan", "--stack", "dev", "--base", "main", "--format", "markdown"], { cwd: repo, now: at });
+        expect(markdown.stdout).not.toContain("<!--");
+        expect(markdown.stdout).not.toContain("@admins");
+        expect(markdown.stdout).not.toContain("*bold*");
     });
 });

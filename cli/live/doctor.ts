@@ -287,7 +287,28 @@ function usageCheck(facts: DoctorFacts): DoctorCheck[] {
     }
 }
 
+/**
+ * Whether `rotor retire` can remove what the stack marks `retire: true`: it needs usage evidence (without it,
+ * nothing is removed unless --force), the write permission the manage check above judges, and for a
+ * certificate a generated certificate of the same app to sign Graph's removeKey proof with. Only for a stack
+ * that marks something; warnings, never failures: the deployment does not need any of it.
+ */
+function retireCheck(model: StackModel, facts: DoctorFacts): DoctorCheck[] {
+    const marked = model.apps.flatMap((app) => app.existing.filter((e) => e.retire).map((entry) => ({ app, entry })));
+    if (marked.length === 0 || !facts.signedIn) return [];
+    const check = "retire existing credentials";
+    const checks: DoctorCheck[] = [];
+    const count = `${marked.length} credential${marked.length === 1 ? "" : "s"} marked retire: true`;
+    if (facts.usage && !facts.usage.source) checks.push({ check, result: "warn", detail: `${count}, and no usage evidence can be read (the usage evidence check says why): rotor retire removes none of them without --force` });
+    const unsigned = marked.filter(({ app, entry }) => entry.kind === "certificate" && !app.credentials.some((c) => c.type === "certificate"));
+    for (const { app, entry } of unsigned) {
+        checks.push({ check, result: "warn", detail: `${app.name}: certificate ${entry.keyId} can be removed only with a proof signed by a valid certificate of the app (Graph's removeKey), and the stack generates none for it: remove it in the Entra admin center` });
+    }
+    if (checks.length === 0) checks.push({ check, result: "ok", detail: `${count}: ${facts.usage?.source ? "rotor retire can read usage evidence; " : ""}it writes with the permission the manage check judges (Application.ReadWrite.OwnedBy on apps it owns, or Application.ReadWrite.All)` });
+    return checks;
+}
+
 export function assessDoctor(model: StackModel, facts: DoctorFacts): DoctorReport {
-    const checks = [...identityChecks(model, facts), ...policyChecks(model, facts), ...limitChecks(model, facts), ...vaultChecks(model, facts), ...usageCheck(facts)];
+    const checks = [...identityChecks(model, facts), ...policyChecks(model, facts), ...limitChecks(model, facts), ...vaultChecks(model, facts), ...usageCheck(facts), ...retireCheck(model, facts)];
     return { schemaVersion: 1, project: model.project, stack: model.stack, checks, exitCode: checks.some((c) => c.result === "fail") ? 2 : 0 };
 }

@@ -4,7 +4,7 @@ import type { RowStatus, StatusReport, StatusRow } from "./status";
 import { ago, usageLimits } from "./usage";
 
 /** Worst first, so the top of the report is what needs doing. */
-const order: readonly RowStatus[] = ["expired", "stale", "overdue", "still-used", "not-picked-up", "missing", "expiring", "unmanaged", "ok"];
+const order: readonly RowStatus[] = ["expired", "stale", "overdue", "still-used", "not-picked-up", "missing", "expiring", "retire", "unmanaged", "existing", "ok"];
 /** The statuses the headline counts, in that order. */
 const problemStatuses: readonly RowStatus[] = ["expired", "stale", "overdue", "still-used", "not-picked-up", "missing", "expiring"];
 
@@ -48,7 +48,8 @@ function headline(report: StatusReport): string {
     return (
         `${report.project} / ${report.stack} at ${report.at}: ${report.applicationsScanned} application${report.applicationsScanned === 1 ? "" : "s"} read, ` +
         `${problems.length ? problems.join(", ") : "nothing needs attention"}` +
-        `${c.unmanaged ? `; ${c.unmanaged} unmanaged credential${c.unmanaged === 1 ? "" : "s"}` : ""} (thresholds ${report.thresholds.join("/")} days)`
+        `${c.unmanaged ? `; ${c.unmanaged} unmanaged credential${c.unmanaged === 1 ? "" : "s"}` : ""}` +
+        `${(c.existing ?? 0) + (c.retire ?? 0) ? `; ${(c.existing ?? 0) + (c.retire ?? 0)} existing (made before the stack)${c.retire ? `, ${c.retire} to retire` : ""}` : ""} (thresholds ${report.thresholds.join("/")} days)`
     );
 }
 

@@ -1,4 +1,5 @@
-import type { StackModel } from "../../infra/model/model";
+import type { ExistingCredentialModel } from "../../infra/model/existing";
+import type { AppModel, StackModel } from "../../infra/model/model";
 import { certificateKeyId, parsePasswordDisplayName } from "../../rotation/identifiers";
 import type { GraphApplication, GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential } from "../../azure/graph";
 import { generationAt, generationWindow } from "../../rotation/schedule";
@@ -37,12 +38,16 @@ export interface LiveState {
  * - `stale`: Key Vault serves a key id the app no longer has, or its secret is missing or disabled;
  * - `missing`: declared in the stack but absent from the tenant;
  * - `unmanaged`: on a stack's app but not the stack's (added in the portal), still valid beyond the threshold;
+ * - `existing`: on a stack's app and in its `existing` list (made before the stack), still valid beyond the
+ *   threshold: left as it is until a reviewed `retire: true`;
  * - with `--usage` (live/usage.ts): `still-used`, a value the next rotation replaces soon that consumers
- *   still sign in with; `not-picked-up`, a served value nobody uses while the previous one is still used.
+ *   still sign in with; `not-picked-up`, a served value nobody uses while the previous one is still used;
+ *   `retire`, a suggestion: an existing credential nobody signed in with lately, while Key Vault serves the
+ *   app's own (never alerts).
  */
-export type RowStatus = "ok" | "expiring" | "expired" | "overdue" | "stale" | "missing" | "unmanaged" | "still-used" | "not-picked-up";
+export type RowStatus = "ok" | "expiring" | "expired" | "overdue" | "stale" | "missing" | "unmanaged" | "existing" | "still-used" | "not-picked-up" | "retire";
 
-export const rowStatuses: readonly RowStatus[] = ["ok", "expiring", "expired", "overdue", "stale", "missing", "unmanaged", "still-used", "not-picked-up"];
+export const rowStatuses: readonly RowStatus[] = ["ok", "expiring", "expired", "overdue", "stale", "missing", "unmanaged", "existing", "still-used", "not-picked-up", "retire"];
 
 /** Statuses that make `rotor status` exit 2, so a scheduled pipeline alerts. */
 export const alertingStatuses: readonly RowStatus[] = ["expiring", "expired", "overdue", "stale", "missing", "still-used", "not-picked-up"];
@@ -54,8 +59,12 @@ export interface StatusRow {
     /** The credential's name in the stack, or its display name in Entra (or key id) for others. */
     readonly credential: string;
     readonly kind: "secret" | "certificate" | "federated";
-    /** `stack`: rotated by the stack; `file`: a certificate brought as a file; `unmanaged`: on a stack's app, not the stack's; `tenant`: on another application. */
-    readonly owner: "stack" | "file" | "unmanaged" | "tenant";
+    /**
+     * `stack`: rotated by the stack; `file`: a certificate brought as a file; `existing`: on a stack's app, made
+     * before the stack and listed in its `existing`; `unmanaged`: on a stack's app, not the stack's; `tenant`:
+     * on another application.
+     */
+    readonly owner: "stack" | "file" | "existing" | "unmanaged" | "tenant";
     readonly keyId: string | null;
     readonly slot: 0 | 1 | null;
     readonly generation: number | null;
@@ -129,7 +138,7 @@ interface RowBase {
 function credentialRow(base: RowBase, fields: Omit<StatusRow, "app" | "appId" | "daysLeft" | "status" | "message"> & Partial<Pick<StatusRow, "status" | "message">>, now: Date, within: number): StatusRow {
     const expiry = expiryStatus(fields.expires, now, within);
     // An explicit problem (stale, overdue, missing) outranks the expiry, except an expiry that has happened.
-    const explicit = fields.status && fields.status !== "ok" && fields.status !== "unmanaged" ? { status: fields.status, message: fields.message ?? "" } : undefined;
+    const explicit = fields.status && fields.status !== "ok" && fields.status !== "unmanaged" && fields.status !== "existing" ? { status: fields.status, message: fields.message ?? "" } : undefined;
     const chosen = expiry?.status === "expired" ? expiry : explicit ?? expiry ?? { status: fields.status ?? "ok", message: fields.message ?? "" };
     return { ...base, ...fields, daysLeft: daysLeft(fields.expires, now), status: chosen.status, message: chosen.message };
 }
@@ -154,6 +163,46 @@ function foundRows(
     );
 }
 
+/**
+ * The row of the value Key Vault serves for one of the app's rotating credentials, when one is served and
+ * valid (not expired, not stale): what consumers of an existing credential move to. Undefined otherwise.
+ */
+export function servedManaged(rows: readonly StatusRow[], app: string): StatusRow | undefined {
+    return rows.find((r) => r.app === app && r.owner === "stack" && r.served && r.slot !== null && r.status !== "expired" && r.status !== "stale");
+}
+
+/**
+ * A credential of the app's `existing` list found on the application: valid, it is `existing` (no alert, as
+ * for unmanaged ones); expiring or expired, it alerts, and says whether the stack serves what replaces it.
+ */
+function existingRow(base: RowBase, app: AppModel, entry: ExistingCredentialModel, found: GraphPasswordCredential | GraphKeyCredential, kind: "secret" | "certificate", served: StatusRow | undefined, now: Date, within: number): StatusRow {
+    const secret = served ? app.credentials.find((c) => c.name === served.credential)?.keyVaultSecretName : undefined;
+    const replacement = served ? `Key Vault serves ${served.credential} (${secret ?? "its secret"}) for this app` : undefined;
+    const message = entry.retire
+        ? "marked retire: true in the stack: rotor retire removes it once no sign-in with it is on record"
+        : replacement
+          ? `made before the stack (its existing list): ${replacement}; move its consumers there, then mark it retire: true`
+          : app.credentials.length > 0
+            ? "made before the stack (its existing list); the stack's own credential is not served yet: run pulumi up, then move its consumers to Key Vault's value"
+            : "made before the stack (its existing list); the stack declares no rotating credential for this app, so nothing it serves replaces this one";
+    const row = credentialRow(
+        base,
+        { credential: found.displayName || entry.displayName || found.keyId, kind, owner: "existing", keyId: found.keyId, slot: null, generation: null, served: false, expires: found.endDateTime, status: "existing", message },
+        now,
+        within,
+    );
+    if (row.status !== "expiring" && row.status !== "expired") return row;
+    // What the expiry means here: consumers of it must have moved to the stack's value by then.
+    const why = entry.retire
+        ? "; it is marked retire: true, and rotor retire removes it"
+        : replacement
+          ? `; ${replacement}: move its consumers there`
+          : app.credentials.length > 0
+            ? ", before the stack's own credential is served: run pulumi up and move its consumers to Key Vault's value, or extend it in the Entra admin center"
+            : "; the stack declares no rotating credential for this app, so nothing it serves replaces this one";
+    return { ...row, message: `${row.message}${why}` };
+}
+
 /** Holds the live state against the model: one row per credential, declared or found. */
 export function assessStatus(model: StackModel, live: LiveState, now: Date, options: StatusOptions = {}): StatusReport {
     const within = options.withinDays ?? 30;
@@ -169,6 +218,7 @@ export function assessStatus(model: StackModel, live: LiveState, now: Date, opti
             continue;
         }
         const application = found.application;
+        const appRows = rows.length;
         const claimedPasswords = new Set<string>();
         const claimedKeys = new Set<string>();
 
@@ -284,8 +334,16 @@ export function assessStatus(model: StackModel, live: LiveState, now: Date, opti
         for (const other of liveFederated.values()) {
             rows.push({ ...base, credential: other.name, kind: "federated", owner: "unmanaged", keyId: other.id, slot: null, generation: null, served: false, expires: null, daysLeft: null, status: "unmanaged", message: `${unmanagedMessage} (issuer ${other.issuer}, subject ${other.subject})` });
         }
-        rows.push(...foundRows(base, "secret", application.passwordCredentials.filter((p) => !claimedPasswords.has(p.keyId)), "unmanaged", now, within, unmanagedMessage));
-        rows.push(...foundRows(base, "certificate", application.keyCredentials.filter((k) => !claimedKeys.has(k.keyId)), "unmanaged", now, within, unmanagedMessage));
+        // Credentials the stack lists as existing (made before it) are not unmanaged: it knows them, and leaves them be.
+        const existing = new Map(app.existing.map((e) => [e.keyId, e]));
+        const listed = (c: GraphPasswordCredential | GraphKeyCredential) => existing.get(c.keyId.toLowerCase());
+        const passwords = application.passwordCredentials.filter((p) => !claimedPasswords.has(p.keyId));
+        const keys = application.keyCredentials.filter((k) => !claimedKeys.has(k.keyId));
+        rows.push(...foundRows(base, "secret", passwords.filter((p) => !listed(p)), "unmanaged", now, within, unmanagedMessage));
+        rows.push(...foundRows(base, "certificate", keys.filter((k) => !listed(k)), "unmanaged", now, within, unmanagedMessage));
+        const served = servedManaged(rows.slice(appRows), app.name);
+        for (const p of passwords) if (listed(p)) rows.push(existingRow(base, app, listed(p)!, p, "secret", served, now, within));
+        for (const k of keys) if (listed(k)) rows.push(existingRow(base, app, listed(k)!, k, "certificate", served, now, within));
     }
 
     let applicationsScanned = live.apps.size;

@@ -20,7 +20,7 @@ export type StackStatusEntry =
     | { readonly stack: string; readonly tenantId: string | null; readonly report: null; readonly error: string };
 
 /** Worst first across stacks, as in one stack's report. */
-const order: readonly RowStatus[] = ["expired", "stale", "overdue", "still-used", "not-picked-up", "missing", "expiring", "unmanaged", "ok"];
+const order: readonly RowStatus[] = ["expired", "stale", "overdue", "still-used", "not-picked-up", "missing", "expiring", "retire", "unmanaged", "existing", "ok"];
 const problemStatuses: readonly RowStatus[] = ["expired", "stale", "overdue", "still-used", "not-picked-up", "missing", "expiring"];
 
 export function stacksStatus(entries: readonly StackStatusEntry[], at: string): StacksStatus {

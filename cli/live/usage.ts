@@ -1,7 +1,7 @@
 import type { StackModel } from "../../infra/model/model";
 import { isoSeconds } from "../../rotation/instants";
 import { generationWindow } from "../../rotation/schedule";
-import { alertingStatuses, type LiveState, type RowStatus, rowStatuses, type StatusReport, type StatusRow } from "./status";
+import { alertingStatuses, type LiveState, type RowStatus, rowStatuses, servedManaged, type StatusReport, type StatusRow } from "./status";
 
 /**
  * `rotor status --usage`: which credential consumers still sign in with, held against the schedule. Pure:
@@ -13,6 +13,10 @@ import { alertingStatuses, type LiveState, type RowStatus, rowStatuses, type Sta
  *   whoever still signs in with it;
  * - `not-picked-up`: nobody has signed in with the served value since it was served, while the previous one
  *   is still used after that day: consumers did not pick up the new value.
+ *
+ * And one suggestion, which never alerts: `retire`, an existing credential (made before the stack, in its
+ * `existing` list) that nobody signed in with within `--used-within` days while Key Vault serves the app's own
+ * credential. Without evidence there is no suggestion.
  *
  * The day (a quarter of the rotation period for very short ones) is the switch-over: right after a rotation
  * every consumer still holds the previous value, and a sign-in with it then says nothing.
@@ -119,6 +123,53 @@ function servedSince(live: LiveState, app: string, keyId: string | null, windowS
     return Number.isNaN(createdMs) || createdMs <= Date.parse(windowStart) ? windowStart : isoSeconds(createdMs);
 }
 
+/**
+ * What the evidence says of one credential, in words: `last sign-in 3 days ago (2027-02-26)`, `none in Entra's
+ * credential sign-in report`, `none in the sign-in log since 2027-02-01`. For the suggestions of status and
+ * the removals of rotor retire, which print the evidence they went by.
+ */
+export function signInEvidence(lastSignIn: string | null, evidence: Pick<UsageEvidence, "source" | "since">, now: Date): string {
+    if (lastSignIn) return `last sign-in ${ago(lastSignIn, now)} (${lastSignIn.slice(0, 10)})`;
+    if (evidence.source === "signIns") return `none in the sign-in log since ${(evidence.since ?? "").slice(0, 10)}`;
+    return "none in Entra's credential sign-in report";
+}
+
+/**
+ * The existing credentials of the stack's apps, with evidence: `retire` (a suggestion) for one nobody signed in
+ * with within `--used-within` days while Key Vault serves the app's own credential; a note on the others.
+ * An expiring one keeps alerting: a consumer that signs in less often than the window is read would break.
+ */
+function existingUsage(model: StackModel, rows: StatusRow[], evidence: UsageEvidence, now: Date, options: UsageOptions): void {
+    const usedWithinMs = options.usedWithinDays * dayMs;
+    for (let i = 0; i < rows.length; i++) {
+        const row = rows[i]!;
+        if (row.owner !== "existing" || !row.usage || !row.keyId) continue;
+        const app = model.apps.find((a) => a.name === row.app);
+        const marked = app?.existing.find((e) => e.keyId === row.keyId!.toLowerCase())?.retire ?? false;
+        const last = row.usage.lastSignIn;
+        const said = signInEvidence(last, evidence, now);
+        if (last !== null && now.getTime() - Date.parse(last) <= usedWithinMs) {
+            const use = marked ? `marked retire: true, but consumers still use it (${said}): rotor retire refuses until they move` : `consumers still use it (${said})`;
+            rows[i] = { ...row, message: row.status === "existing" ? use : `${row.message}; ${use}` };
+            continue;
+        }
+        const served = servedManaged(rows, row.app);
+        const unused = `no sign-in within ${options.usedWithinDays} days (${said})`;
+        if (row.status !== "existing" || !served) {
+            rows[i] = { ...row, message: `${row.message}; ${unused}` };
+            continue;
+        }
+        const secret = app?.credentials.find((c) => c.name === served.credential)?.keyVaultSecretName ?? "its secret";
+        rows[i] = {
+            ...row,
+            status: "retire",
+            message: marked
+                ? `marked retire: true, ${unused}, and Key Vault serves ${served.credential} (${secret}): rotor retire --yes removes it`
+                : `${unused}, and Key Vault serves ${served.credential} (${secret}) for this app: mark it retire: true in the stack; rotor retire checks again before it removes it`,
+        };
+    }
+}
+
 /** Usage statuses take over from `ok` and `expiring` only: expired, stale, overdue and missing say more. */
 const yields: readonly RowStatus[] = ["ok", "expiring"];
 
@@ -192,6 +243,7 @@ export function applyUsage(model: StackModel, report: StatusReport, live: LiveSt
 
             if (flagged) rows[i] = { ...row, status: flagged.status, message: row.status === "expiring" ? `${flagged.message}; ${row.message}` : flagged.message };
         }
+        existingUsage(model, rows, evidence, now, options);
     }
 
     const notes = [...evidence.notes];

@@ -1,6 +1,7 @@
 import type { Tier } from "../../infra/model/catalog";
 import { daysUntil } from "../../infra/model/certificateFile";
 import type { CredentialModel, FileCertificateModel } from "../../infra/model/credentials";
+import type { ExistingCredentialModel } from "../../infra/model/existing";
 import type { AppModel, StackModel } from "../../infra/model/model";
 import type { PermissionKind } from "../../infra/model/permissions";
 import { scheduleAt, slotsReplacedAt, slotsReplacedBetween } from "../../rotation/schedule";
@@ -68,6 +69,33 @@ export interface PlanApp {
     readonly credentials: readonly PlanCredential[];
     readonly federatedCredentials: readonly PlanFederatedCredential[];
     readonly certificateFiles: readonly PlanCertificateFile[];
+    /**
+     * The credentials the app had before the stack (its `existing` list): left as they are until `retire: true`.
+     * Present only on an app that lists some.
+     */
+    readonly existing?: readonly PlanExisting[];
+}
+
+/**
+ * A credential the application had before the stack (made in the portal), as the stack lists it. The program
+ * never touches it; `rotor retire` removes it once it is marked `retire: true` and nobody signs in with it.
+ */
+export interface PlanExisting {
+    readonly keyId: string;
+    readonly kind: "secret" | "certificate";
+    readonly displayName: string | null;
+    /** When it expires, ISO-8601 UTC to the second. */
+    readonly expires: string;
+    /** Whole days until it expires (negative once it has). */
+    readonly daysLeft: number;
+    /** Marked for `rotor retire`. */
+    readonly retire: boolean;
+    /**
+     * Why it needs attention now, also listed in `warnings`: not marked, and it has expired, or it expires within
+     * the pickup window of the app's rotating credentials (or within 30 days when the app has none); null otherwise.
+     */
+    readonly finding: string | null;
+    readonly path: string;
 }
 
 /** Days before a brought certificate expires from which the plan asks its owner to act. */
@@ -199,6 +227,10 @@ export interface PlanTotals {
     readonly new: number;
     /** Credentials with an error (`errors`). */
     readonly errors: number;
+    /** Credentials the apps had before the stack (`existing`); present only when the stack lists some. */
+    readonly existing?: number;
+    /** Of those, the ones marked `retire: true`; present with `existing`. */
+    readonly retiring?: number;
 }
 
 const dayMs = 86_400_000;
@@ -230,6 +262,45 @@ function planCertificateFile(c: FileCertificateModel, at: string): PlanCertifica
         error: c.error ?? null,
         path: c.path,
     };
+}
+
+/** Days before an existing credential of an app without rotating credentials expires from which the plan warns. */
+export const existingWarningDays = 30;
+
+/**
+ * Whether an existing credential will lapse before its consumers can move to the stack's own: offline, the plan
+ * cannot know whether (or since when) the stack is deployed, so it asks for the time the schedule gives consumers
+ * to pick up a value, the pickup window (the app's shortest `rotateEveryDays`): a credential not marked for
+ * retirement that has expired, or expires within that window from `at`, leaves its consumers less time to move
+ * than a rotation gives them, even if the stack were deployed at `at`. An app with no rotating credential has
+ * nothing served to move to: one that expires within 30 days is the finding.
+ */
+export function existingFinding(app: AppModel, entry: ExistingCredentialModel, at: Date): string | null {
+    if (entry.retire) return null;
+    const expires = Date.parse(entry.expires);
+    const day = dateToIsoSeconds(new Date(expires)).slice(0, 10);
+    const what = `existing ${entry.kind} ${entry.displayName === null ? "" : `"${entry.displayName}" `}(key ${entry.keyId})`;
+    if (app.credentials.length === 0) {
+        if (expires - at.getTime() >= existingWarningDays * dayMs) return null;
+        return `${what} ${expires <= at.getTime() ? "expired" : "expires"} on ${day}, and the stack declares no rotating credential for ${app.name}: nothing Key Vault serves replaces it; add one (or a federated credential) and move its consumers`;
+    }
+    const served = [...app.credentials].sort((a, b) => a.policy.rotateEveryDays - b.policy.rotateEveryDays)[0]!;
+    if (expires <= at.getTime()) return `${what} expired on ${day}: its consumers fail until they read ${served.keyVaultSecretName} from Key Vault (the stack's ${served.name})`;
+    if (expires - at.getTime() >= served.policy.rotateEveryDays * dayMs) return null;
+    return `${what} expires on ${day}, within the ${served.policy.rotateEveryDays}-day pickup window the stack gives consumers: deploy the stack and move its consumers to ${served.keyVaultSecretName} in Key Vault before then, or extend it`;
+}
+
+function planExisting(app: AppModel, at: Date): PlanExisting[] {
+    return app.existing.map((entry) => ({
+        keyId: entry.keyId,
+        kind: entry.kind,
+        displayName: entry.displayName,
+        expires: dateToIsoSeconds(new Date(entry.expires)),
+        daysLeft: Math.floor((Date.parse(entry.expires) - at.getTime()) / dayMs),
+        retire: entry.retire,
+        finding: existingFinding(app, entry, at),
+        path: entry.path,
+    }));
 }
 
 /** On a stack's first deployment every credential is new: both slots are created, the newest served. */
@@ -282,7 +353,8 @@ export function streamPlan(model: StackModel, options: PlanOptions = {}): PlanSt
     const since = options.since === "never" ? at : (options.since ?? defaultSince(at));
     if (since.getTime() > at.getTime()) throw new RangeError(`the last run (${dateToIsoSeconds(since)}) is after the plan's instant (${model.at})`);
     const statuses = model.apps.map((app) => app.credentials.map((c) => (firstDeployment ? firstDeploymentStatus : credentialStatus(c, since, at))));
-    const totals = { apps: model.apps.length, permissions: 0, application: 0, delegated: 0, tier0: 0, tier1: 0, credentials: 0, federatedCredentials: 0, rotating: 0, breaking: 0, expired: 0, new: 0, errors: model.credentialErrors.length };
+    const totals = { apps: model.apps.length, permissions: 0, application: 0, delegated: 0, tier0: 0, tier1: 0, credentials: 0, federatedCredentials: 0, rotating: 0, breaking: 0, expired: 0, new: 0, errors: model.credentialErrors.length, existing: 0, retiring: 0 };
+    const existingWarnings: PlanWarning[] = [];
     const privileged: PlanPrivileged[] = [];
     model.apps.forEach((app, i) => {
         for (const p of app.permissions) {
@@ -298,6 +370,12 @@ export function streamPlan(model: StackModel, options: PlanOptions = {}): PlanSt
         }
         totals.credentials += app.credentials.length;
         totals.federatedCredentials += app.federatedCredentials.length;
+        totals.existing += app.existing.length;
+        for (const entry of app.existing) {
+            if (entry.retire) totals.retiring++;
+            const finding = existingFinding(app, entry, at);
+            if (finding) existingWarnings.push({ path: entry.path, message: finding });
+        }
         for (const { status } of statuses[i]!) {
             if (status === "rotates") totals.rotating++;
             else if (status === "breaking") totals.breaking++;
@@ -313,9 +391,10 @@ export function streamPlan(model: StackModel, options: PlanOptions = {}): PlanSt
         since: dateToIsoSeconds(since),
         firstDeployment,
         apps: new LazyList(model.apps.length, (i) => planApp(model.apps[i]!, statuses[i]!, since, model.at)),
-        warnings: model.warnings.map(({ path, message }) => ({ path, message })),
+        warnings: [...model.warnings.map(({ path, message }) => ({ path, message })), ...existingWarnings],
         errors: model.credentialErrors.map(({ path, message }) => ({ path, message })),
-        totals,
+        // existing and retiring only for a stack that lists existing credentials: the totals of others stay as they were.
+        totals: totals.existing > 0 ? totals : (({ existing: _e, retiring: _r, ...rest }) => rest)(totals),
         // Stable: tier 0 before tier 1, each in declaration order.
         privileged: [...privileged.filter((p) => p.tier === 0), ...privileged.filter((p) => p.tier === 1)],
         escEnvironments: [...model.escEnvironments],
@@ -349,5 +428,6 @@ function planApp(app: AppModel, statuses: readonly ReturnType<typeof credentialS
         credentials: app.credentials.map((c, j) => planCredential(c, statuses[j]!, since, at)),
         certificateFiles: app.certificateFiles.map((c) => planCertificateFile(c, at)),
         federatedCredentials: app.federatedCredentials.map(({ name, preset, issuer, subject, audience, path }) => ({ name, preset, issuer, subject, audience, path })),
+        ...(app.existing.length > 0 ? { existing: planExisting(app, new Date(at)) } : {}),
     };
 }

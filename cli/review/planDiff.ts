@@ -1,6 +1,7 @@
 import type { CredentialModel } from "../../infra/model/credentials";
 import type { AppModel, StackModel } from "../../infra/model/model";
 import type { PermissionModel } from "../../infra/model/permissions";
+import { dateToIsoSeconds } from "../../rotation/instants";
 import { slotsReplacedByPolicyChange } from "../../rotation/schedule";
 
 /**
@@ -54,6 +55,20 @@ export interface RotationChange {
     readonly after: RotationSchedule;
 }
 
+/**
+ * A credential made before the stack that this change marks `retire: true` (it was not marked at the base, or
+ * not listed): after the merge, `rotor retire` removes it from Entra, once no sign-in with it is on record.
+ */
+export interface Retirement {
+    readonly app: string;
+    readonly keyId: string;
+    readonly kind: "secret" | "certificate";
+    readonly displayName: string | null;
+    /** ISO-8601 UTC to the second. */
+    readonly expires: string;
+    readonly path: string;
+}
+
 export interface PlanDiff {
     readonly schemaVersion: 1;
     readonly project: string;
@@ -85,6 +100,12 @@ export interface PlanDiff {
      * Always written by diffModels; optional for documents made before it was added.
      */
     readonly escEnvironments?: readonly string[];
+    /**
+     * Credentials made before the stack that this change marks `retire: true`: each is removed from Entra after
+     * the merge by `rotor retire`, once no sign-in with it is on record. Always written by diffModels; optional
+     * for documents made before it was added.
+     */
+    readonly retirements?: readonly Retirement[];
 }
 
 const permissionKey = (p: PermissionModel) => `${p.api.appId}/${p.kind}/${p.name}`;
@@ -198,6 +219,14 @@ function credentialChanges(app: string, base: AppModel, head: AppModel, at: Date
 
 const emptyApp = (app: AppModel): AppModel => ({ ...app, permissions: [], credentials: [], certificateFiles: [], federatedCredentials: [] });
 
+/** The existing credentials `head` marks for retirement that `base` did not (an app or entry new to the stack included). */
+function retirements(app: string, base: AppModel | undefined, head: AppModel): Retirement[] {
+    const before = new Map((base?.existing ?? []).map((e) => [e.keyId, e]));
+    return head.existing
+        .filter((e) => e.retire && !before.get(e.keyId)?.retire)
+        .map((e) => ({ app, keyId: e.keyId, kind: e.kind, displayName: e.displayName, expires: dateToIsoSeconds(new Date(e.expires)), path: e.path }));
+}
+
 /** The differences between the base config's model and the working tree's, both at `at`. `base` undefined: the stack is new. */
 export function diffModels(base: StackModel | undefined, head: StackModel, baseRef: string, baseProblem?: string): PlanDiff {
     const at = new Date(head.at);
@@ -205,7 +234,9 @@ export function diffModels(base: StackModel | undefined, head: StackModel, baseR
     const headApps = new Map(head.apps.map((a) => [a.name, a]));
     const permissions: PermissionChange[] = [];
     const credentials: CredentialChangeEntry[] = [];
+    const retiring: Retirement[] = [];
     for (const app of head.apps) {
+        retiring.push(...retirements(app.name, baseApps.get(app.name), app));
         const old = baseApps.get(app.name) ?? emptyApp(app);
         permissions.push(...permissionChanges(app.name, old.permissions, app.permissions));
         credentials.push(...credentialChanges(app.name, old, app, at));
@@ -235,9 +266,10 @@ export function diffModels(base: StackModel | undefined, head: StackModel, baseR
         permissions,
         credentials,
         breaking,
-        hasChanges: appsAdded.length + appsRemoved.length + permissions.length + credentials.length > 0,
+        hasChanges: appsAdded.length + appsRemoved.length + permissions.length + credentials.length + retiring.length > 0,
         baseProblem: baseProblem ?? null,
         errors: head.credentialErrors.map(({ path, message }) => ({ path, message })),
         escEnvironments: [...head.escEnvironments],
+        retirements: retiring,
     };
 }

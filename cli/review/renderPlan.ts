@@ -2,7 +2,7 @@ import { type Chunks, joinedLines, jsonChunks } from "../output/chunks";
 import { markdownCode, markdownText, visible } from "../output/escape";
 import { CommentBudget, moreNote, shortened } from "../output/commentBudget";
 import { capitalize, markdownTable, type OutputFormat, plural, textTable } from "../output/table";
-import type { PlanApp, PlanCertificateFile, PlanCredential, PlanDocument, PlanFederatedCredential, PlanPermission, PlanPrivileged, PlanStream } from "./plan";
+import type { PlanApp, PlanCertificateFile, PlanCredential, PlanDocument, PlanExisting, PlanFederatedCredential, PlanPermission, PlanPrivileged, PlanStream } from "./plan";
 
 /**
  * The plan for a terminal or a pull request comment. Everything in it that a stack file wrote (display
@@ -134,6 +134,19 @@ function errorLines(plan: Plan, e: Escape): string[] {
 /** What a deployment does with a credential in error: said once, after the list. */
 const errorConsequence = "A deployment leaves what is deployed for each as it is, deploys everything else, and fails at the end until it is fixed.";
 
+const existingHeader = ["EXISTING", "KIND", "KEY ID", "EXPIRES", "DAYS LEFT", "STATUS"];
+
+/** What happens to a credential made before the stack: kept, retired by rotor retire, or a warning. */
+function existingStatus(c: PlanExisting): string {
+    if (c.retire) return "retire: true (rotor retire removes it once unused)";
+    if (c.finding) return c.daysLeft < 0 ? "WARNING: expired" : "WARNING: expires before consumers can move";
+    return "kept (the stack leaves it as it is)";
+}
+
+function existingRows(existing: readonly PlanExisting[], e: Escape, code: Escape): string[][] {
+    return existing.map((c) => [c.displayName === null ? "-" : e(c.displayName), c.kind, code(c.keyId), c.expires.slice(0, 10), String(c.daysLeft), existingStatus(c)]);
+}
+
 const federatedHeader = ["FEDERATED", "PRESET", "ISSUER", "SUBJECT", "AUDIENCE"];
 
 function federatedRows(credentials: readonly PlanFederatedCredential[], e: Escape, code: Escape): string[][] {
@@ -149,7 +162,8 @@ function headline(plan: Plan, e: Escape): string {
         `${e(plan.project)} / ${e(plan.stack)} at ${plan.at}: ${plural(t.apps, "app")}, ` +
         `${plural(t.permissions, "permission")} (${t.application} application, ${t.delegated} delegated; ` +
         `${t.tier0} tier 0, ${t.tier1} tier 1), ${plural(t.credentials, "rotating credential")} (${run}), ${t.federatedCredentials} federated` +
-        `${t.errors ? `, ${plural(t.errors, "credential")} in error` : ""}`
+        `${t.errors ? `, ${plural(t.errors, "credential")} in error` : ""}` +
+        `${t.existing ? `, ${t.existing} existing from before the stack (${t.retiring ?? 0} marked retire)` : ""}`
     );
 }
 
@@ -199,6 +213,7 @@ function* markdownBlocks(plan: Plan, maxChars: number): Generator<string[]> {
         if (app.credentials.length) out.push(markdownTable(credentialHeader.map(capitalize), credentialRows(app.credentials, e)), "");
         if (app.certificateFiles.length) out.push(markdownTable(certificateFileHeader.map(capitalize), certificateFileRows(app.certificateFiles, e)), "");
         if (app.federatedCredentials.length) out.push(markdownTable(federatedHeader.map(capitalize), federatedRows(app.federatedCredentials, e, markdownCode)), "");
+        if (app.existing?.length) out.push(markdownTable(existingHeader.map(capitalize), existingRows(app.existing, e, markdownCode)), "");
         i++;
         // In order: once an app does not fit, it and every app after it are counted instead.
         if (budget.take(out, closingRoom)) yield out;
@@ -233,6 +248,7 @@ function* textBlocks(plan: Plan): Generator<string[]> {
         if (app.credentials.length) out.push("", textTable(credentialHeader, credentialRows(app.credentials, e)));
         if (app.certificateFiles.length) out.push("", textTable(certificateFileHeader, certificateFileRows(app.certificateFiles, e)));
         if (app.federatedCredentials.length) out.push("", textTable(federatedHeader, federatedRows(app.federatedCredentials, e, e)));
+        if (app.existing?.length) out.push("", textTable(existingHeader, existingRows(app.existing, e, e)));
         out.push("");
         yield out;
     }

@@ -1,5 +1,5 @@
 import type { CredentialChangeEntry, PermissionChange, PlanDiff, RotationSchedule } from "./planDiff";
-import { markdownText, visible } from "../output/escape";
+import { markdownCode, markdownText, visible } from "../output/escape";
 import { CommentBudget, moreNote } from "../output/commentBudget";
 import { markdownTable, type OutputFormat, textTable } from "../output/table";
 import { type GanttCredential, ganttDay, renderGantt } from "./renderGantt";
@@ -53,6 +53,7 @@ function headline(diff: PlanDiff, e: Escape): string {
         diff.permissions.length ? `${diff.permissions.length} permission change(s)${escalations ? `, ${escalations} escalation(s)` : ""}` : "",
         diff.credentials.length ? `${diff.credentials.length} credential change(s)` : "",
         diff.breaking.length ? `${diff.breaking.length} breaking` : "",
+        diff.retirements?.length ? `${diff.retirements.length} credential(s) to retire from Entra` : "",
     ].filter(Boolean);
     return `${e(diff.project)} / ${e(diff.stack)}, ${e(diff.base)} -> working tree, at ${diff.at}: ${parts.length ? parts.join(", ") : "no identity changes"}`;
 }
@@ -60,6 +61,15 @@ function headline(diff: PlanDiff, e: Escape): string {
 function escalationLines(diff: PlanDiff, e: Escape): string[] {
     return escalationsOf(diff).map((p) => `${e(p.app)}: ${e(p.name)} on ${e(p.api)} (tier ${p.tier}${delegatedNote(p)})`);
 }
+
+/** Each credential this change marks for retirement: `app: "display name" (secret, key `id`, expires 2027-05-01)`. */
+function retirementLines(diff: PlanDiff, e: Escape, code: Escape): string[] {
+    return (diff.retirements ?? []).map((r) => `${e(r.app)}: ${r.displayName === null ? "" : `${e(`"${r.displayName}"`)} `}(${r.kind}, key ${code(r.keyId)}, expires ${r.expires.slice(0, 10)})`);
+}
+
+/** What a retirement does, said once after the list. */
+const retirementConsequence =
+    "After the merge, rotor retire removes each from the application in Entra, only when no sign-in with it within its window is on record (and never one of the stack's own credentials); a consumer still holding one then fails to sign in.";
 
 /** Room kept for the closing notes of a cut comment: one per table and one for the chart, at most. */
 const closingRoom = 400;
@@ -148,6 +158,8 @@ export function renderPlanDiff(diff: PlanDiff, format: OutputFormat, options: { 
         if (escalations.length) head.push("> [!WARNING]", "> **Privileged permissions added:**", ...escalations.map((line) => `> - ${line}`), "");
         if (diff.breaking.length) head.push("> [!CAUTION]", "> **Breaking for consumers:**", ...diff.breaking.map((b) => `> - ${e(b)}`), "");
         if (diff.errors.length) head.push("> [!CAUTION]", "> **Credentials in error:**", ...errorLines(diff, e).map((line) => `> - ${line}`), `> ${errorConsequence}`, "");
+        const retiring = retirementLines(diff, e, markdownCode);
+        if (retiring.length) head.push("> [!IMPORTANT]", "> **Credentials to retire: removed from Entra after the merge:**", ...retiring.map((line) => `> - ${line}`), `> ${e(retirementConsequence)}`, "");
         head.push(...escAlert(diff.escEnvironments ?? []));
         const note = baseNote(diff, e);
         if (note) head.push("> [!NOTE]", `> ${note}`, "");
@@ -175,6 +187,8 @@ export function renderPlanDiff(diff: PlanDiff, format: OutputFormat, options: { 
     if (escalations.length) out.push("PRIVILEGED PERMISSIONS ADDED:", ...escalations.map((line) => `  ${line}`), "");
     if (diff.breaking.length) out.push("BREAKING FOR CONSUMERS:", ...diff.breaking.map((b) => `  ${e(b)}`), "");
     if (diff.errors.length) out.push("CREDENTIALS IN ERROR:", ...errorLines(diff, e).map((line) => `  ${line}`), `  ${errorConsequence}`, "");
+    const retiring = retirementLines(diff, e, e);
+    if (retiring.length) out.push("CREDENTIALS TO RETIRE (removed from Entra after the merge):", ...retiring.map((line) => `  ${line}`), `  ${retirementConsequence}`, "");
     const esc = escNotice(diff.escEnvironments ?? [], e);
     if (esc) out.push(`WARNING: ${esc}.`, `  ${escConsequence}`, "");
     const note = baseNote(diff, e);
