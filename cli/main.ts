@@ -146,6 +146,33 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         .addOption(maxCharsOption())
         .action((file: string, options) => run(import("./summarize").then((m) => m.runSummarize(file, options, io))));
 
+    command(
+        "import",
+        "write a new stack from the tenant's app registrations, as Entra holds them: permissions by name, consent as granted, federated credentials as presets, existing secrets and certificates listed (read-only; never overwrites a stack)",
+    )
+        .addOption(new Option("--stack <name>", "the new stack's name: writes Pulumi.<name>.yaml, which must not exist (required)").makeOptionMandatory())
+        .option("--tenant <id>", "the tenant to sign in to (default: the signed-in one; env AZURE_TENANT_ID)")
+        .option("--app-id <ids...>", "only these applications, by client id (several, or separated by commas)")
+        .option("--filter <odata>", "only the applications an OData $filter selects, e.g. \"startswith(displayName,'HR')\"")
+        .option("--owned-by <objectId>", "only the applications this user or service principal owns")
+        .option("--dry-run", "write nothing: print the stack file (yaml), the tenant report (table) or the report as JSON")
+        .addOption(new Option("--format <format>", "what to print: the stack file, the tenant report sorted by what expires first, or JSON").choices(["yaml", "table", "json"]).default("yaml", "yaml"))
+        .option("--cloud <name>", "AzureCloud, AzureUSGovernment or AzureChinaCloud (default: AzureCloud; env ROTOR_CLOUD)")
+        .option("--authority-host <url>", "the sign-in authority (default: the cloud's; env AZURE_AUTHORITY_HOST)")
+        .option("--graph-endpoint <url>", "Microsoft Graph's root URL (default: the cloud's; env ROTOR_GRAPH_ENDPOINT)")
+        .addOption(dirOption())
+        .action((options) => run(import("./import").then((m) => m.runImport(options, io))));
+
+    liveOptions(
+        command("retire", "remove the credentials made before the stack that it marks retire: true, once no sign-in with them is on record: a dry run unless --yes; exit 2 when one cannot be retired")
+            .addOption(stackOption())
+            .option("--used-within <days>", "a sign-in within this many days on record keeps a credential, 1 to 730 (default: 30)", parseDays)
+            .option("--yes", "remove them (without it: a dry run that changes nothing)")
+            .option("--force", "remove even when no usage evidence can be read (no Entra ID P1/P2, no AuditLog.Read.All), saying so loudly; never one with a recorded sign-in, never one of the stack's own")
+            .addOption(formatOption())
+            .addOption(dirOption()),
+    ).action((options) => run(import("./retire").then((m) => m.runRetire(options, io))));
+
     return program;
 }
 

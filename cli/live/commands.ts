@@ -13,6 +13,8 @@ import { applyUsage } from "./usage";
 import { probeUsageEvidence, readUsageEvidence, usageTargets } from "./usageEvidence";
 import { entraProbe } from "../../azure/probe";
 import { type VerifyReport, vaultReader, verifyServed } from "./verify";
+import { GraphError } from "../../azure/graph";
+import { decideRetirements, markedForRetirement, removeKeyProof, type RetireReport, type RetireRow, retireReport } from "./retire";
 
 /** The live commands, from a model and flags to a report; the CLI renders it and exits with its code. */
 
@@ -69,4 +71,83 @@ export async function doctorReport(model: StackModel, flags: LiveFlags & { subsc
         Promise.all([collectDoctorFacts(model, graph, context.endpoints.graphScope, context.credential, vault, arm), probeUsageEvidence(graph, context.endpoints.cloud)]),
     );
     return assessDoctor(model, facts.signedIn ? { ...facts, usage } : facts);
+}
+
+/**
+ * `rotor retire`: the credentials the stack marks `retire: true`, held against the live state and Entra's
+ * sign-in evidence (live/retire.ts decides), and with `yes` removed one by one: a secret with removePassword, a
+ * certificate with removeKey and a proof signed by the certificate Key Vault serves for the app (read here,
+ * used for the signature, never printed). Nothing marked: nothing is read, not even a sign-in. One removal that
+ * Graph refuses is that credential's row; the others still run.
+ */
+export async function retireCommand(model: StackModel, flags: LiveFlags & { usedWithin?: number; yes?: boolean; force?: boolean }, io: LiveIo, now: Date): Promise<RetireReport> {
+    const options = { usedWithinDays: flags.usedWithin ?? 30, force: flags.force ?? false, dryRun: !flags.yes };
+    if (markedForRetirement(model).length === 0) return retireReport(model, [], null, now, options);
+    const context = await liveContext(model, flags, io);
+    const graph = new GraphClient(context.endpoints.graph, context.credential, context.endpoints.graphScope, { onRequest: () => io.onRequest?.("graph") });
+    const vault = context.vaultUrl
+        ? vaultClient(context.vaultUrl, context.credential, { onRequest: () => io.onRequest?.("keyVault"), scope: context.endpoints.keyVaultScope })
+        : undefined;
+    const live = await reading(context, () => collectLiveState(model, graph, vault, { progress: io.progress?.() ?? silentProgress }));
+    // Evidence for the applications that have something marked, and only them.
+    const marked = new Set(markedForRetirement(model).flatMap(({ app }) => (live.apps.get(app.name) ? [live.apps.get(app.name)!.application.appId] : [])));
+    const targets = usageTargets(live).filter((t) => marked.has(t.appId));
+    const evidence = await readUsageEvidence(graph, targets, { cloud: context.endpoints.cloud, now, usedWithinDays: options.usedWithinDays, progress: io.progress?.() ?? silentProgress });
+    const read = vault ? vaultReader(vault) : undefined;
+    const rows: RetireRow[] = [];
+    for (const decision of decideRetirements(model, live, evidence, now, options)) {
+        if (!decision.remove) {
+            rows.push(decision.row);
+            continue;
+        }
+        let proof: string | undefined;
+        if (decision.row.kind === "certificate") {
+            const problems: string[] = [];
+            for (const signer of decision.signers) {
+                let served: Awaited<ReturnType<NonNullable<typeof read>>>;
+                try {
+                    served = read ? await read(signer.keyVaultSecretName) : undefined;
+                } catch (error) {
+                    // One credential's problem: the identity may list secrets but not read values (Key Vault Secrets User).
+                    const status = (error as { statusCode?: number }).statusCode;
+                    problems.push(`${signer.credential}: Key Vault refused to read ${signer.keyVaultSecretName}${status ? ` (${status})` : ""}; signing the proof needs Key Vault Secrets User on the vault`);
+                    continue;
+                }
+                const made = served && !("disabled" in served) ? removeKeyProof(decision.objectId!, served.value, signer.key, now) : { problem: `Key Vault serves no readable ${signer.keyVaultSecretName}` };
+                if ("proof" in made) {
+                    proof = made.proof;
+                    break;
+                }
+                problems.push(`${signer.credential}: ${made.problem}`);
+            }
+            if (proof === undefined) {
+                rows.push({ ...decision.row, outcome: "no-proof", message: `no proof for Graph's removeKey could be signed (${problems.join("; ")}): kept; remove it in the Entra admin center` });
+                continue;
+            }
+        }
+        if (!flags.yes) {
+            rows.push(decision.row);
+            continue;
+        }
+        rows.push(await removeOne(graph, decision.objectId!, decision.row, proof));
+    }
+    return retireReport(model, rows, evidence, now, options);
+}
+
+/**
+ * Removes one credential. A failed request may still have removed it (the pipeline retries a 500 or a dropped
+ * connection, and Graph may have acted on the first attempt): the application is read again to tell.
+ */
+async function removeOne(graph: GraphClient, objectId: string, row: RetireRow, proof: string | undefined): Promise<RetireRow> {
+    try {
+        if (proof === undefined) await graph.removePassword(objectId, row.keyId);
+        else await graph.removeKey(objectId, row.keyId, proof);
+        return { ...row, outcome: "removed", message: `removed: ${row.message}` };
+    } catch (error) {
+        const answer = error instanceof GraphError ? `${error.status} ${error.code}: ${error.message.replace(/^Microsoft Graph answered \d+ \S+: /, "")}` : error instanceof Error ? error.message : String(error);
+        const after = await graph.application(objectId).catch(() => undefined);
+        const still = after ? [...after.passwordCredentials, ...after.keyCredentials].some((c) => c.keyId.toLowerCase() === row.keyId) : true;
+        if (!still) return { ...row, outcome: "removed", message: `removed (Graph answered ${answer}, and the application no longer has it): ${row.message}` };
+        return { ...row, outcome: "failed", message: `Graph refused the removal (${answer}): kept` };
+    }
 }

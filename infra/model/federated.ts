@@ -649,3 +649,82 @@ function resolveTerraformCloud(tfc: NonNullable<FederatedCredentialConfig["terra
     if (!check(issues, path, subject.length > MAX_FEDERATED_VALUE_LENGTH ? `makes a subject of ${subject.length} characters; Entra allows at most ${MAX_FEDERATED_VALUE_LENGTH}` : undefined)) return undefined;
     return { issuer: host, subject, preset: "terraformCloud", pullRequestPath: path };
 }
+
+// --- from what Entra holds back to the entry that declares it ----------------------------------------------
+
+/** A federated identity credential as Entra holds it (Graph's federatedIdentityCredential, one audience). */
+export interface FederatedCredentialFacts {
+    readonly name: string;
+    readonly issuer: string;
+    readonly subject: string;
+    readonly audience: string;
+    readonly description?: string;
+}
+
+const githubSubjectPattern = /^repo:([^:]+):(?:environment:(.+)|ref:refs\/heads\/(.+)|ref:refs\/tags\/(.+)|(pull_request))$/;
+const githubRepoIdsPattern = /^([A-Za-z0-9-]+)(?:@(\d+))?\/([A-Za-z0-9._-]+)(?:@(\d+))?$/;
+const kubernetesSubjectPattern = /^system:serviceaccount:([^:]+):([^:]+)$/;
+const gitlabSubjectPattern = /^project_path:(.+):ref_type:(branch|tag):ref:(.+)$/;
+const terraformCloudSubjectPattern = /^organization:([^:]+):project:([^:]+):workspace:([^:]+):run_phase:(plan|apply)$/;
+const lowerGuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The presets whose expansion could give this issuer and subject, most specific first. */
+function presetCandidates(facts: FederatedCredentialFacts, context: FederatedContext): Partial<FederatedCredentialConfig>[] {
+    const { issuer, subject } = facts;
+    const candidates: Partial<FederatedCredentialConfig>[] = [];
+    const github = issuer === GITHUB_ISSUER ? githubSubjectPattern.exec(subject) : null;
+    if (github) {
+        const [, repoPart, environment, branch, tag, pullRequest] = github;
+        const repo = githubRepoIdsPattern.exec(repoPart!);
+        const target = environment !== undefined ? { environment } : branch !== undefined ? { branch } : tag !== undefined ? { tag } : pullRequest ? { pullRequest: true as const } : {};
+        if (repo && repo[2] !== undefined && repo[4] !== undefined && Number.isSafeInteger(Number(repo[2])) && Number.isSafeInteger(Number(repo[4]))) {
+            candidates.push({ github: { repo: `${repo[1]}/${repo[3]}`, ownerId: Number(repo[2]), repoId: Number(repo[4]), ...target } });
+        } else if (repo && repo[2] === undefined && repo[4] === undefined) {
+            // The name-only subject, exactly as Entra holds it: this repository's tokens carry no ids (yet).
+            candidates.push({ github: { repo: repoPart!, ...target, immutableSubject: false } });
+        }
+    }
+    const authority = managedIdentityClouds[context.cloud].authority;
+    const managed = new RegExp(`^${authority.replace(/[.]/g, "\\.")}/([0-9a-f-]{36})/v2\\.0$`).exec(issuer);
+    if (managed && lowerGuidPattern.test(managed[1]!) && lowerGuidPattern.test(subject)) {
+        candidates.push({ managedIdentity: { principalId: subject, tenantId: managed[1]! } });
+    }
+    if (azureDevOpsIssuer.test(issuer) || entraIssuer.test(issuer)) candidates.push({ azureDevOps: { issuer, subject } });
+    const gitlab = gitlabSubjectPattern.exec(subject);
+    if (gitlab) {
+        const ref = gitlab[2] === "branch" ? { branch: gitlab[3]! } : { tag: gitlab[3]! };
+        candidates.push({ gitlab: { project: gitlab[1]!, ...ref, ...(issuer === DEFAULT_GITLAB_HOST ? {} : { host: issuer }) } });
+    }
+    const terraform = terraformCloudSubjectPattern.exec(subject);
+    if (terraform) {
+        const [, organization, project, workspace, runPhase] = terraform;
+        candidates.push({
+            terraformCloud: { organization: organization!, project: project!, workspace: workspace!, runPhase: runPhase as "plan" | "apply", ...(issuer === DEFAULT_TERRAFORM_CLOUD_HOST ? {} : { host: issuer }) },
+        });
+    }
+    const kubernetes = kubernetesSubjectPattern.exec(subject);
+    if (kubernetes) candidates.push({ kubernetes: { issuer, namespace: kubernetes[1]!, serviceAccount: kubernetes[2]! } });
+    return candidates;
+}
+
+/**
+ * The `type: federated` entry that declares a credential Entra holds: the preset whose expansion gives exactly
+ * its issuer, subject and audience (GitHub, with the immutable subject's ids or `immutableSubject: false` for a
+ * name-only subject; a managed identity of the stack's cloud; Azure DevOps; GitLab; HCP Terraform; Kubernetes),
+ * else issuer and subject as they are. Every candidate is expanded again by resolveFederated and kept only if that
+ * gives back the same issuer, subject and audience without an error, so the entry always means what Entra
+ * holds: the reverse of resolveFederated, and tested both ways. `audience` is written only where it is not the
+ * preset's default. Pure.
+ */
+export function federatedEntryOf(facts: FederatedCredentialFacts, context: FederatedContext = { cloud: "global" }): FederatedCredentialConfig {
+    const base = { type: "federated" as const, name: facts.name, ...(facts.description ? { description: facts.description } : {}) };
+    for (const candidate of presetCandidates(facts, context)) {
+        const defaultAudience = candidate.managedIdentity !== undefined ? managedIdentityClouds[context.cloud].audience : DEFAULT_AUDIENCE;
+        const entry = { ...base, ...candidate, ...(facts.audience !== defaultAudience ? { audience: facts.audience } : {}) } as FederatedCredentialConfig;
+        const resolved = resolveFederated([{ index: 0, entry }], "credential", context);
+        const model = resolved.credentials[0];
+        const failed = resolved.issues.some((issue) => issue.severity === "error");
+        if (!failed && model && model.issuer === facts.issuer && model.subject === facts.subject && model.audience === facts.audience) return entry;
+    }
+    return { ...base, issuer: facts.issuer, subject: facts.subject, ...(facts.audience !== DEFAULT_AUDIENCE ? { audience: facts.audience } : {}) } as FederatedCredentialConfig;
+}
