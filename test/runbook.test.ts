@@ -12,8 +12,8 @@ const runbook = fs.readFileSync(path.join(repoRoot, "docs", "runbook.md"), "utf8
 const commands = [...runbook.matchAll(/(?:npx |`)rotor ([a-z-]+)((?: --[a-z-]+(?: [^\s`#|]+)?)*)/g)].map((m) => ({ command: m[1]!, options: [...m[2]!.matchAll(/--[a-z-]+/g)].map((o) => o[0]) }));
 
 describe("docs/runbook.md", () => {
-    it("uses status, verify, plan, rotate-now and doctor", () => {
-        expect(new Set(commands.map((c) => c.command))).toEqual(new Set(["status", "verify", "plan", "rotate-now", "doctor"]));
+    it("uses status, verify, plan, rotate-now, doctor, import and retire", () => {
+        expect(new Set(commands.map((c) => c.command))).toEqual(new Set(["status", "verify", "plan", "rotate-now", "doctor", "import", "retire"]));
     });
 
     it.each(commands.map((c) => [`${c.command} ${c.options.join(" ")}`, c] as const))("rotor %s exists with those options", async (_line, c) => {

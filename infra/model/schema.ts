@@ -66,9 +66,17 @@ export const privilegedEntrySchema = z.strictObject({
     permission: nonEmpty("the tier-0 or tier-1 permission being allowed (application, or delegated and consented for all users), e.g. Application.ReadWrite.OwnedBy").min(1, {
         error: "name the permission being allowed",
     }),
-    justification: nonEmpty("why the app needs this permission and what limits its use")
-        .trim()
-        .min(20, { error: "write a justification of at least 20 characters: why the app needs it and what limits its use" }),
+    justification: nonEmpty("why the app needs this permission and what limits its use").trim(),
+}).superRefine((entry, context) => {
+    // Checked on the entry, not the field, so the message names the permission: rotor import writes an empty
+    // justification for each tier-0 permission it finds, and the plan must say which ones await a person.
+    if (entry.justification.length < 20) {
+        context.addIssue({
+            code: "custom",
+            path: ["justification"],
+            message: `write a justification of at least 20 characters for ${entry.permission}: why the app needs it and what limits its use`,
+        });
+    }
 });
 
 export const appSchema = z.strictObject({
