@@ -108,6 +108,20 @@ describe("the tenants workflow", () => {
         const clientIds = new Set([home.s.with?.["client-id"], tenant.s.with?.["client-id"], workflow.jobs["rotate"]!.env?.["ARM_CLIENT_ID"]]);
         expect([...clientIds]).toEqual(["${{ vars.AZURE_TENANTS_CLIENT_ID }}"]);
     });
+
+    it("retires what the tenant's stack marks after its deployment succeeded, signed in to its tenant, before verify and status", () => {
+        const steps = workflow.jobs["rotate"]!.steps;
+        const index = (match: (s: WorkflowStep) => boolean) => steps.findIndex(match);
+        const retire = index((s) => s.run?.includes("npx rotor retire") === true);
+        expect(retire).toBeGreaterThan(index((s) => s.run?.startsWith("pulumi up") === true));
+        expect(retire).toBeGreaterThan(index((s) => s.id === "tenant-login"));
+        expect(retire).toBeLessThan(index((s) => s.run?.includes("rotor verify") === true));
+        const step = steps[retire]!;
+        expect(step.run).toBe('npx rotor retire --stack "$STACK" --yes --format markdown | tee -a "$GITHUB_STEP_SUMMARY"');
+        expect(step.if).toBe("${{ success() && steps.deploy.outcome == 'success' && steps.tenant-login.outcome == 'success' }}");
+        // The listing, retire, verify and status pipe; each fails its step with rotor's exit code.
+        expect(pipingSteps(workflow).filter((p) => p.run === step.run)).toEqual([{ job: "rotate", run: step.run, pipefail: true }]);
+    });
 });
 
 /** What the listing step writes: the matrix (`stacks=` in $GITHUB_OUTPUT), its annotations and its step summary. */
@@ -238,8 +252,8 @@ describe("the matrix the workflow lists", () => {
 describe("rotor commands in the tenants workflow", () => {
     const commands = [...workflowText.matchAll(/npx rotor ([^\n|>]+)/g)].map((m) => m[1]!.trim().split(/\s+/));
 
-    it("cover plan (the listing, and the invalid stacks' summary), verify and status", () => {
-        expect(commands.map((c) => c[0])).toEqual(["plan", "plan", "verify", "status"]);
+    it("cover plan (the listing, and the invalid stacks' summary), retire, verify and status", () => {
+        expect(commands.map((c) => c[0])).toEqual(["plan", "plan", "retire", "verify", "status"]);
     });
 
     it.each(commands.map((c) => [c.join(" "), c] as const))("rotor %s is accepted by the CLI", async (_line, command) => {

@@ -12,6 +12,7 @@ import { repoRoot, sampleStack } from "./support/program";
 import {
     allSteps,
     type AzurePipeline,
+    commentAbove,
     azureScript,
     azureSteps,
     declaredVariables,
@@ -22,6 +23,7 @@ import {
     pipingSteps,
     predefinedVariable,
     pulumiUpLines,
+    rotorLines,
     runScript,
     runsAfterFailure,
     usesLines,
@@ -103,8 +105,8 @@ describe("Azure DevOps pipeline", () => {
         const doc = azurePipeline.parse(parse(read(azureDevOps)));
         expect(doc.stages.map((s) => s.stage)).toEqual(["review", "rotate"]);
         const signingIn = doc.stages.map((s) => ({ stage: s.stage, steps: s.jobs.flatMap((j) => j.steps).filter((step) => step.task === "AzureCLI@2") }));
-        // The review signs in once, read only; the rotation signs in for the deployment, verify and status, each its own step.
-        expect(signingIn.map((s) => s.steps.length)).toEqual([1, 3]);
+        // The review signs in once, read only; the rotation signs in for the deployment, retire, verify and status, each its own step.
+        expect(signingIn.map((s) => s.steps.length)).toEqual([1, 4]);
         expect(signingIn[0]!.steps.map((s) => s.inputs?.["azureSubscription"])).toEqual(["entra-rotor-preview"]);
         for (const s of signingIn[1]!.steps) expect(s.inputs?.["azureSubscription"]).toBe("entra-rotor-deployer");
         for (const s of signingIn.flatMap((x) => x.steps)) expect(s.inputs).toMatchObject({ addSpnToEnvironment: true });
@@ -115,8 +117,8 @@ describe("Azure DevOps pipeline", () => {
 describe("rotor commands in the pipelines", () => {
     const commands = [...workflows.map((f) => read(path.join(githubDir, f))), read(azureDevOps)].flatMap(rotorCommands);
 
-    it("cover plan --base, summarize, verify and status", () => {
-        expect(new Set(commands.map((c) => c[0]))).toEqual(new Set(["plan", "summarize", "verify", "status"]));
+    it("cover plan --base, summarize, retire, verify and status", () => {
+        expect(new Set(commands.map((c) => c[0]))).toEqual(new Set(["plan", "summarize", "retire", "verify", "status"]));
     });
 
     it.each(commands.map((c) => [c.join(" "), c] as const))("rotor %s is accepted by the CLI", async (_line, command) => {
@@ -277,6 +279,100 @@ describe("rotation pipelines rotate everything that can rotate, and always repor
         const text = read(tenantsWorkflow).replace(/\n\s*fail-fast: false\n/, "\n");
         const job = Object.values((parse(text) as Workflow).jobs).find((j) => j.strategy?.matrix);
         expect(job?.strategy?.["fail-fast"]).not.toBe(false);
+    });
+});
+
+describe("rotation pipelines retire what a reviewed change marked, only after a successful deployment (issue 19)", () => {
+    const rotations = [path.join(githubDir, "entra-rotor-rotate.yml"), tenantsWorkflow].map(shortName);
+    const retireLine = (line: string) => {
+        expect(line).toMatch(/\s--yes(\s|$)/);
+        expect(line).not.toContain("--force"); // a pipeline never removes without evidence
+        expect(line).toMatch(/--stack ("\$STACK"|dev|\$\(stack\))(\s|$)/);
+    };
+    const documentsPermission = (comment: string) => {
+        expect(comment).toContain("Application.ReadWrite.All");
+        expect(comment).toMatch(/removePassword and removeKey/);
+        expect(comment).toContain("AuditLog.Read.All");
+        expect(comment).toContain("Key Vault Secrets User");
+    };
+
+    it.each(rotations)("%s: one rotor retire --yes step after pulumi up, skipped unless the deployment succeeded, failing the job visibly", (file) => {
+        const text = read(path.join(repoRoot, file));
+        const doc = workflowDoc(path.join(repoRoot, file));
+        const [name, job] = Object.entries(doc.jobs).find(([, j]) => j.steps.some((s) => s.run !== undefined && pulumiUpLines(s.run).length > 0))!;
+        const steps = job.steps;
+        const deployAt = steps.findIndex((s) => s.run !== undefined && pulumiUpLines(s.run).length > 0);
+        const retiring = steps.flatMap((step, index) => (step.run !== undefined && rotorLines(step.run, "retire").length > 0 ? [{ step, index }] : []));
+        expect(retiring, name).toHaveLength(1);
+        expect(allSteps(doc).filter(({ step }) => step.run !== undefined && rotorLines(step.run, "retire").length > 0)).toHaveLength(1);
+        const { step, index } = retiring[0]!;
+        expect(index, "after pulumi up").toBeGreaterThan(deployAt);
+        retireLine(rotorLines(step.run!, "retire")[0]!);
+        // Only after a successful deployment: no status function that runs after a failure, and the deployment's outcome named.
+        const deploy = steps[deployAt]!;
+        expect(deploy.id).toBeDefined();
+        expect(runsAfterFailure(step.if), step.if).toBe(false);
+        expect(step.if).toContain(`steps.${deploy.id}.outcome == 'success'`);
+        // Its exit 2 fails the job: not hidden by continue-on-error, nor by tee (pipefail).
+        expect(step["continue-on-error"]).toBeUndefined();
+        const piped = pipingSteps(doc).find((p) => p.run === step.run);
+        if (piped) expect(piped.pipefail).toBe(true);
+        // ... and hides nothing: the reports after it still run when it failed.
+        const reports = steps.slice(index + 1).filter((s) => s.run !== undefined && /rotor (verify|status)/.test(s.run));
+        expect(reports.map((s) => s.name)).toHaveLength(2);
+        for (const later of reports) expect(runsAfterFailure(later.if), `${later.name}: ${later.if}`).toBe(true);
+        documentsPermission(commentAbove(text, "npx rotor retire"));
+    });
+
+    it.each(rotations)("%s: the retire step's exit 2 fails it through the pipe, after its summary is written", (file) => {
+        const doc = workflowDoc(path.join(repoRoot, file));
+        const step = allSteps(doc).find(({ step }) => step.run !== undefined && rotorLines(step.run, "retire").length > 0)!.step;
+        const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-runner-temp-"));
+        const summary = path.join(temp, "summary");
+        for (const code of [0, 2]) {
+            const run = runScript(step.run!, { shell: "github", cwd: temp, env: { STACK: "contoso", GITHUB_STEP_SUMMARY: summary }, fakes: { npx: code } });
+            expect(run.code, run.output).toBe(code);
+            expect(run.calls).toEqual([`npx rotor retire --stack ${file.includes("tenants") ? "contoso" : "dev"} --yes --format markdown`]);
+        }
+        expect(fs.existsSync(summary)).toBe(true);
+    });
+
+    it("Azure Pipelines: rotor retire --yes is its own step right after pulumi up, only when it succeeded; verify and status still run after it", () => {
+        const rotate = azureSteps(azureDoc()).filter(({ stage }) => stage === "rotate").map(({ step }) => step);
+        const deployAt = rotate.findIndex((s) => pulumiUpLines(azureScript(s) ?? "").length > 0);
+        const retiring = rotate.flatMap((step, index) => (rotorLines(azureScript(step) ?? "", "retire").length > 0 ? [{ step, index }] : []));
+        expect(retiring).toHaveLength(1);
+        expect(azureSteps(azureDoc()).filter(({ step }) => rotorLines(azureScript(step) ?? "", "retire").length > 0)).toHaveLength(1);
+        const { step, index } = retiring[0]!;
+        expect(index).toBe(deployAt + 1);
+        retireLine(rotorLines(azureScript(step)!, "retire")[0]!);
+        // succeeded() (a step's default): every step before it, the deployment included, succeeded.
+        // https://learn.microsoft.com/azure/devops/pipelines/process/conditions
+        expect(step.condition).toBe("succeeded()");
+        expect(step.continueOnError).toBeUndefined();
+        expect(step.task).toBe("AzureCLI@2");
+        expect(step.inputs?.["azureSubscription"]).toBe("entra-rotor-deployer");
+        const reports = rotate.slice(index + 1);
+        expect(reports.map((s) => rotorLines(azureScript(s) ?? "", "verify").length + rotorLines(azureScript(s) ?? "", "status").length)).toEqual([1, 1]);
+        for (const later of reports) expect(runsAfterFailure(later.condition), later.displayName).toBe(true);
+        documentsPermission(commentAbove(read(azureDevOps), "npx rotor retire"));
+        // Plain bash on the agent: rotor's exit code is the step's.
+        const script = expandMacros(azureScript(step)!, declaredVariables(azureDoc()));
+        for (const code of [0, 2]) {
+            const run = runScript(script, { shell: "azure", cwd: os.tmpdir(), fakes: { npx: code } });
+            expect(run.code).toBe(code);
+            expect(run.calls).toEqual(["npx rotor retire --stack dev --yes"]);
+        }
+    });
+
+    it("the rules catch a retire step that would run after a failed deployment, or before it", () => {
+        const text = read(path.join(githubDir, "entra-rotor-rotate.yml"));
+        const loose = parse(text.replace("if: ${{ success() && steps.deploy.outcome == 'success' }}", "if: ${{ !cancelled() }}")) as Workflow;
+        const step = allSteps(loose).find(({ step }) => step.run?.includes("rotor retire"))!.step;
+        expect(runsAfterFailure(step.if)).toBe(true);
+        expect(rotorLines("# npx rotor retire --stack dev --yes\necho done", "retire")).toEqual([]);
+        expect(rotorLines("npx rotor retire --stack dev --yes | tee -a x", "retire")).toHaveLength(1);
+        expect(commentAbove("# no\n- name: a\n  run: x\n# says Application.ReadWrite.All\n- name: b\n  id: b\n  run: npx rotor retire", "npx rotor retire")).toBe("says Application.ReadWrite.All");
     });
 });
 

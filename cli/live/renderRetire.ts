@@ -32,7 +32,9 @@ function headline(report: RetireReport): string {
     const parts = (["removed", "would-remove", "gone", "in-use", "no-evidence", "managed", "not-found", "no-proof", "failed"] as const)
         .filter((o) => report.counts[o] > 0)
         .map((o) => `${report.counts[o]} ${o === "would-remove" ? "to remove" : o}`);
-    const dry = report.dryRun ? " (dry run: nothing was removed; --yes removes them)" : "";
+    // --yes is named only with what it would remove: a dry run of credentials kept must not suggest it removes them.
+    const removable = report.counts["would-remove"];
+    const dry = !report.dryRun ? "" : removable > 0 ? ` (dry run: nothing was removed; --yes removes ${plural(removable, "credential")})` : " (dry run: nothing was removed)";
     return `${head}${plural(marked, "credential")} marked retire: true, ${parts.join(", ")}${dry}`;
 }
 

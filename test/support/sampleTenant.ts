@@ -21,10 +21,14 @@ export async function deploySample(deployedAt: Date, permissions?: readonly stri
     return { emulator, model, deployment, operator: operator(emulator, permissions) };
 }
 
-/** `rotor <args> --dir <repo>` in this process, at `now` (the emulator's clock too), signed in as `credential`. */
-export async function rotorAt(tenant: Pick<SampleTenant, "emulator" | "deployment">, credential: TokenCredential, args: readonly string[], now: Date) {
+/**
+ * `rotor <args> --dir <dir>` in this process, at `now` (the emulator's clock too), signed in as `credential`.
+ * `dir` is the repository's root by default; a test that changes the stack files passes a copy of the sample
+ * project (sampleProject() in cli.ts), whose stack deploys as the sample does.
+ */
+export async function rotorAt(tenant: Pick<SampleTenant, "emulator" | "deployment">, credential: TokenCredential, args: readonly string[], now: Date, dir: string = repoRoot) {
     const out = { stdout: "", stderr: "", requests: {} as Record<string, number> };
     tenant.emulator.clock.set(now);
-    const code = await main([...args, "--dir", repoRoot], emulatorIo(tenant.emulator, tenant.deployment, credential, now, out));
+    const code = await main([...args, "--dir", dir], emulatorIo(tenant.emulator, tenant.deployment, credential, now, out));
     return { code, ...out };
 }

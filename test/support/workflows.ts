@@ -20,6 +20,8 @@ export interface WorkflowStep {
     readonly uses?: string;
     readonly with?: Record<string, unknown>;
     readonly "working-directory"?: string;
+    /** true hides the step's failure from the job's result. */
+    readonly "continue-on-error"?: boolean | string;
 }
 
 export interface WorkflowJob {
@@ -98,6 +100,30 @@ export function runsAfterFailure(condition: string | undefined): boolean {
     return condition !== undefined && /(!\s*cancelled\(\)|\balways\(\)|\bfailure\(\)|\bsucceededOrFailed\(\)|\bfailed\(\))/.test(condition);
 }
 
+/** The shell lines of a script that run `rotor <command>` (through npx or not), comments left out. */
+export function rotorLines(script: string, command: string): string[] {
+    const runs = new RegExp(`(^|[;&|(]\\s*|\\s)(npx\\s+)?rotor\\s+${command}(\\s|$)`);
+    return script
+        .split("\n")
+        .filter((line) => !/^\s*#/.test(line))
+        .filter((line) => runs.test(line));
+}
+
+/**
+ * The comment right above the step whose text holds `needle` (a GitHub `- name:`/`- uses:` or an Azure
+ * `- task:`/`- script:` line starts a step), without the `#`s, its lines joined with spaces as the prose they
+ * are: what a reader copying the step sees about it.
+ */
+export function commentAbove(text: string, needle: string): string {
+    const lines = text.split("\n");
+    let i = lines.findIndex((line) => line.includes(needle));
+    if (i < 0) return "";
+    while (i > 0 && !/^\s*- /.test(lines[i]!)) i--;
+    const comments: string[] = [];
+    for (let j = i - 1; j >= 0 && /^\s*#/.test(lines[j]!); j--) comments.unshift(lines[j]!.replace(/^\s*#\s?/, ""));
+    return comments.join(" ");
+}
+
 /** The shell lines of a script that run `pulumi up`, comments left out. */
 export function pulumiUpLines(script: string): string[] {
     return script
@@ -115,6 +141,8 @@ export interface AzureStep {
     readonly checkout?: string;
     readonly displayName?: string;
     readonly condition?: string;
+    /** true hides the step's failure from the job's result. */
+    readonly continueOnError?: boolean;
     readonly env?: Record<string, string>;
     readonly inputs?: Record<string, unknown>;
 }

@@ -70,7 +70,7 @@ export function portalShaper(state: EmulatorState, count: number, shape: PortalS
         { from: now - 65 * dayMs, to: now + 300 * dayMs },
     ].map((validity, c) => ({
         validity,
-        certificate: createClientCertificate({ subject: `CN=portal-certificate-${c}`, notBefore: new Date(validity.from), notAfter: new Date(validity.to), keyPair: sharedKeyPair("certificates") }),
+        certificate: createClientCertificate({ subject: `portal-certificate-${c}`, notBefore: new Date(validity.from), notAfter: new Date(validity.to), keyPair: sharedKeyPair("certificates") }),
     }));
 
     return (app, i, secretCount) => {
