@@ -101,7 +101,7 @@ describe("rotor retire: a portal-made secret, from suggestion to removal", () =>
             app: "mail-sender",
             owner: "existing",
             status: "retire",
-            message: "no sign-in within 7 days (none in Entra's credential sign-in report), and Key Vault serves main (mail-sender-main) for this app: mark it retire: true in the stack; rotor retire checks again before it removes it",
+            message: "no sign-in within 30 days (none in Entra's credential sign-in report), and Key Vault serves main (mail-sender-main) for this app: mark it retire: true in the stack; rotor retire checks again before it removes it",
         });
         expect(json<StatusReport>(status).rows.filter((r) => r.status === "retire")).toHaveLength(1);
 
@@ -122,7 +122,7 @@ describe("rotor retire: a portal-made secret, from suggestion to removal", () =>
         // A reviewed pull request marks it.
         listExisting({ "mail-sender": [portalEntry(true)] });
         const marked = row(json<StatusReport>(await rotor(["status", "--stack", "dev", "--usage", "--format", "json"])));
-        expect(marked).toMatchObject({ status: "retire", message: expect.stringMatching(/^marked retire: true, no sign-in within 7 days .*: rotor retire --yes removes it$/) });
+        expect(marked).toMatchObject({ status: "retire", message: expect.stringMatching(/^marked retire: true, no sign-in within 30 days .*: rotor retire --yes removes it$/) });
 
         // The dry run removes nothing and says what --yes would do, in every format.
         const secrets = secretValues();
@@ -182,12 +182,29 @@ describe("rotor retire: a portal-made secret, from suggestion to removal", () =>
         expect(emulator.requests.count({ removedCredential: true })).toBe(0);
     });
 
+    it("no suggestion from a sign-in log read back less far than rotor retire looks: status says how to look further", async () => {
+        listExisting({ "mail-sender": [portalEntry()] });
+        emulator.state.tenant(emulator.tenantId)!.appCredentialSignInReport = false;
+        const row = (report: StatusReport) => report.rows.find((r) => r.keyId === portal.keyId)!;
+        // status --usage reads the log back 7 days by default: an absence there says nothing of 30 days.
+        const short = json<StatusReport>(await rotor(["status", "--stack", "dev", "--usage", "--format", "json"]));
+        expect(short.usage).toMatchObject({ source: "signIns" });
+        expect(row(short)).toMatchObject({ status: "existing", message: expect.stringContaining("but rotor retire needs 30 days without one: run status --usage --used-within 30") });
+        // Read back 30 days, the absence covers retire's window: the suggestion.
+        const long = json<StatusReport>(await rotor(["status", "--stack", "dev", "--usage", "--used-within", "30", "--format", "json"]));
+        expect(row(long)).toMatchObject({ status: "retire", message: expect.stringContaining("no sign-in within 30 days (none in the sign-in log since 2027-01-30)") });
+        // And a sign-in 20 days ago, outside status's 7 days but inside retire's 30: no suggestion either way.
+        emulator.state.recordSignIn(mail, portal.keyId, before(20 * day));
+        const used = json<StatusReport>(await rotor(["status", "--stack", "dev", "--usage", "--used-within", "30", "--format", "json"]));
+        expect(row(used)).toMatchObject({ status: "existing", message: expect.stringContaining("consumers still use it") });
+    });
+
     it("no suggestion when the stack's own credential is not served (its Key Vault secret is stale)", async () => {
         listExisting({ "mail-sender": [portalEntry()] });
         emulator.state.removeCredential(mail, deployment.served.get("mail-sender/main")!.keyId);
         const report = json<StatusReport>(await rotor(["status", "--stack", "dev", "--usage", "--format", "json"]));
         expect(report.rows.find((r) => r.credential === "main" && r.served)!.status).toBe("stale");
-        expect(report.rows.find((r) => r.keyId === portal.keyId)).toMatchObject({ status: "existing", message: expect.stringContaining("no sign-in within 7 days") });
+        expect(report.rows.find((r) => r.keyId === portal.keyId)).toMatchObject({ status: "existing", message: expect.stringContaining("no sign-in within 30 days") });
         expect(report.rows.some((r) => r.status === "retire")).toBe(false);
     });
 
@@ -210,7 +227,7 @@ describe("rotor retire keeps what may still be used", () => {
             const run = await rotor(["retire", "--stack", "dev", ...args]);
             expect(run.code, args.join(" ")).toBe(2);
             expect(run.stderr).toBe("");
-            expect(run.stdout).toMatch(new RegExp(`in-use\\s+mail-sender\\s+Portal secret \\(Bob\\)\\s+secret\\s+${portal.keyId}\\s+2027-09-01\\s+3 days ago\\s+signed in with within 30 days \\(last sign-in 3 days ago \\(2027-02-26\\)\\): kept;`));
+            expect(run.stdout).toMatch(new RegExp(`in-use\\s+mail-sender\\s+Portal secret \\(Bob\\)\\s+secret\\s+${portal.keyId}\\s+2027-09-01\\s+3 days ago\\s+a sign-in with it within 30 days is on record \\(last sign-in 3 days ago \\(2027-02-26\\)\\): kept;`));
             expect(run.stdout).toContain("--force does not override a recorded sign-in");
             expect(run.stdout).not.toContain("WARNING");
             expectNoSecrets(run, secrets);

@@ -152,7 +152,7 @@ describe("rotor retire decides, per marked credential", () => {
             const decisions = decideRetirements(stack, live, evidence, now, { ...options, force });
             expect(outcomes(decisions)).toEqual([`mail-sender ${portalSecret.keyId}: in-use`, `calendar-sync ${portalCertificate.keyId}: in-use`]);
             expect(decisions[0]!.row.message).toBe(
-                "signed in with within 30 days (last sign-in 2 h ago (2027-03-01)): kept; move its consumers to Key Vault's value first (--force does not override a recorded sign-in)",
+                "a sign-in with it within 30 days is on record (last sign-in 2 h ago (2027-03-01)): kept; move its consumers to Key Vault's value first (--force does not override a recorded sign-in)",
             );
             expect(decisions[0]!.row.lastSignIn).toBe(before(2 * hour));
             expect(decisions.every((d) => !d.row.forced && d.signers.length === 0)).toBe(true);

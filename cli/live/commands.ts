@@ -9,7 +9,7 @@ import { silentProgress } from "./progress";
 import { type LiveContext, type LiveFlags, type LiveIo, liveContext } from "./context";
 import { describeServiceFailure } from "./serviceErrors";
 import { assessStatus, type StatusReport } from "./status";
-import { applyUsage } from "./usage";
+import { applyUsage, retireUsedWithinDays } from "./usage";
 import { probeUsageEvidence, readUsageEvidence, usageTargets } from "./usageEvidence";
 import { entraProbe } from "../../azure/probe";
 import { type VerifyReport, vaultReader, verifyServed } from "./verify";
@@ -81,7 +81,7 @@ export async function doctorReport(model: StackModel, flags: LiveFlags & { subsc
  * Graph refuses is that credential's row; the others still run.
  */
 export async function retireCommand(model: StackModel, flags: LiveFlags & { usedWithin?: number; yes?: boolean; force?: boolean }, io: LiveIo, now: Date): Promise<RetireReport> {
-    const options = { usedWithinDays: flags.usedWithin ?? 30, force: flags.force ?? false, dryRun: !flags.yes };
+    const options = { usedWithinDays: flags.usedWithin ?? retireUsedWithinDays, force: flags.force ?? false, dryRun: !flags.yes };
     if (markedForRetirement(model).length === 0) return retireReport(model, [], null, now, options);
     const context = await liveContext(model, flags, io);
     const graph = new GraphClient(context.endpoints.graph, context.credential, context.endpoints.graphScope, { onRequest: () => io.onRequest?.("graph") });

@@ -185,7 +185,7 @@ export function decideRetirements(model: StackModel, live: LiveState, evidence: 
         const said = available ? signInEvidence(lastSignIn, evidence, now) : null;
         const known = { ...facts, lastSignIn, evidence: said };
         if (lastSignIn !== null && now.getTime() - Date.parse(lastSignIn) <= options.usedWithinDays * dayMs) {
-            return decided("in-use", `signed in with within ${options.usedWithinDays} days (${said}): kept; move its consumers to Key Vault's value first (--force does not override a recorded sign-in)`, known);
+            return decided("in-use", `a sign-in with it within ${options.usedWithinDays} days is on record (${said}): kept; move its consumers to Key Vault's value first (--force does not override a recorded sign-in)`, known);
         }
         if (!available && !options.force) {
             return decided("no-evidence", `no usage evidence could be read (${unavailableText(evidence.unavailable)}): kept, since nothing shows it is unused (--force removes it anyway)`, known);

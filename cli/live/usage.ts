@@ -140,7 +140,11 @@ export function signInEvidence(lastSignIn: string | null, evidence: Pick<UsageEv
  * An expiring one keeps alerting: a consumer that signs in less often than the window is read would break.
  */
 function existingUsage(model: StackModel, rows: StatusRow[], evidence: UsageEvidence, now: Date, options: UsageOptions): void {
-    const usedWithinMs = options.usedWithinDays * dayMs;
+    // A suggestion must hold under rotor retire's own check: a sign-in within the wider of the two windows keeps it.
+    const windowDays = Math.max(options.usedWithinDays, retireUsedWithinDays);
+    const usedWithinMs = windowDays * dayMs;
+    // The sign-in log is read back --used-within days only: it cannot show an absence over a longer window.
+    const covered = evidence.source !== "signIns" || (evidence.since !== null && Date.parse(evidence.since) <= now.getTime() - usedWithinMs);
     for (let i = 0; i < rows.length; i++) {
         const row = rows[i]!;
         if (row.owner !== "existing" || !row.usage || !row.keyId) continue;
@@ -154,7 +158,11 @@ function existingUsage(model: StackModel, rows: StatusRow[], evidence: UsageEvid
             continue;
         }
         const served = servedManaged(rows, row.app);
-        const unused = `no sign-in within ${options.usedWithinDays} days (${said})`;
+        if (!covered) {
+            rows[i] = { ...row, message: `${row.message}; ${said}, but rotor retire needs ${windowDays} days without one: run status --usage --used-within ${windowDays} to see whether it can go` };
+            continue;
+        }
+        const unused = `no sign-in within ${windowDays} days (${said})`;
         if (row.status !== "existing" || !served) {
             rows[i] = { ...row, message: `${row.message}; ${unused}` };
             continue;
@@ -169,6 +177,14 @@ function existingUsage(model: StackModel, rows: StatusRow[], evidence: UsageEvid
         };
     }
 }
+
+/**
+ * The window `rotor retire` holds sign-ins against unless told otherwise: a month, since a consumer that runs
+ * weekly or monthly signs in that rarely, and Entra keeps 30 days of sign-ins with P1/P2. status --usage
+ * suggests `retire` only under this window too (or a wider --used-within), so its suggestion never meets a
+ * refusal.
+ */
+export const retireUsedWithinDays = 30;
 
 /** Usage statuses take over from `ok` and `expiring` only: expired, stale, overdue and missing say more. */
 const yields: readonly RowStatus[] = ["ok", "expiring"];
