@@ -12,12 +12,14 @@ import { mapApplication, type MappedApp } from "./toConfig";
 
 /**
  * `rotor import`'s online part: signs in as the live commands do (read-only), reads the chosen applications,
- * maps each to the stack's config as its page arrives, and returns the report. What it reads needs
- * Application.Read.All (applications, owners, service principals, app role assignments) and
- * DelegatedPermissionGrant.Read.All (delegated grants; Directory.Read.All covers both).
+ * maps each to the stack's config as its page arrives, and returns the report. Application.Read.All reads
+ * the applications, owners, service principals and app role assignments, but not the delegated permission
+ * grants: Microsoft Graph's pages for listing oauth2PermissionGrants name Directory.Read.All as the least
+ * permission (then DelegatedPermissionGrant.ReadWrite.All), not DelegatedPermissionGrant.Read.All, and the
+ * emulator follows them. Directory.Read.All covers every read.
  */
 
-export const importPermissions = "Application.Read.All and DelegatedPermissionGrant.Read.All (or Directory.Read.All)";
+export const importPermissions = "Directory.Read.All (Application.Read.All reads the applications and service principals, but listing their delegated permission grants needs Directory.Read.All)";
 
 export interface ImportFlags extends EndpointOverrides {
     readonly tenant?: string;
@@ -67,7 +69,7 @@ export async function importTenant(
         listed = summary.listed;
     } catch (error) {
         if (error instanceof GraphError && (error.status === 401 || error.status === 403)) {
-            throw new ServiceError(`Microsoft Graph (${endpoints.graph}) answered ${error.status} ${error.code}: rotor import reads with ${importPermissions}; grant the signed-in identity those. Detail: ${error.message.replace(/^Microsoft Graph answered \d+ \S+: /, "")}`);
+            throw new ServiceError(`Microsoft Graph (${endpoints.graph}) answered ${error.status} ${error.code}: rotor import reads with ${importPermissions}; grant the signed-in identity that permission. Detail: ${error.message.replace(/^Microsoft Graph answered \d+ \S+: /, "")}`);
         }
         if (error instanceof GraphError && error.status === 400 && selection.filters !== undefined) {
             throw new ServiceError(`Microsoft Graph refused the selection (${error.code}): check --filter against Graph's filters for applications. Detail: ${error.message.replace(/^Microsoft Graph answered \d+ \S+: /, "")}`);

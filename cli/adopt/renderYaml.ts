@@ -1,4 +1,5 @@
 import { Document, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap, type YAMLSeq } from "yaml";
+import { unsafeCharacters } from "../../rotation/text";
 import type { ImportReport } from "./report";
 import { said } from "./toConfig";
 
@@ -11,7 +12,32 @@ import { said } from "./toConfig";
  * escapes: no display name can end a comment and start YAML.
  */
 
-const yamlOutput = { lineWidth: 0, flowCollectionPadding: false, defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" } as const;
+/**
+ * Each string on one line: without `doubleQuotedMinMultiLineLength` the yaml library writes a line break of a
+ * string of 40 characters or more as a real one (a folded double-quoted scalar), so tenant text would begin a
+ * line of the file, inside the quotes but not to a reader's eye.
+ */
+const yamlOutput = {
+    lineWidth: 0,
+    flowCollectionPadding: false,
+    defaultStringType: "QUOTE_DOUBLE",
+    defaultKeyType: "PLAIN",
+    doubleQuotedMinMultiLineLength: Number.POSITIVE_INFINITY,
+} as const;
+
+const unsafeGlobal = new RegExp(unsafeCharacters.source, "g");
+
+/**
+ * The document's text with every control or invisible character but its own line breaks written as an escape.
+ * The yaml library escapes C0 controls in double-quoted strings but writes NEL, the line and paragraph
+ * separators, bidirectional marks and zero-width characters as they are: YAML 1.1 readers (go-yaml among
+ * them) take NEL, U+2028 and U+2029 for line breaks, and a reviewer's diff shows text after a U+202E reversed.
+ * Comments hold none (said()) and keys are the stack's own, so each one left is inside a double-quoted
+ * string, where `\uXXXX` means the same character to every reader.
+ */
+function inert(text: string): string {
+    return text.replace(unsafeGlobal, (c) => (c === "\n" ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}
 
 function commentLines(lines: readonly string[]): string {
     return lines.map((line) => ` ${said(line, 2000)}`).join("\n");
@@ -43,7 +69,7 @@ export function renderStackYaml(report: ImportReport): string {
     const root = doc.contents;
     const configNode = valueOf(root, "config");
     const apps = valueOf(configNode, `${report.project}:apps`);
-    if (!isSeq(apps)) return doc.toString(yamlOutput);
+    if (!isSeq(apps)) return inert(doc.toString(yamlOutput));
     report.imported.forEach((app, i) => {
         const node = (apps as YAMLSeq<Node>).items[i];
         if (!isMap(node)) return;
@@ -83,5 +109,5 @@ export function renderStackYaml(report: ImportReport): string {
             ...report.leftOut.map((app) => `- ${app.displayName} (client id ${app.appId}, object id ${app.objectId}): ${app.reasons.join("; ")}`),
         ]);
     }
-    return doc.toString(yamlOutput);
+    return inert(doc.toString(yamlOutput));
 }

@@ -41,10 +41,11 @@ export function stackTarget(projectDir: string, stack: string, cwd: string, dryR
         if (error instanceof Error && error.name === "StackNotFoundError") file = path.resolve(cwd, (error as Error & { source: string }).source);
         else if (!exists) throw error;
     }
-    if (file.endsWith(".json")) {
+    // A dry run writes nothing, so it serves a Pulumi.json project too (the refusal below suggests it).
+    if (file.endsWith(".json") && !dryRun) {
         throw new Error(`this project's file is Pulumi.json, so Pulumi reads stack ${stack} from ${path.basename(file)}, and rotor import writes YAML: convert the project file to Pulumi.yaml, or import with --dry-run and convert its output`);
     }
-    const projectFile = ["Pulumi.yaml", "Pulumi.yml"].map((name) => path.join(projectDir, name)).find((candidate) => fs.existsSync(candidate));
+    const projectFile = ["Pulumi.yaml", "Pulumi.yml", "Pulumi.json"].map((name) => path.join(projectDir, name)).find((candidate) => fs.existsSync(candidate));
     const name = projectFile ? (parse(fs.readFileSync(projectFile, "utf8")) as { name?: unknown } | null)?.name : undefined;
     if (typeof name !== "string" || projectNameProblem(name) !== undefined) throw new Error(`${shownPath(cwd, projectFile ?? path.join(projectDir, "Pulumi.yaml"))}: name: a valid Pulumi project name is required`);
     return { project: name, file };

@@ -178,13 +178,18 @@ export function mapApplication(app: TenantApp, apis: ApiDirectory, context: Mapp
         }
         grantedApis.add(entry.appId);
         delegatedGrants.push({ api: entry.api, id: grant.id });
-        const extra = scopes.filter((s) => !entry.delegated.includes(s));
+        // Entra compares scope names without regard to case (privilege.ts): `user.read` in a grant is User.Read.
+        const requestedScopes = new Set(entry.delegated.map((s) => s.toLowerCase()));
+        const grantedScopes = new Set(scopes.map((s) => s.toLowerCase()));
+        const extra = scopes.filter((s) => !requestedScopes.has(s.toLowerCase()));
+        const respelled = scopes.filter((s) => requestedScopes.has(s.toLowerCase()) && !entry.delegated.includes(s));
+        if (respelled.length > 0) note(`its delegated consent on ${entry.api} writes ${respelled.join(", ")} in another case than the permissions it requests: the same permissions to Entra; pulumi up writes them as the stack names them`);
         if (extra.length > 0) {
             reasons.push(
                 `its delegated consent for all users on ${entry.api} also grants ${extra.join(", ")}, which it does not request: the stack grants exactly what an app requests, so pulumi up would revoke ${extra.length === 1 ? "it" : "them"}; request ${extra.length === 1 ? "it" : "them"} in the portal (API permissions) or revoke the consent, then import again`,
             );
         }
-        const missing = entry.delegated.filter((s) => !scopes.includes(s));
+        const missing = entry.delegated.filter((s) => !grantedScopes.has(s.toLowerCase()));
         if (missing.length > 0) act(`NOT GRANTED in the tenant: delegated permission${missing.length === 1 ? "" : "s"} ${missing.join(", ")} (${entry.api}): the first pulumi up adds ${missing.length === 1 ? "it" : "them"} to the consent for all users`);
     }
     for (const entry of requested) {
