@@ -390,6 +390,35 @@ describe("readTenant", () => {
         }
     });
 
+    it("skips an application deleted while it is read (404), hands it to onGone, and reads every other one", async () => {
+        const apps: GraphApplicationRecord[] = [1, 2, 3].map((i) => ({ id: hex("0a0a0a0a", i), appId: hex("1b1b1b1b", i), displayName: `app-${i}` }));
+        const sp = (i: number) => hex("2c2c2c2c", i);
+        const notFound = { status: 404, body: { error: { code: "Request_ResourceNotFound", message: "Resource does not exist" } } };
+        const graph = {
+            async *importApplicationPages() {
+                yield apps;
+            },
+            async batchGet(paths: readonly string[]) {
+                return paths.map((p) => {
+                    // app-2 was deleted after the page was listed; app-3's service principal after it was read.
+                    if (p.includes(apps[1]!.id)) return notFound;
+                    if (p === importPaths.owners("servicePrincipals", sp(3))) return notFound;
+                    const i = apps.findIndex((a) => p.includes(a.appId)) + 1;
+                    if (p.startsWith("/servicePrincipals?")) return { status: 200, body: { value: [{ id: sp(i), appId: apps[i - 1]!.appId }] } };
+                    return { status: 200, body: { value: [] } };
+                });
+            },
+            servicePrincipalByAppId: async () => undefined,
+            servicePrincipalById: async () => undefined,
+        } as unknown as GraphClient;
+        const seen: string[] = [];
+        const gone: string[] = [];
+        const summary = await readTenant(graph, {}, (app) => seen.push(app.application.displayName!), { onGone: (app) => gone.push(app.displayName!) });
+        expect(seen).toEqual(["app-1"]);
+        expect(gone.sort()).toEqual(["app-2", "app-3"]);
+        expect(summary).toEqual({ listed: 3, read: 1 });
+    });
+
     it("keeps only the applications --owned-by owns, counting every one listed", async () => {
         const apps: GraphApplicationRecord[] = [1, 2, 3].map((i) => ({ id: hex("0a0a0a0a", i), appId: hex("1b1b1b1b", i), displayName: `app-${i}` }));
         const mine = hex("3c3c3c3c", 9);

@@ -1,5 +1,5 @@
 import { type EndpointOverrides, identityOptions, resolveEndpoints, type ResolvedEndpoints } from "../../azure/endpoints";
-import { GraphClient, GraphError } from "../../azure/graph";
+import { GraphClient, GraphError, type GraphApplicationRecord } from "../../azure/graph";
 import type { EntraCloud } from "../../infra/model/federated";
 import type { LiveIo } from "../live/context";
 import { silentProgress } from "../live/progress";
@@ -65,6 +65,7 @@ export async function importTenant(
         const summary = await readTenant(graph, selection, (app, apis) => mapped.push(mapApplication(app, apis, { cloud, ...(tenantId ? { tenantId } : {}) })), {
             ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
             progress: io.progress?.() ?? silentProgress,
+            onGone: (application) => mapped.push(goneApplication(application)),
         });
         listed = summary.listed;
     } catch (error) {
@@ -84,4 +85,18 @@ export async function importTenant(
         );
     }
     return assembleReport(mapped, { ...header, ...(tenantId ? { tenantId } : {}), cloud, listed });
+}
+
+/** An application deleted while import read it: reported among those left out, with nothing to adopt. */
+function goneApplication(application: GraphApplicationRecord): MappedApp {
+    return {
+        displayName: application.displayName ?? "",
+        appId: application.appId.toLowerCase(),
+        objectId: application.id.toLowerCase(),
+        reasons: ["deleted while rotor import read the tenant (Graph answered 404 for its owners or service principal): nothing to adopt; import again if it was restored"],
+        findings: [],
+        comments: { app: [], permissions: new Map(), permissionsAfter: [] },
+        credentials: [],
+        tier0: [],
+    };
 }

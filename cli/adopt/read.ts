@@ -28,6 +28,11 @@ export interface ReadOptions {
     /** Batches in flight at once; default 8. Graph throttles per caller: a few at a time is faster than one and gentler than all. */
     readonly concurrency?: number;
     readonly progress?: Progress;
+    /**
+     * An application listed but deleted before its other reads (they answered 404): it is skipped and handed
+     * here, so one deletion during a long import costs that application, not the import.
+     */
+    readonly onGone?: (application: GraphApplicationRecord) => void;
 }
 
 /** Applications per batch: three reads each, so two rounds of at most 18 requests (Graph's limit is 20). */
@@ -60,7 +65,7 @@ export async function readTenant(graph: GraphClient, selection: Selection, onApp
             const groups: GraphApplicationRecord[][] = [];
             for (let i = 0; i < applications.length; i += appsPerBatch) groups.push(applications.slice(i, i + appsPerBatch));
             const done = await mapConcurrent(groups, concurrency, async (group) => {
-                const apps = await readGroup(graph, group, selection.ownedBy);
+                const apps = await readGroup(graph, group, selection.ownedBy, options.onGone ?? (() => undefined));
                 await apis.prepare(apps);
                 progress.tick("applications read", group.length);
                 return apps;
@@ -78,10 +83,14 @@ export async function readTenant(graph: GraphClient, selection: Selection, onApp
 }
 
 /** The reads of a group of applications: two batches (the second needs the service principals' ids). */
-async function readGroup(graph: GraphClient, group: readonly GraphApplicationRecord[], ownedBy: string | undefined): Promise<TenantApp[]> {
+async function readGroup(graph: GraphClient, group: readonly GraphApplicationRecord[], ownedBy: string | undefined, onGone: (application: GraphApplicationRecord) => void): Promise<TenantApp[]> {
     const first = await graph.batchGet(group.flatMap((app) => [importPaths.owners("applications", app.id), importPaths.servicePrincipalOf(app.appId), importPaths.federatedCredentials(app.id)]));
+    // Deleted since the page was listed: its owners and federated credentials answer 404.
+    const gone = new Set(group.filter((_, i) => first[i * 3]!.status === 404 || first[i * 3 + 2]!.status === 404).map((app) => app.id));
+    for (const application of group) if (gone.has(application.id)) onGone(application);
+    const listed = group.map((application, i) => ({ application, i })).filter(({ application }) => !gone.has(application.id));
     const partial = await Promise.all(
-        group.map(async (application, i) => {
+        listed.map(async ({ application, i }) => {
             const [owners, principals, federated] = await Promise.all([
                 collection<{ id: string }>(graph, first[i * 3]!, `the owners of application ${application.id}`),
                 collection<GraphServicePrincipalRecord>(graph, first[i * 3 + 1]!, `the service principal of application ${application.appId}`),
@@ -101,8 +110,12 @@ async function readGroup(graph: GraphClient, group: readonly GraphApplicationRec
           )
         : [];
     const details = new Map<string, { owners: string[]; assignments: GraphAppRoleAssignmentRecord[]; grants: GraphDelegatedGrantRecord[] }>();
+    // A service principal deleted since it was read (its owners answer 404): the application goes with it.
+    const principalGone = new Set(withPrincipal.filter((_, i) => second[i * 3]!.status === 404).map((app) => app.application.id));
+    for (const app of withPrincipal) if (principalGone.has(app.application.id)) onGone(app.application);
     await Promise.all(
         withPrincipal.map(async (app, i) => {
+            if (principalGone.has(app.application.id)) return;
             const id = app.servicePrincipal!.id;
             const [owners, assignments, grants] = await Promise.all([
                 collection<{ id: string }>(graph, second[i * 3]!, `the owners of service principal ${id}`),
@@ -112,7 +125,7 @@ async function readGroup(graph: GraphClient, group: readonly GraphApplicationRec
             details.set(app.application.id, { owners: owners.map((o) => o.id.toLowerCase()), assignments, grants });
         }),
     );
-    return kept.map((app) => {
+    return kept.filter((app) => !principalGone.has(app.application.id)).map((app) => {
         const more = details.get(app.application.id);
         return {
             application: app.application,
