@@ -54,6 +54,11 @@ export interface AppRegistrationArgs {
         readonly servicePrincipal: string;
         readonly appRoleAssignments?: Readonly<Record<string, string>>;
         readonly delegatedGrants?: Readonly<Record<string, string>>;
+        /**
+         * By API slug, the order Entra holds its permissions in (`Role/<value>`, `Scope/<value>`), when it is not
+         * application then delegated: azuread keeps each API's permissions in order, so an import must match it.
+         */
+        readonly permissionOrder?: Readonly<Record<string, readonly string[]>>;
     };
 }
 
@@ -61,7 +66,7 @@ export interface AppRegistrationArgs {
  * Problems with an AppRegistration's `apiAccess`: every API once, every permission once per kind.
  * Pure, so it is tested without the Pulumi runtime; the stack model reports the same mistakes with config paths.
  */
-export function validateApiAccess(apiAccess: readonly ApiAccess[]): string[] {
+export function validateApiAccess(apiAccess: readonly ApiAccess[], permissionOrder: Readonly<Record<string, readonly string[]>> = {}): string[] {
     const problems: string[] = [];
     const apis = new Set<string>();
     const slugs = new Set<string>();
@@ -82,7 +87,29 @@ export function validateApiAccess(apiAccess: readonly ApiAccess[]): string[] {
             }
         }
     }
+    for (const [slug, order] of Object.entries(permissionOrder)) {
+        const access = apiAccess.find((a) => a.slug === slug);
+        const keys = access ? [...access.appRoles.map((r) => `Role/${r.value}`), ...access.scopes.map((s) => `Scope/${s.value}`)] : [];
+        if (!access) problems.push(`the permission order of API slug "${slug}" names no API the app requests`);
+        else if (order.length !== keys.length || new Set(order).size !== order.length || keys.some((k) => !order.includes(k))) {
+            problems.push(`the permission order of ${access.resourceAppId} must list each of its permissions once (${keys.join(", ")})`);
+        }
+    }
     return problems;
+}
+
+/**
+ * An API's permissions as the application requests them: application permissions, then delegated ones, each in
+ * the order given; or, for an adopted application, in the order Entra holds them (`order`, keys `Role/<value>`
+ * and `Scope/<value>`, which validateApiAccess checks lists each permission once).
+ */
+export function orderedAccess(access: ApiAccess, order: readonly string[] | undefined): { id: pulumi.Input<string>; type: "Role" | "Scope" }[] {
+    const entries = [
+        ...access.appRoles.map((role) => ({ key: `Role/${role.value}`, id: role.id, type: "Role" as const })),
+        ...access.scopes.map((scope) => ({ key: `Scope/${scope.value}`, id: scope.id, type: "Scope" as const })),
+    ];
+    if (order) entries.sort((a, b) => order.indexOf(a.key) - order.indexOf(b.key));
+    return entries.map(({ id, type }) => ({ id, type }));
 }
 
 /**
@@ -107,7 +134,7 @@ export class AppRegistration extends pulumi.ComponentResource {
     constructor(name: string, args: AppRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before super(): an invalid component registers nothing, not even itself.
         const apiAccess = args.apiAccess ?? [];
-        const problems = validateApiAccess(apiAccess);
+        const problems = validateApiAccess(apiAccess, args.adopt?.permissionOrder);
         if (problems.length > 0) throw new Error(`AppRegistration ${name}: ${problems.join("; ")}`);
         super("entra-rotor:index:AppRegistration", name, {}, opts);
         const parent = { parent: this };
@@ -126,10 +153,7 @@ export class AppRegistration extends pulumi.ComponentResource {
                 tags: args.tags && args.tags.length > 0 ? [...args.tags] : undefined,
                 requiredResourceAccesses: apiAccess.map((access) => ({
                     resourceAppId: access.resourceAppId,
-                    resourceAccesses: [
-                        ...access.appRoles.map((role) => ({ id: role.id, type: "Role" })),
-                        ...access.scopes.map((scope) => ({ id: scope.id, type: "Scope" })),
-                    ],
+                    resourceAccesses: orderedAccess(access, args.adopt?.permissionOrder?.[access.slug]),
                 })),
             },
             // Importing takes over the existing registration: the first up fails, showing the difference, if

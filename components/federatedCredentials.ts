@@ -20,6 +20,12 @@ export interface FederatedCredentialsArgs {
     readonly applicationId: pulumi.Input<string>;
     /** The credentials; an empty list registers nothing but the component. */
     readonly credentials: readonly FederatedCredentialSpec[];
+    /**
+     * Credentials Entra already holds, imported rather than created (an adopted app's): azuread's import id,
+     * `/applications/<objectId>/federatedIdentityCredential/<id>`, by credential name. Entra refuses a second
+     * credential of the same name, or of the same issuer and subject, so one not imported fails to create.
+     */
+    readonly imports?: Readonly<Record<string, string>>;
 }
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/;
@@ -52,10 +58,14 @@ export class FederatedCredentials extends pulumi.ComponentResource {
 
     constructor(name: string, args: FederatedCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         const problems = validateFederatedCredentials(args.credentials);
+        for (const imported of Object.keys(args.imports ?? {})) {
+            if (!args.credentials.some((c) => c.name === imported)) problems.push(`the import of "${imported}" names no credential`);
+        }
         if (problems.length > 0) throw new Error(`FederatedCredentials ${name}: ${problems.join("; ")}`);
         super("entra-rotor:index:FederatedCredentials", name, {}, opts);
         const credentials: Record<string, azuread.ApplicationFederatedIdentityCredential> = {};
         for (const c of args.credentials) {
+            const imported = args.imports?.[c.name];
             credentials[c.name] = new azuread.ApplicationFederatedIdentityCredential(
                 `${name}-${c.name}`,
                 {
@@ -66,7 +76,7 @@ export class FederatedCredentials extends pulumi.ComponentResource {
                     subject: c.subject,
                     audiences: [c.audience],
                 },
-                { parent: this },
+                imported ? { parent: this, import: imported } : { parent: this },
             );
         }
         this.credentials = credentials;

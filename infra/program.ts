@@ -342,6 +342,8 @@ function defineApp(app: AppModel, { model, probe, verify, vault, servicePrincipa
                     audience,
                     ...(description !== undefined ? { description } : {}),
                 })),
+                // An adopted app's credentials are Entra's already: imported by their ids, as its consent is.
+                ...(app.adopt?.federatedCredentials ? { imports: app.adopt.federatedCredentials } : {}),
             },
             { parent: registration },
         );

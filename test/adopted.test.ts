@@ -107,6 +107,47 @@ describe("the consent an adopted app already has", () => {
     });
 });
 
+describe("what else an adopted app holds as Entra holds it", () => {
+    const fic = "5d9b2a1c-7e4f-4c3b-9a8d-1e2f3a4b5c6d";
+    const app = (adoptExtra: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
+        apps: [
+            {
+                name: "legacy-app",
+                permissions: [{ api: "Microsoft Graph", application: ["User.Read.All"], delegated: ["User.Read", "offline_access"] }],
+                credentials: [{ name: "deploy", type: "federated", github: { repo: "contoso/legacy", environment: "production" } }],
+                adopt: { ...adopt, ...adoptExtra },
+                ...more,
+            },
+        ],
+    });
+
+    it("imports its federated credentials by azuread's id, <object id>/federatedIdentityCredential/<id>, not creating them again", async () => {
+        const values = app({ federatedCredentials: [{ name: "deploy", id: fic }] });
+        const { mocks } = await runProgram(values, { now });
+        expect(mocks.ofType(types.federatedIdentityCredential).map((r) => r.importId)).toEqual([`${adopt.application}/federatedIdentityCredential/${fic}`]);
+        const wrong = buildModel({ project: "entra-rotor", stack: "dev", source: "t", values: app({ federatedCredentials: [{ name: "other", id: fic }, { name: "deploy", id: fic }, { name: "deploy", id: fic }] }) }, now);
+        expect(wrong.issues.filter((i) => i.severity === "error").map((i) => i.path)).toEqual(["apps[0].adopt.federatedCredentials[0]", "apps[0].adopt.federatedCredentials[2]"]);
+    });
+
+    it("requests its permissions in the order Entra holds them, and the order lists each requested permission once", async () => {
+        const order = ["delegated:User.Read", "application:User.Read.All", "delegated:offline_access"];
+        const { mocks } = await runProgram(app({ permissionOrder: [{ api: "Microsoft Graph", order }] }), { now });
+        const requested = mocks.ofType(types.application)[0]!.inputs["requiredResourceAccesses"] as { resourceAccesses: { type: string }[] }[];
+        expect(requested[0]!.resourceAccesses.map((a) => a.type)).toEqual(["Scope", "Role", "Scope"]);
+        // Without an order: application permissions first, as for any app.
+        const plain = await runProgram(app({}), { now });
+        const defaults = plain.mocks.ofType(types.application)[0]!.inputs["requiredResourceAccesses"] as { resourceAccesses: { type: string }[] }[];
+        expect(defaults[0]!.resourceAccesses.map((a) => a.type)).toEqual(["Role", "Scope", "Scope"]);
+
+        const bad = (o: readonly string[], api = "Microsoft Graph") => buildModel({ project: "entra-rotor", stack: "dev", source: "t", values: app({ permissionOrder: [{ api, order: o }] }) }, now).issues.filter((i) => i.severity === "error");
+        expect(bad(["delegated:User.Read", "application:User.Read.All"])[0]).toMatchObject({ path: "apps[0].adopt.permissionOrder[0].order", message: expect.stringContaining("it lacks delegated:offline_access") });
+        expect(bad([...order, "application:Mail.Send"])[0]!.message).toContain("the app does not request application:Mail.Send");
+        expect(bad([...order, "delegated:User.Read"])[0]!.message).toContain("lists a permission twice");
+        expect(bad(order, "Office 365 Exchange Online")[0]).toMatchObject({ path: "apps[0].adopt.permissionOrder[0]", message: expect.stringContaining("requests no permission on Office 365 Exchange Online") });
+        expect(bad(["User.Read"])[0]!.message).toContain("application:<name> or delegated:<name>");
+    });
+});
+
 describe("the live commands find an adopted app by its object id", () => {
     let emulator: Emulator;
     beforeAll(async () => {

@@ -36,6 +36,16 @@ describe("validateApiAccess", () => {
         expect(validateApiAccess([access({ appRoles: [] })])).toEqual([`API ${graph} requests no permission`]);
     });
 
+    it("checks an adopted app's permission order: each of the API's permissions once, on an API it requests", () => {
+        const both = access({ scopes: [calendarsRead] });
+        expect(validateApiAccess([both], { msgraph: ["Scope/Calendars.Read", "Role/Mail.Send"] })).toEqual([]);
+        const problem = `the permission order of ${graph} must list each of its permissions once (Role/Mail.Send, Scope/Calendars.Read)`;
+        expect(validateApiAccess([both], { msgraph: ["Scope/Calendars.Read"] })).toEqual([problem]);
+        expect(validateApiAccess([both], { msgraph: ["Scope/Calendars.Read", "Role/Mail.Send", "Role/Mail.Send"] })).toEqual([problem]);
+        expect(validateApiAccess([both], { msgraph: ["Scope/Calendars.Read", "Role/User.Read.All"] })).toEqual([problem]);
+        expect(validateApiAccess([both], { other: ["Role/Mail.Send"] })).toEqual(['the permission order of API slug "other" names no API the app requests']);
+    });
+
     it("makes the component throw before registering anything", () => {
         expect(() => new AppRegistration("bad", { displayName: "Bad", apiAccess: [access({ appRoles: [] })] })).toThrow(/requests no permission/);
         expect(mocks.resources).toEqual([]);

@@ -30,7 +30,8 @@ export function inexpressible(app: TenantApp): string[] {
     if ((a.appRoles ?? []).length > 0) cannot(`${(a.appRoles ?? []).length} app role(s) it defines`);
     const claims = a.optionalClaims;
     if (claims && [claims.idToken, claims.accessToken, claims.saml2Token].some((list) => (list ?? []).length > 0)) cannot("optional claims");
-    if (a.groupMembershipClaims && a.groupMembershipClaims !== "None") cannot(`group membership claims (${a.groupMembershipClaims})`);
+    // azuread reads even "None" as a set of claims (["None"]), which the stack cannot declare: importing would show a difference.
+    if (a.groupMembershipClaims) cannot(`group membership claims (${a.groupMembershipClaims})`);
     const implicit = a.web?.implicitGrantSettings;
     if (implicit?.enableAccessTokenIssuance || implicit?.enableIdTokenIssuance) cannot("implicit grant (tokens issued by the authorization endpoint)");
     if (a.web?.homePageUrl) cannot("a home page URL");
@@ -44,8 +45,17 @@ export function inexpressible(app: TenantApp): string[] {
     const apis = new Set<string>();
     for (const access of a.requiredResourceAccess ?? []) {
         const appId = access.resourceAppId.toLowerCase();
+        const list = access.resourceAccess ?? [];
         if (apis.has(appId)) reasons.push(`requests permissions on the API ${appId} in two entries: the stack lists each API once, so pulumi up would merge them`);
+        else if (list.length === 0) reasons.push(`lists the API ${appId} among its requested permissions without any: the stack lists an API only with what it requests, so pulumi up would remove the entry`);
         apis.add(appId);
+        // Each permission once: the stack lists it once, so a second would be removed.
+        const seen = new Set<string>();
+        for (const { id, type } of list) {
+            const key = `${type}/${id.toLowerCase()}`;
+            if (seen.has(key)) reasons.push(`requests the ${type === "Role" ? "application" : "delegated"} permission ${id} on the API ${appId} twice: the stack lists it once, so pulumi up would remove the second`);
+            seen.add(key);
+        }
     }
     const ours = (a.tags ?? []).find((tag) => tag.toLowerCase().startsWith(reservedTagPrefix));
     if (ours) reasons.push(`carries the tag ${ours}: it is already managed by an entra-rotor stack; change it in that stack`);

@@ -82,6 +82,8 @@ interface Requested {
     readonly appId: string;
     readonly application: string[];
     readonly delegated: string[];
+    /** Both, in the order Entra holds them: `application:<name>`, `delegated:<name>`. */
+    readonly order: string[];
 }
 
 export function mapApplication(app: TenantApp, apis: ApiDirectory, context: MappingContext): MappedApp {
@@ -102,6 +104,7 @@ export function mapApplication(app: TenantApp, apis: ApiDirectory, context: Mapp
         const live = apis.byAppId(appId);
         const application: string[] = [];
         const delegated: string[] = [];
+        const order: string[] = [];
         const unresolved: string[] = [];
         for (const { id, type } of access.resourceAccess ?? []) {
             const key = id.toLowerCase();
@@ -110,7 +113,10 @@ export function mapApplication(app: TenantApp, apis: ApiDirectory, context: Mapp
                 kind === undefined ? undefined : appId === graphAppId ? (kind === "application" ? catalogRoleNames : catalogScopeNames).get(key) : (kind === "application" ? live?.roles : live?.scopes)?.get(key);
             if (name !== undefined) {
                 const list = kind === "application" ? application : delegated;
-                if (!list.includes(name)) list.push(name);
+                if (!list.includes(name)) {
+                    list.push(name);
+                    order.push(`${kind}:${name}`);
+                }
                 continue;
             }
             const liveName = kind === undefined ? undefined : (kind === "application" ? live?.roles : live?.scopes)?.get(key);
@@ -130,7 +136,7 @@ export function mapApplication(app: TenantApp, apis: ApiDirectory, context: Mapp
             if (application.length + delegated.length > 0) permissionComments.set(requested.length, lines);
             else permissionsAfter.push(`${api}: ${lines.join("; ")}`);
         }
-        if (application.length + delegated.length > 0) requested.push({ api, appId, application, delegated });
+        if (application.length + delegated.length > 0) requested.push({ api, appId, application, delegated, order });
     }
 
     // Tier 0: an allowPrivileged entry whose justification is empty, so rotor plan fails until a person writes why.
@@ -222,6 +228,8 @@ export function mapApplication(app: TenantApp, apis: ApiDirectory, context: Mapp
         }
     }
     const federated: Record<string, unknown>[] = [];
+    // Imported by their ids: Entra refuses a second credential of the same name, or of the same issuer and subject.
+    const federatedIds: { name: string; id: string }[] = [];
     for (const credential of app.federated) {
         const audience = credential.audiences?.[0];
         if (!credential.subject || credential.audiences?.length !== 1 || audience === undefined) continue;
@@ -230,6 +238,7 @@ export function mapApplication(app: TenantApp, apis: ApiDirectory, context: Mapp
             { cloud: context.cloud, ...(context.tenantId ? { tenantId: context.tenantId } : {}) },
         );
         federated.push(entry as unknown as Record<string, unknown>);
+        federatedIds.push({ name: credential.name, id: credential.id.toLowerCase() });
         credentials.push({ kind: "federated", id: credential.name, label: said(`${credential.issuer} ${credential.subject}`, 160), expires: null });
     }
     if (existing.length > 0) {
@@ -238,12 +247,18 @@ export function mapApplication(app: TenantApp, apis: ApiDirectory, context: Mapp
         );
     }
 
+    const permissionOrder = requested
+        .filter((r) => r.order.join("\n") !== [...r.application.map((n) => `application:${n}`), ...r.delegated.map((n) => `delegated:${n}`)].join("\n"))
+        .map((r) => ({ api: r.api, order: r.order }));
     const adopt: Record<string, unknown> | undefined = sp
         ? {
               application: a.id.toLowerCase(),
               servicePrincipal: sp.id.toLowerCase(),
               ...(appRoleAssignments.length > 0 ? { appRoleAssignments } : {}),
               ...(delegatedGrants.length > 0 ? { delegatedGrants } : {}),
+              ...(federatedIds.length > 0 ? { federatedCredentials: federatedIds } : {}),
+              // azuread keeps each API's permissions in order: where Entra's is not application then delegated, say it.
+              ...(permissionOrder.length > 0 ? { permissionOrder } : {}),
           }
         : undefined;
     const audience = a.signInAudience ?? "AzureADMyOrg";

@@ -16,6 +16,18 @@ export interface AdoptModel {
     readonly appRoleAssignments: Readonly<Record<string, string>>;
     /** Import ids of the tenant-wide delegated permission grants, by API slug. */
     readonly delegatedGrants: Readonly<Record<string, string>>;
+    /**
+     * Import ids of the federated credentials Entra holds, by credential name: azuread's
+     * `<objectId>/federatedIdentityCredential/<id>` (its import docs; the provider parses an object id, the type and
+     * the credential's id, with no `/applications/` prefix); present when the config lists any.
+     */
+    readonly federatedCredentials?: Readonly<Record<string, string>>;
+    /**
+     * The order Entra holds an API's requested permissions in, by API slug, as `Role/<name>` and `Scope/<name>`:
+     * present for an API whose order is not application then delegated. azuread keeps each API's list of
+     * permissions in order, so an import in another order would show a difference.
+     */
+    readonly permissionOrder?: Readonly<Record<string, readonly string[]>>;
 }
 
 interface RawAdopt {
@@ -23,14 +35,19 @@ interface RawAdopt {
     readonly servicePrincipal: string;
     readonly appRoleAssignments?: readonly { readonly api: string; readonly permission: string; readonly id: string; readonly resource: string }[];
     readonly delegatedGrants?: readonly { readonly api: string; readonly id: string }[];
+    readonly federatedCredentials?: readonly { readonly name: string; readonly id: string }[];
+    readonly permissionOrder?: readonly { readonly api: string; readonly order: readonly string[] }[];
 }
 
 /**
  * The parsed `adopt` of an app, its consent entries checked against the app's permissions: each names an API
  * and (for an assignment) an application permission the app requests, once. The import ids are azuread's:
- * `/servicePrincipals/{resource}/appRoleAssignedTo/{id}` for an assignment, the grant's id for a grant.
+ * `/servicePrincipals/{resource}/appRoleAssignedTo/{id}` for an assignment, the grant's id for a grant, and
+ * `{application}/federatedIdentityCredential/{id}` for a federated credential, which must be one the app declares
+ * when `federatedNames` (the names under `credentials`) is given. A permission order lists every permission the app
+ * requests on that API, once.
  */
-export function resolveAdopt(raw: RawAdopt, permissions: readonly PermissionModel[], appPath: string, issues: IssueList): AdoptModel {
+export function resolveAdopt(raw: RawAdopt, permissions: readonly PermissionModel[], appPath: string, issues: IssueList, federatedNames?: readonly string[]): AdoptModel {
     const appRoleAssignments: Record<string, string> = {};
     (raw.appRoleAssignments ?? []).forEach((entry, i) => {
         const path = `${appPath}.adopt.appRoleAssignments[${i}]`;
@@ -62,5 +79,55 @@ export function resolveAdopt(raw: RawAdopt, permissions: readonly PermissionMode
         }
         delegatedGrants[requested.api.slug] = entry.id;
     });
-    return { application: raw.application.toLowerCase(), servicePrincipal: raw.servicePrincipal.toLowerCase(), appRoleAssignments, delegatedGrants };
+    const application = raw.application.toLowerCase();
+    const federatedCredentials: Record<string, string> = {};
+    (raw.federatedCredentials ?? []).forEach((entry, i) => {
+        const path = `${appPath}.adopt.federatedCredentials[${i}]`;
+        if (federatedNames && !federatedNames.includes(entry.name)) {
+            issues.error(path, `the app declares no federated credential "${entry.name}": import only a credential it lists under credentials`);
+            return;
+        }
+        if (federatedCredentials[entry.name]) {
+            issues.error(path, `the federated credential "${entry.name}" is listed twice; keep one`);
+            return;
+        }
+        federatedCredentials[entry.name] = `${application}/federatedIdentityCredential/${entry.id.toLowerCase()}`;
+    });
+    const permissionOrder: Record<string, string[]> = {};
+    (raw.permissionOrder ?? []).forEach((entry, i) => {
+        const path = `${appPath}.adopt.permissionOrder[${i}]`;
+        const api = findApi(entry.api);
+        const requested = api ? permissions.filter((p) => p.api.appId === api.appId) : [];
+        if (!api || requested.length === 0) {
+            issues.error(path, `the app requests no permission on ${entry.api}: order only an API it lists under permissions`);
+            return;
+        }
+        const slug = requested[0]!.api.slug;
+        if (permissionOrder[slug]) {
+            issues.error(path, `the order of ${entry.api} is given twice; keep one`);
+            return;
+        }
+        const wanted = new Set(requested.map((p) => `${p.kind}:${p.name}`));
+        const listed = new Set(entry.order);
+        const missing = [...wanted].filter((key) => !listed.has(key));
+        const unknown = entry.order.filter((key) => !wanted.has(key));
+        if (missing.length > 0 || unknown.length > 0 || listed.size !== entry.order.length) {
+            const parts = [
+                ...(missing.length ? [`it lacks ${missing.join(", ")}`] : []),
+                ...(unknown.length ? [`the app does not request ${unknown.join(", ")}`] : []),
+                ...(listed.size !== entry.order.length ? ["it lists a permission twice"] : []),
+            ];
+            issues.error(`${path}.order`, `${parts.join("; ")}: list every permission the app requests on ${entry.api} once, as application:<name> or delegated:<name>`);
+            return;
+        }
+        permissionOrder[slug] = entry.order.map((key) => (key.startsWith("application:") ? `Role/${key.slice(12)}` : `Scope/${key.slice(10)}`));
+    });
+    return {
+        application,
+        servicePrincipal: raw.servicePrincipal.toLowerCase(),
+        appRoleAssignments,
+        delegatedGrants,
+        ...(Object.keys(federatedCredentials).length > 0 ? { federatedCredentials } : {}),
+        ...(Object.keys(permissionOrder).length > 0 ? { permissionOrder } : {}),
+    };
 }

@@ -207,7 +207,7 @@ export function buildModel(input: StackConfigInput, now: Date): ModelResult {
                 publicClientRedirectUris: app.publicClientRedirectUris ?? [],
                 tags: app.tags ?? [],
                 owners: app.owners ?? [],
-                ...(app.adopt ? { adopt: resolveAdopt(app.adopt, resolved.permissions, path, issues) } : {}),
+                ...(app.adopt ? { adopt: resolveAdopt(app.adopt, resolved.permissions, path, issues, federatedCredentials.map((f) => f.name)) } : {}),
                 permissions: resolved.permissions,
                 credentials,
                 certificateFiles,

@@ -174,6 +174,29 @@ export const appSchema = z.strictObject({
                         { error: "a list of {api, id}: the tenant-wide delegated permission grants to import" },
                     )
                     .optional(),
+                /** Federated credentials Entra holds (Entra refuses a second one of the same name or issuer and subject). */
+                federatedCredentials: z
+                    .array(
+                        z.strictObject({
+                            name: nonEmpty("the federated credential's name, as under credentials").min(1, { error: "name the credential, as under credentials" }),
+                            id: nonEmpty("the federated credential's id (a GUID), as Graph lists it").regex(guidPattern, { error: "the federated credential's id, a GUID" }),
+                        }),
+                        { error: "a list of {name, id}: the federated credentials to import" },
+                    )
+                    .optional(),
+                /** The order Entra holds an API's requested permissions in, when it is not application then delegated. */
+                permissionOrder: z
+                    .array(
+                        z.strictObject({
+                            api: nonEmpty(`the API, as in permissions`).min(1, { error: "name the API, as in permissions" }),
+                            order: z.array(
+                                z.string({ error: "application:<name> or delegated:<name>" }).regex(/^(application|delegated):\S+$/, { error: "application:<name> or delegated:<name>, e.g. delegated:User.Read" }),
+                                { error: "every permission the app requests on the API, once each, as application:<name> or delegated:<name>" },
+                            ),
+                        }),
+                        { error: "a list of {api, order}: the order Entra holds each API's permissions in" },
+                    )
+                    .optional(),
             },
             { error: "{application, servicePrincipal}: the object ids of the app registration and its service principal to take over" },
         )
