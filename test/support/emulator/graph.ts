@@ -1000,19 +1000,23 @@ const grantFilterRules: FilterRules = {
 function listGrants(context: HandlerContext, params: Readonly<Record<string, string>>): EmulatorResponse {
     const auth = authorize(context, permissions.delegatedGrants);
     if ("response" in auth) return auth.response;
-    let grants: readonly OAuth2PermissionGrant[];
+    let grants: readonly OAuth2PermissionGrant[] = [];
     let contextPath = "oauth2PermissionGrants";
     if (params.id !== undefined || params.appId !== undefined) {
         const found = findPrincipal(context, auth.caller, params);
         if ("response" in found) return found.response;
         grants = found.ref.principal?.oauth2PermissionGrants ?? [];
         contextPath = `servicePrincipals('${found.id}')/oauth2PermissionGrants`;
-    } else {
-        grants = context.env.state.oauth2PermissionGrants(auth.caller.tenant.id);
     }
     const parsed = parseCollectionQuery(context, "oAuth2PermissionGrant", ["clientId", "consentType", "id", "principalId", "resourceId", "scope"], grantFilterRules);
     if ("response" in parsed) return parsed.response;
     const query = parsed.value;
+    if (params.id === undefined && params.appId === undefined) {
+        // `clientId eq '…'` is how import reads each app's grants: a look-up of that principal, not a scan of the tenant.
+        const clientId = indexedKey(query.filter, "clientId")?.toLowerCase();
+        const client = clientId !== undefined ? context.env.state.servicePrincipal(clientId) : undefined;
+        grants = clientId !== undefined ? (client && client.tenantId === auth.caller.tenant.id ? client.oauth2PermissionGrants : []) : context.env.state.oauth2PermissionGrants(auth.caller.tenant.id);
+    }
     const all = grants.map(grantJson).filter((grant) => !query.filter || matchesFilter(query.filter, (name) => (typeof grant[name] === "string" ? (grant[name] as string) : undefined)));
     const items = all.slice(query.offset, query.offset + query.top).map((grant) => project(grant, query.select, ["id"]));
     return page(context, auth.caller, contextPath, query, all.length, items);
