@@ -3,6 +3,7 @@ import * as os from "node:os";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { type BudgetFigures, budgetRows, measureBudgets } from "./budgets";
+import { type ImportFigures, importNote, importRows, measureImport } from "./import";
 import { note, writePreload } from "./measure";
 import { type MemoryFigures, measureOffline, measurePlan, measurePlanMemory, measureStartup, type OfflineFigures, type PlanTiming, type StartupFigures } from "./plan";
 import { type FloorFigures, measureFloor, measureProgram, type ProgramFigures, projectNodeArgs } from "./program";
@@ -22,8 +23,10 @@ import { count, duration, kilobytes, markdownTable, megabytes, met, ratio, secon
  * apps, 3 below), --status-runs N (default 6: the first, which loads the Azure SDKs, then the ones the
  * median is taken of), --skip-naive (leave out the two-minute naive peer), --summarize-runs N (rounds of
  * `rotor summarize` against `JSON.parse`, default 7 at 10,000 steps and 3 at 100,000), --stacks-runs N (rounds of
- * `rotor status --all-stacks` against the stacks one after another, default 3). --runs also sets the rounds of
- * the time budgets that were once test assertions (bench/budgets.ts; `npx tsx bench/budgets.ts` runs only those).
+ * `rotor status --all-stacks` against the stacks one after another, default 3), --import-runs N (rounds of
+ * `rotor import` of 5,000 apps against its floor, from the emulator and from memory, default --runs up to 5;
+ * `npx tsx bench/import.ts` runs only those). --runs also sets the rounds of the time budgets that were once
+ * test assertions (bench/budgets.ts; `npx tsx bench/budgets.ts` runs only those).
  */
 
 const targets = {
@@ -61,6 +64,7 @@ interface Figures {
     readonly floors: { readonly typed: FloorFigures; readonly plain: FloorFigures };
     readonly status: StatusFigures;
     readonly statusStacks: StatusStacksFigures;
+    readonly imports: ImportFigures;
     readonly summarize: readonly SummarizeFigures[];
     readonly budgets: BudgetFigures;
 }
@@ -74,6 +78,7 @@ async function main(): Promise<void> {
             "skip-naive": { type: "boolean", default: false },
             "summarize-runs": { type: "string" },
             "stacks-runs": { type: "string" },
+            "import-runs": { type: "string" },
         },
     });
     const runs = positive(values.runs, 7, "--runs");
@@ -81,6 +86,7 @@ async function main(): Promise<void> {
     const statusRuns = Math.max(2, positive(values["status-runs"], 6, "--status-runs"));
     const summarizeRuns = values["summarize-runs"] === undefined ? undefined : positive(values["summarize-runs"], 3, "--summarize-runs");
     const stacksRuns = positive(values["stacks-runs"], 3, "--stacks-runs");
+    const importRuns = positive(values["import-runs"], Math.min(runs, 5), "--import-runs");
     const started = performance.now();
     const scratch = benchTempDir();
     try {
@@ -105,18 +111,20 @@ async function main(): Promise<void> {
 
         const statusStacks = await measureStatusStacks(scratch, preload, { tenants: 10, appsPerTenant: 500, latencyMs, runs: stacksRuns });
 
+        const imports = await measureImport(scratch, preload, { runs: importRuns });
+
         const summarize = await measureSummarize(preload, summarizeRuns === undefined ? {} : { runs: summarizeRuns });
 
         const budgets = await measureBudgets(preload, { runs });
 
-        process.stdout.write(`${render({ startup, offline, smaller, memory, programs, floors, status, statusStacks, summarize, budgets }, performance.now() - started)}\n`);
+        process.stdout.write(`${render({ startup, offline, smaller, memory, programs, floors, status, statusStacks, imports, summarize, budgets }, performance.now() - started)}\n`);
     } finally {
         fs.rmSync(scratch, { recursive: true, force: true });
     }
 }
 
 function render(f: Figures, elapsedMs: number): string {
-    const { startup, offline, smaller, memory, programs, floors, status, statusStacks, summarize, budgets } = f;
+    const { startup, offline, smaller, memory, programs, floors, status, statusStacks, imports, summarize, budgets } = f;
     const cpus = os.cpus();
     const machine = `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, ${Math.round(os.totalmem() / 1024 ** 3)} GB`;
     const versionRatio = startup.versionMs / startup.nodeMs;
@@ -207,6 +215,7 @@ function render(f: Figures, elapsedMs: number): string {
             `<= ${targets.statusStacksRatio}x`,
             met(statusStacks.ratio <= targets.statusStacksRatio),
         ],
+        ...importRows(imports),
         ...summarizeRows(summarize),
         ...budgetRows(budgets),
     ];
@@ -223,6 +232,7 @@ function render(f: Figures, elapsedMs: number): string {
         `The program registers at most 32 apps at a time (infra/program.ts); the floors register in the same window. Against plain resources the ratio is the Node SDK's own cost of the provider classes: it makes an output, four promises and four captured stack traces per declared property, and an azuread Application declares 70.`,
         `The page chains of \`rotor status --all-apps\` run side by side: all ${count(status.tenantApplications)} applications in ${status.chains.graphApplications} Graph pages of 999, the stack's tagged applications with their federated credentials expanded in 1 page, and ${count(status.vaultSecrets)} Key Vault secrets in ${status.chains.keyVaultSecrets} pages of 25, each page needing the previous one's nextLink. The unavoidable time is the longest chain's pages x latency = ${status.chains.keyVaultSecrets} x ${latencyMs} ms; sign-in and the vault's 401 challenge add 2-3 more round trips that the ratio does not subtract. Key Vault chain as observed by the emulator (first request to last answer), in the second run: ${seconds(status.warm[0]!.keyVaultChainMs)}.`,
         `\`rotor status --all-stacks\`: one stack per tenant, each with its own vault and an operator consented in its tenant; each stack's apps have a client secret, so its vault holds three secrets per app (value, client id, tenant id) in ${Math.ceil((statusStacks.secrets / statusStacks.options.tenants) / 25)} pages of 25, the longest chain; the stacks' federated credentials come expanded with the applications (100 a page). Medians of ${times(statusStacks.options.runs, "round")} after a warm-up, sequential and all-stacks alternated, in one process with the emulator, each run signing in anew; tenants read at once: the CLI's default.`,
+        importNote(imports),
         `\`rotor summarize\`: a preview deleting Key Vault secrets, three per app, each naming its app's Application; "values unmasked" previews also carry every secret's value in plain text, so the redaction guard holds one credential per step. Medians of ${times(summarize[summarize.length - 1]?.runs ?? 0, "round")} at the largest size, in one process per size, \`JSON.parse\` and the summary alternated.`,
         `The last ${budgetRows(budgets).length} rows are time budgets that were once test assertions (bench/budgets.ts): absolute, far above what each takes, to catch a change of kind (quadratic work, a catalog search, a retry loop) rather than drift. Medians of ${times(budgets.runs, "round")} in one process (a fresh emulator each round), and of ${budgets.noCredentialRuns} fresh ${budgets.noCredentialRuns === 1 ? "process" : "processes"} for \`rotor status\`.`,
         `Generated stacks: each app has a client secret, a generated certificate, two GitHub federated credentials and one application and one delegated Microsoft Graph permission; the vault is created by the stack.`,
