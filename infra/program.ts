@@ -13,6 +13,7 @@ import { type Failure, Outcomes, type Tracked } from "./outcomes";
 import type { ApiRef } from "./model/catalog";
 import type { AppModel, StackModel } from "./model/model";
 import type { PermissionModel } from "./model/permissions";
+import { handoffOf, portalLink } from "./model/handoffs";
 
 /** What a stack exports per app: identifiers and dates only, never a credential value. */
 export interface AppExports {
@@ -31,6 +32,26 @@ export interface CredentialExports {
     readonly servedKeyId: pulumi.Output<string>;
     readonly expires: string;
     readonly nextRotation: string;
+    /** For a credential a person copies by hand: this run's hand-off to each manual consumer (value-free). */
+    readonly handoffs?: readonly HandoffExport[];
+}
+
+/**
+ * A hand-off as the run yields it (infra/model/handoffs.ts, plus what only the run knows): the Key Vault secret
+ * version that holds the generation, in the portal. Never the value.
+ */
+export interface HandoffExport {
+    readonly id: string;
+    readonly consumer: string;
+    readonly owner: string;
+    readonly instructions: string;
+    readonly generation: number;
+    readonly servedFrom: string;
+    readonly deadline: string;
+    /** `https://<vault>.vault.azure.net/secrets/<name>/<version>`: the version Key Vault serves now. */
+    readonly secretVersionUrl: pulumi.Output<string> | null;
+    /** The same version in the Azure portal. */
+    readonly portalUrl: pulumi.Output<string> | null;
 }
 
 /** The live service principal of an API, looked up once per stack. */
@@ -328,6 +349,31 @@ function defineApp(app: AppModel, { model, probe, verify, vault, servicePrincipa
         );
         for (const { spec, unit, after: waitsOn } of all) {
             outcomes.resource(served.secrets[spec.secretName]!, unit, `${app.name}-keyvault-${spec.secretName}`, [...waitsOn, ...appReady, ...vault.tracked]);
+        }
+        for (const credential of app.credentials) {
+            const manual = credential.consumers.filter((c) => c.reads === "manual");
+            const exported = credentials[credential.name];
+            if (manual.length === 0 || !exported) continue;
+            // The URL of a version names no value, but `properties` holds the (secret) value too, so its outputs
+            // come marked secret: the URL alone is unmarked, or the export would read [secret].
+            const version = pulumi.unsecret(served.secrets[credential.keyVaultSecretName]!.properties.apply((p) => p.secretUriWithVersion));
+            credentials[credential.name] = {
+                ...exported,
+                handoffs: manual.map((consumer) => {
+                    const handoff = handoffOf(model, app, credential, consumer, credential.schedule.generation);
+                    return {
+                        id: handoff.id,
+                        consumer: handoff.consumer,
+                        owner: handoff.owner,
+                        instructions: handoff.instructions,
+                        generation: handoff.generation,
+                        servedFrom: handoff.servedFrom,
+                        deadline: handoff.deadline,
+                        secretVersionUrl: version,
+                        portalUrl: version.apply((url) => portalLink(model.cloud, model.tenantId, url)),
+                    };
+                }),
+            };
         }
     }
     if (app.federatedCredentials.length > 0) {

@@ -24,6 +24,8 @@ export interface ProgramRun {
     readonly mocks: ProviderMocks;
     /** The program's stack exports, resolved. */
     readonly exports: Record<string, unknown>;
+    /** The exports marked secret (a secret anywhere inside one marks it whole). */
+    readonly secretExports: readonly string[];
     /** Every credential the program's verify gate tried to sign in with, in order (an attempt each). */
     readonly probes: readonly ProbeTarget[];
     /** Where the program's probe signs in (what it passed to entraProbe). */
@@ -106,10 +108,14 @@ export async function runProgram(values: Record<string, unknown>, options: Progr
     try {
         const program = (await import("../../infra/index")) as Record<string, unknown>;
         const exports: Record<string, unknown> = {};
+        const secretExports: string[] = [];
         for (const [name, value] of Object.entries(program)) {
             // An export the program computes (the stack's, once every app is registered) fails as the deployment would.
             try {
-                exports[name] = await valueOf(pulumi.output(await value));
+                const output = pulumi.output(await value);
+                // A secret anywhere inside makes the whole export read [secret] in `pulumi stack output`.
+                if (await pulumi.isSecret(output)) secretExports.push(name);
+                exports[name] = await valueOf(output);
             } catch (error) {
                 registrationErrors.push(error instanceof Error ? error : new Error(String(error)));
             }
@@ -121,7 +127,7 @@ export async function runProgram(values: Record<string, unknown>, options: Progr
         // Node reports a rejection nobody handled once the microtasks of a turn of the event loop have run:
         // two turns (setImmediate) see every one a registration raised, without waiting for time to pass.
         for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
-        return { mocks, exports, probes, probeEndpoints, registrationErrors };
+        return { mocks, exports, secretExports, probes, probeEndpoints, registrationErrors };
     } finally {
         process.off("unhandledRejection", capture);
         for (const listener of others) process.on("unhandledRejection", listener);

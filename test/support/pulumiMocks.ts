@@ -165,7 +165,20 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
             case "azure-native:keyvault:Secret":
                 id = `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${String(inputs["resourceGroupName"])}/providers/Microsoft.KeyVault/vaults/${String(inputs["vaultName"])}/secrets/${String(inputs["secretName"])}`;
                 // ARM never returns a secret's value; the provider keeps the input in state, as a secret.
-                state = { ...inputs, name: inputs["secretName"], properties: { ...(inputs["properties"] as object), value: asSecret((inputs["properties"] as Record<string, unknown>)["value"]) } };
+                // The program sends `properties` whole as a secret (its value is one): the wire form wraps it.
+                const sent = inputs["properties"] as Record<string, unknown>;
+                const properties = (sent[secretSig] === secretSigValue ? sent["value"] : sent) as Record<string, unknown>;
+                // secretUri and secretUriWithVersion as ARM returns them: the data-plane URL, with the version Key Vault made.
+                state = {
+                    ...inputs,
+                    name: inputs["secretName"],
+                    properties: {
+                        ...properties,
+                        value: asSecret(properties["value"]),
+                        secretUri: `https://${String(inputs["vaultName"])}.vault.azure.net/secrets/${String(inputs["secretName"])}`,
+                        secretUriWithVersion: `https://${String(inputs["vaultName"])}.vault.azure.net/secrets/${String(inputs["secretName"])}/${objectId.replace(/-/g, "")}`,
+                    },
+                };
                 break;
             case "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
                 id = `${String(inputs["applicationId"])}/federatedIdentityCredential/${objectId}`;
@@ -254,9 +267,12 @@ export function unwrapSecret(value: unknown): unknown {
     return wire && typeof wire === "object" && wire["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270" ? wire["value"] : value;
 }
 
+/** The wire form of a secret in Pulumi's resource protocol: this key, with this value, beside `value`. */
+const secretSig = "4dabf18193072939515e22adb298388d";
+const secretSigValue = "1b47061264138c4ac30d75fd1eb44270";
+
 export function asSecret(value: unknown): Record<string, unknown> {
-    // The wire form of a secret in Pulumi's resource protocol.
-    return { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
+    return { [secretSig]: secretSigValue, value };
 }
 
 /** `/applications/<objectId>` or a bare object id, as the provider's `applicationId` inputs hold it. */
