@@ -150,6 +150,7 @@ describe("rotor plan on the sample stack", () => {
             daysLeft: 65,
             slotsReplaced: 0,
             status: "ok",
+            consumers: [],
         });
         // Value-free: nothing in the plan could be a credential.
         expect(run.stdout).not.toMatch(/"(value|password|secret)"\s*:/i);

@@ -1,7 +1,9 @@
 import type { Tier } from "../../infra/model/catalog";
 import { daysUntil } from "../../infra/model/certificateFile";
+import type { ConsumerKind, ConsumerModel } from "../../infra/model/consumers";
 import type { CredentialModel, FileCertificateModel } from "../../infra/model/credentials";
 import type { ExistingCredentialModel } from "../../infra/model/existing";
+import { handoffOf } from "../../infra/model/handoffs";
 import type { AppModel, StackModel } from "../../infra/model/model";
 import type { PermissionKind } from "../../infra/model/permissions";
 import { scheduleAt, slotsReplacedAt, slotsReplacedBetween } from "../../rotation/schedule";
@@ -183,6 +185,38 @@ export interface PlanCredential {
     /** Slots a run at `at` replaces, counted from the last run at `since`. */
     readonly slotsReplaced: 0 | 1 | 2;
     readonly status: CredentialStatus;
+    /** Who reads the value, as the stack declares them (its `consumers`); empty when none is declared. */
+    readonly consumers: readonly PlanConsumer[];
+    /**
+     * With a `manual` consumer: the hand-off open at the plan's instant (the generation served then, which each
+     * manual consumer copies by hand, and the deadline: the start of the next generation, when the slot holding
+     * the previous value is replaced). Absent on a credential without a manual consumer.
+     */
+    readonly handoff?: PlanHandoff;
+}
+
+/** A consumer of a rotating credential (infra/model/consumers.ts). */
+export interface PlanConsumer {
+    readonly name: string;
+    /** `keyVault` (reads the secret itself), `appServiceReference`, `csiDriver`, or `manual` (a person copies it). */
+    readonly reads: ConsumerKind;
+    /** Hours within which it uses a newly served value: declared, or the platform's (see refreshDeclared). */
+    readonly refreshHours: number;
+    readonly refreshDeclared: boolean;
+    /** Days the pickup window (rotateEveryDays) must last for it: its refresh and a day's margin, rounded up. */
+    readonly windowDays: number;
+    /** Who acts on a hand-off (a GitHub login `@octocat`, a team, an email); null when none is given. */
+    readonly owner: string | null;
+    /** The link to what the owner does with a new value; null when none is given. */
+    readonly instructions: string | null;
+}
+
+/** The hand-off open at the plan's instant, for every manual consumer of a credential alike. */
+export interface PlanHandoff {
+    /** The generation Key Vault serves at the plan's instant: the value to copy. */
+    readonly generation: number;
+    /** When the previous value stops working (the next generation's start), ISO-8601 UTC to the second. */
+    readonly deadline: string;
 }
 
 export type ConsentResource = "appRoleAssignment" | "delegatedPermissionGrant";
@@ -231,6 +265,10 @@ export interface PlanTotals {
     readonly existing?: number;
     /** Of those, the ones marked `retire: true`; present with `existing`. */
     readonly retiring?: number;
+    /** Consumers declared on the stack's credentials; present only when the stack declares some. */
+    readonly consumers?: number;
+    /** Of those, the `manual` ones (a person copies each new value); present with `consumers`. */
+    readonly manualConsumers?: number;
 }
 
 const dayMs = 86_400_000;
@@ -306,10 +344,23 @@ function planExisting(app: AppModel, at: Date): PlanExisting[] {
 /** On a stack's first deployment every credential is new: both slots are created, the newest served. */
 const firstDeploymentStatus = { slotsReplaced: 2, status: "new" } as const;
 
-function planCredential(c: CredentialModel, status: ReturnType<typeof credentialStatus>, since: Date, at: string): PlanCredential {
+function planConsumer(c: ConsumerModel): PlanConsumer {
+    return { name: c.name, reads: c.reads, refreshHours: c.refreshHours, refreshDeclared: c.refreshDeclared, windowDays: c.windowDays, owner: c.owner ?? null, instructions: c.instructions ?? null };
+}
+
+/** The open hand-off of a credential with a manual consumer: the same generation and deadline for each of them. */
+function planHandoff(model: StackModel, app: AppModel, c: CredentialModel): PlanHandoff | undefined {
+    const manual = c.consumers.find((consumer) => consumer.reads === "manual");
+    if (!manual) return undefined;
+    const handoff = handoffOf(model, app, c, manual, c.schedule.served.generation);
+    return { generation: handoff.generation, deadline: handoff.deadline };
+}
+
+function planCredential(model: StackModel, app: AppModel, c: CredentialModel, status: ReturnType<typeof credentialStatus>, since: Date, at: string): PlanCredential {
     const { served, previous, nextRotation, daysLeftServed } = c.schedule;
     const created = status.status === "new" ? [0, 1] : status.slotsReplaced === 0 ? [] : slotsReplacedAt(since, new Date(at), c.policy, c.phase);
     const slots = [served, previous].sort((a, b) => a.slot - b.slot).map((s) => ({ ...s, served: s.slot === served.slot, credentialStart: created.includes(s.slot) ? at : null }));
+    const handoff = planHandoff(model, app, c);
     return {
         name: c.name,
         type: c.type,
@@ -325,6 +376,8 @@ function planCredential(c: CredentialModel, status: ReturnType<typeof credential
         nextRotation,
         daysLeft: daysLeftServed,
         ...status,
+        consumers: c.consumers.map(planConsumer),
+        ...(handoff ? { handoff } : {}),
     };
 }
 
@@ -353,7 +406,7 @@ export function streamPlan(model: StackModel, options: PlanOptions = {}): PlanSt
     const since = options.since === "never" ? at : (options.since ?? defaultSince(at));
     if (since.getTime() > at.getTime()) throw new RangeError(`the last run (${dateToIsoSeconds(since)}) is after the plan's instant (${model.at})`);
     const statuses = model.apps.map((app) => app.credentials.map((c) => (firstDeployment ? firstDeploymentStatus : credentialStatus(c, since, at))));
-    const totals = { apps: model.apps.length, permissions: 0, application: 0, delegated: 0, tier0: 0, tier1: 0, credentials: 0, federatedCredentials: 0, rotating: 0, breaking: 0, expired: 0, new: 0, errors: model.credentialErrors.length, existing: 0, retiring: 0 };
+    const totals = { apps: model.apps.length, permissions: 0, application: 0, delegated: 0, tier0: 0, tier1: 0, credentials: 0, federatedCredentials: 0, rotating: 0, breaking: 0, expired: 0, new: 0, errors: model.credentialErrors.length, existing: 0, retiring: 0, consumers: 0, manualConsumers: 0 };
     const existingWarnings: PlanWarning[] = [];
     const privileged: PlanPrivileged[] = [];
     model.apps.forEach((app, i) => {
@@ -369,6 +422,10 @@ export function streamPlan(model: StackModel, options: PlanOptions = {}): PlanSt
             }
         }
         totals.credentials += app.credentials.length;
+        for (const c of app.credentials) {
+            totals.consumers += c.consumers.length;
+            totals.manualConsumers += c.consumers.filter((consumer) => consumer.reads === "manual").length;
+        }
         totals.federatedCredentials += app.federatedCredentials.length;
         totals.existing += app.existing.length;
         for (const entry of app.existing) {
@@ -390,15 +447,21 @@ export function streamPlan(model: StackModel, options: PlanOptions = {}): PlanSt
         at: model.at,
         since: dateToIsoSeconds(since),
         firstDeployment,
-        apps: new LazyList(model.apps.length, (i) => planApp(model.apps[i]!, statuses[i]!, since, model.at)),
+        apps: new LazyList(model.apps.length, (i) => planApp(model, model.apps[i]!, statuses[i]!, since, model.at)),
         warnings: [...model.warnings.map(({ path, message }) => ({ path, message })), ...existingWarnings],
         errors: model.credentialErrors.map(({ path, message }) => ({ path, message })),
-        // existing and retiring only for a stack that lists existing credentials: the totals of others stay as they were.
-        totals: totals.existing > 0 ? totals : (({ existing: _e, retiring: _r, ...rest }) => rest)(totals),
+        // existing and retiring only for a stack that lists existing credentials, consumers and manualConsumers only
+        // for one that declares consumers: the totals of others stay as they were.
+        totals: optionalTotals(totals),
         // Stable: tier 0 before tier 1, each in declaration order.
         privileged: [...privileged.filter((p) => p.tier === 0), ...privileged.filter((p) => p.tier === 1)],
         escEnvironments: [...model.escEnvironments],
     };
+}
+
+function optionalTotals(totals: Required<PlanTotals>): PlanTotals {
+    const { existing, retiring, consumers, manualConsumers, ...rest } = totals;
+    return { ...rest, ...(existing > 0 ? { existing, retiring } : {}), ...(consumers > 0 ? { consumers, manualConsumers } : {}) };
 }
 
 /** A plan whose apps are made as they are read. */
@@ -406,7 +469,7 @@ export interface PlanStream extends Omit<PlanDocument, "apps"> {
     readonly apps: LazyList<PlanApp>;
 }
 
-function planApp(app: AppModel, statuses: readonly ReturnType<typeof credentialStatus>[], since: Date, at: string): PlanApp {
+function planApp(model: StackModel, app: AppModel, statuses: readonly ReturnType<typeof credentialStatus>[], since: Date, at: string): PlanApp {
     return {
         name: app.name,
         displayName: app.displayName,
@@ -425,7 +488,7 @@ function planApp(app: AppModel, statuses: readonly ReturnType<typeof credentialS
             justification: p.justification ?? null,
             path: p.path,
         })),
-        credentials: app.credentials.map((c, j) => planCredential(c, statuses[j]!, since, at)),
+        credentials: app.credentials.map((c, j) => planCredential(model, app, c, statuses[j]!, since, at)),
         certificateFiles: app.certificateFiles.map((c) => planCertificateFile(c, at)),
         federatedCredentials: app.federatedCredentials.map(({ name, preset, issuer, subject, audience, path }) => ({ name, preset, issuer, subject, audience, path })),
         ...(app.existing.length > 0 ? { existing: planExisting(app, new Date(at)) } : {}),

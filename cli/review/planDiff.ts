@@ -1,3 +1,4 @@
+import { type ConsumerKind, type ConsumerModel, formatHours } from "../../infra/model/consumers";
 import type { CredentialModel } from "../../infra/model/credentials";
 import type { AppModel, StackModel } from "../../infra/model/model";
 import type { PermissionModel } from "../../infra/model/permissions";
@@ -40,6 +41,34 @@ export interface CredentialChangeEntry {
      * decides its schedule before and after, for the timeline chart. Absent for every other change.
      */
     readonly rotation?: RotationChange;
+    /**
+     * `manualConsumerDefault`: the rotation changes because this change gives the credential its first manual
+     * consumer, and a credential with one rotates every 180 days by default (docs/rotation.md) unless it sets
+     * `rotateEveryDays`; the detail says how to keep the schedule. Absent otherwise.
+     */
+    readonly cause?: "manualConsumerDefault";
+}
+
+/** A consumer of a rotating credential added, removed or changed (how it reads the value, its refresh, its owner). */
+export interface ConsumerChange {
+    readonly app: string;
+    readonly credential: string;
+    readonly consumer: string;
+    readonly change: "added" | "removed" | "changed";
+    /** How it reads the value after the change (before it, for a removed consumer). */
+    readonly reads: ConsumerKind;
+    /** Hours within which it uses a new value, after the change (before it, for a removed consumer). */
+    readonly refreshHours: number;
+    readonly owner: string | null;
+    /** What changed, in words. */
+    readonly detail: string;
+    /**
+     * A manual consumer this change adds, or a consumer that becomes manual: from the merge on, a person is handed
+     * every new value of the credential, every `rotateEveryDays` days.
+     */
+    readonly newManual: boolean;
+    /** The credential's rotation period after the change: how often a manual consumer is handed a new value. */
+    readonly rotateEveryDays: number;
 }
 
 /** What decides a rotating credential's schedule, as the plan JSON names it. */
@@ -106,6 +135,12 @@ export interface PlanDiff {
      * for documents made before it was added.
      */
     readonly retirements?: readonly Retirement[];
+    /**
+     * Consumers of the working tree's rotating credentials added, removed or changed (those of a credential that
+     * is removed are not listed: its removal is). New manual consumers (`newManual`) are called out first. Always
+     * written by diffModels; optional for documents made before it was added.
+     */
+    readonly consumers?: readonly ConsumerChange[];
 }
 
 const permissionKey = (p: PermissionModel) => `${p.api.appId}/${p.kind}/${p.name}`;
@@ -167,7 +202,9 @@ function credentialChanges(app: string, base: AppModel, head: AppModel, at: Date
         const details: string[] = [];
         const policyChanged = old.policy.rotateEveryDays !== c.policy.rotateEveryDays || old.policy.lifetimeDays !== c.policy.lifetimeDays || old.policy.epoch !== c.policy.epoch || old.phase !== c.phase;
         const replaced = policyChanged ? slotsReplacedByPolicyChange(old.policy, c.policy, at, old.phase, c.phase) : 0;
+        const manualCause = policyChanged ? manualDefaultCause(old, c) : undefined;
         if (policyChanged) details.push(`rotation ${describePolicy(old)} becomes ${describePolicy(c)}${old.policy.epoch !== c.policy.epoch ? `, epoch ${old.policy.epoch} becomes ${c.policy.epoch}` : ""}`);
+        if (manualCause) details.push(manualCause);
         if (old.keyVaultSecretName !== c.keyVaultSecretName) details.push(`served from ${c.keyVaultSecretName} instead of ${old.keyVaultSecretName}: consumers must read the new secret`);
         if (c.type === "certificate" && old.type === "certificate") {
             if (old.keySize !== c.keySize) details.push(`RSA ${old.keySize} becomes ${c.keySize}`);
@@ -186,6 +223,7 @@ function credentialChanges(app: string, base: AppModel, head: AppModel, at: Date
                 slotsReplaced,
                 breaking: slotsReplaced === 2 || old.keyVaultSecretName !== c.keyVaultSecretName,
                 ...(policyChanged || keySizeChanged ? { rotation: { before: rotationSchedule(old), after: rotationSchedule(c) } } : {}),
+                ...(manualCause ? { cause: "manualConsumerDefault" as const } : {}),
             });
         }
     }
@@ -217,6 +255,79 @@ function credentialChanges(app: string, base: AppModel, head: AppModel, at: Date
     return out;
 }
 
+const isManual = (c: ConsumerModel) => c.reads === "manual";
+
+/**
+ * Why a rotation changes, when it is a manual consumer's default: the credential had no manual consumer at the base
+ * and has one now, its epoch is the same, and its period grew (the default never shortens it: the stack's own
+ * period is at most what the tenant's cap allows, and the default is the longer of it and 180 days). The model does
+ * not record whether rotateEveryDays was written, so the words cover a credential that also set it in this change.
+ */
+function manualDefaultCause(old: CredentialModel, c: CredentialModel): string | undefined {
+    // Only when the period is the default the manual consumer brought: one the stack writes is its own choice.
+    if (!c.manualDefault || old.consumers.some(isManual) || !c.consumers.some(isManual)) return undefined;
+    if (old.policy.epoch !== c.policy.epoch || c.policy.rotateEveryDays <= old.policy.rotateEveryDays) return undefined;
+    const manual = c.consumers.filter(isManual);
+    const names = manual.map((m) => m.name).join(", ");
+    const who = manual.length === 1 ? `${names}, a manual consumer new in this change` : `${names}, manual consumers new in this change`;
+    const needed = Math.max(...c.consumers.map((consumer) => consumer.windowDays));
+    const keep =
+        old.policy.rotateEveryDays >= needed
+            ? `set rotateEveryDays: ${old.policy.rotateEveryDays} and lifetimeDays: ${old.policy.lifetimeDays} on the credential explicitly (that pickup window still covers the ${needed} days its consumers need)`
+            : `set rotateEveryDays on the credential explicitly; it cannot stay at ${old.policy.rotateEveryDays} days, since its consumers need a pickup window of at least ${needed}`;
+    return (
+        `the cause is ${who}: a credential with a manual consumer that does not set rotateEveryDays rotates every ${c.policy.rotateEveryDays} days by default ` +
+        `(each rotation is a person's work); to add ${manual.length === 1 ? "it" : "them"} without changing the schedule, ${keep}`
+    );
+}
+
+/** How soon a consumer uses a new value: `refresh 24 hours`, `refresh 2 minutes (the kind's default)`. */
+function describeRefresh(c: ConsumerModel): string {
+    return `refresh ${formatHours(c.refreshHours)}${c.refreshDeclared ? "" : " (the kind's default)"}`;
+}
+
+/** How a consumer reads: `keyVault, refresh 24 hours`. */
+function describeConsumer(c: ConsumerModel): string {
+    return `${c.reads}, ${describeRefresh(c)}`;
+}
+
+/** The consumers of a credential that this change adds, removes or changes; `old` undefined: the credential is new. */
+function consumerChanges(app: string, old: CredentialModel | undefined, c: CredentialModel): ConsumerChange[] {
+    const out: ConsumerChange[] = [];
+    const before = new Map((old?.consumers ?? []).map((consumer) => [consumer.name.toLowerCase(), consumer]));
+    const entry = (consumer: ConsumerModel, change: ConsumerChange["change"], detail: string, newManual: boolean): ConsumerChange => ({
+        app,
+        credential: c.name,
+        consumer: consumer.name,
+        change,
+        reads: consumer.reads,
+        refreshHours: consumer.refreshHours,
+        owner: consumer.owner ?? null,
+        detail,
+        newManual,
+        rotateEveryDays: c.policy.rotateEveryDays,
+    });
+    for (const consumer of c.consumers) {
+        const was = before.get(consumer.name.toLowerCase());
+        before.delete(consumer.name.toLowerCase());
+        if (!was) {
+            const owner = consumer.owner === undefined ? "" : `, owner ${consumer.owner}`;
+            out.push(entry(consumer, "added", `${describeRefresh(consumer)}, so it needs a pickup window of ${consumer.windowDays} days${owner}`, isManual(consumer)));
+            continue;
+        }
+        const details: string[] = [];
+        if (was.name !== consumer.name) details.push(`renamed from ${was.name}`);
+        if (was.reads !== consumer.reads || was.refreshHours !== consumer.refreshHours) details.push(`${describeConsumer(was)} becomes ${describeConsumer(consumer)}, so it needs a pickup window of ${consumer.windowDays} days`);
+        if ((was.owner ?? null) !== (consumer.owner ?? null)) details.push(`owner ${was.owner ?? "(none)"} becomes ${consumer.owner ?? "(none)"}`);
+        if ((was.instructions ?? null) !== (consumer.instructions ?? null)) details.push(`instructions ${was.instructions ?? "(none)"} become ${consumer.instructions ?? "(none)"}`);
+        if (details.length) out.push(entry(consumer, "changed", details.join("; "), isManual(consumer) && !isManual(was)));
+    }
+    for (const was of before.values()) {
+        out.push(entry(was, "removed", `no longer reads it (was ${describeConsumer(was)})`, false));
+    }
+    return out;
+}
+
 const emptyApp = (app: AppModel): AppModel => ({ ...app, permissions: [], credentials: [], certificateFiles: [], federatedCredentials: [] });
 
 /** The existing credentials `head` marks for retirement that `base` did not (an app or entry new to the stack included). */
@@ -235,8 +346,11 @@ export function diffModels(base: StackModel | undefined, head: StackModel, baseR
     const permissions: PermissionChange[] = [];
     const credentials: CredentialChangeEntry[] = [];
     const retiring: Retirement[] = [];
+    const consumers: ConsumerChange[] = [];
     for (const app of head.apps) {
         retiring.push(...retirements(app.name, baseApps.get(app.name), app));
+        const baseCredentials = new Map((baseApps.get(app.name)?.credentials ?? []).map((c) => [c.name, c]));
+        for (const c of app.credentials) consumers.push(...consumerChanges(app.name, baseCredentials.get(c.name), c));
         const old = baseApps.get(app.name) ?? emptyApp(app);
         permissions.push(...permissionChanges(app.name, old.permissions, app.permissions));
         credentials.push(...credentialChanges(app.name, old, app, at));
@@ -266,10 +380,12 @@ export function diffModels(base: StackModel | undefined, head: StackModel, baseR
         permissions,
         credentials,
         breaking,
-        hasChanges: appsAdded.length + appsRemoved.length + permissions.length + credentials.length + retiring.length > 0,
+        hasChanges: appsAdded.length + appsRemoved.length + permissions.length + credentials.length + retiring.length + consumers.length > 0,
         baseProblem: baseProblem ?? null,
         errors: head.credentialErrors.map(({ path, message }) => ({ path, message })),
         escEnvironments: [...head.escEnvironments],
         retirements: retiring,
+        // New manual consumers first: a person's work at every rotation from the merge on.
+        consumers: [...consumers.filter((c) => c.newManual), ...consumers.filter((c) => !c.newManual)],
     };
 }

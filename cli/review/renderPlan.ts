@@ -2,7 +2,8 @@ import { type Chunks, joinedLines, jsonChunks } from "../output/chunks";
 import { markdownCode, markdownText, visible } from "../output/escape";
 import { CommentBudget, moreNote, shortened } from "../output/commentBudget";
 import { capitalize, markdownTable, type OutputFormat, plural, textTable } from "../output/table";
-import type { PlanApp, PlanCertificateFile, PlanCredential, PlanDocument, PlanExisting, PlanFederatedCredential, PlanPermission, PlanPrivileged, PlanStream } from "./plan";
+import { formatHours } from "../../infra/model/consumers";
+import type { PlanApp, PlanCertificateFile, PlanConsumer, PlanCredential, PlanDocument, PlanExisting, PlanFederatedCredential, PlanPermission, PlanPrivileged, PlanStream } from "./plan";
 
 /**
  * The plan for a terminal or a pull request comment. Everything in it that a stack file wrote (display
@@ -60,8 +61,47 @@ function secretNames(c: PlanCredential): string {
     return c.pfx ? `${c.keyVaultSecretName} (+ ${c.pfx.secretName}, ${c.pfx.passwordSecretName})` : c.keyVaultSecretName;
 }
 
+/** The CONSUMERS column: only in the table of an app whose credentials declare some (older documents have none). */
+const consumersColumn = "CONSUMERS";
+
+function hasConsumers(credentials: readonly PlanCredential[]): boolean {
+    return credentials.some((c) => (c.consumers ?? []).length > 0);
+}
+
+/**
+ * `mail-relay (keyVault, 24 hours)`, `Zendesk (manual: @octocat, hand-off g13, deadline 2027-06-01)`: each
+ * consumer's name and owner are the stack file's, so escaped.
+ */
+function consumerLabel(c: PlanCredential, consumer: PlanConsumer, e: Escape): string {
+    if (consumer.reads !== "manual") return `${e(consumer.name)} (${consumer.reads}, ${formatHours(consumer.refreshHours)})`;
+    const owner = consumer.owner === null ? "" : `: ${e(consumer.owner)}`;
+    const handoff = c.handoff ? `, hand-off g${c.handoff.generation}, deadline ${c.handoff.deadline.slice(0, 10)}` : "";
+    return `${e(consumer.name)} (manual${owner}${handoff})`;
+}
+
+function consumersCell(c: PlanCredential, e: Escape): string {
+    const consumers = c.consumers ?? [];
+    return consumers.length ? consumers.map((consumer) => consumerLabel(c, consumer, e)).join(", ") : "-";
+}
+
+function credentialHeaderOf(credentials: readonly PlanCredential[]): string[] {
+    return hasConsumers(credentials) ? [...credentialHeader, consumersColumn] : credentialHeader;
+}
+
 function credentialRows(credentials: readonly PlanCredential[], e: Escape): string[][] {
-    return credentials.map((c) => [e(c.name), c.type, slotLabel(c, 0), slotLabel(c, 1), `slot ${c.servedSlot}`, c.nextRotation.slice(0, 10), String(c.daysLeft), statusLabels[c.status], e(secretNames(c))]);
+    const consumers = hasConsumers(credentials);
+    return credentials.map((c) => [
+        e(c.name),
+        c.type,
+        slotLabel(c, 0),
+        slotLabel(c, 1),
+        `slot ${c.servedSlot}`,
+        c.nextRotation.slice(0, 10),
+        String(c.daysLeft),
+        statusLabels[c.status],
+        e(secretNames(c)),
+        ...(consumers ? [consumersCell(c, e)] : []),
+    ]);
 }
 
 /** The credentials a run would break for consumers, loudly, before anything else. */
@@ -163,7 +203,8 @@ function headline(plan: Plan, e: Escape): string {
         `${plural(t.permissions, "permission")} (${t.application} application, ${t.delegated} delegated; ` +
         `${t.tier0} tier 0, ${t.tier1} tier 1), ${plural(t.credentials, "rotating credential")} (${run}), ${t.federatedCredentials} federated` +
         `${t.errors ? `, ${plural(t.errors, "credential")} in error` : ""}` +
-        `${t.existing ? `, ${t.existing} existing from before the stack (${t.retiring ?? 0} marked retire)` : ""}`
+        `${t.existing ? `, ${t.existing} existing from before the stack (${t.retiring ?? 0} marked retire)` : ""}` +
+        `${t.consumers ? `, ${plural(t.consumers, "consumer")} (${t.manualConsumers ?? 0} manual)` : ""}`
     );
 }
 
@@ -210,7 +251,7 @@ function* markdownBlocks(plan: Plan, maxChars: number): Generator<string[]> {
     for (const app of plan.apps) {
         const out: string[] = [`### ${e(app.name)} (${e(app.displayName)})`, ""];
         out.push(app.permissions.length ? markdownTable(permissionHeader.map(capitalize), permissionRows(app.permissions, e)) : "_No API permissions._", "");
-        if (app.credentials.length) out.push(markdownTable(credentialHeader.map(capitalize), credentialRows(app.credentials, e)), "");
+        if (app.credentials.length) out.push(markdownTable(credentialHeaderOf(app.credentials).map(capitalize), credentialRows(app.credentials, e)), "");
         if (app.certificateFiles.length) out.push(markdownTable(certificateFileHeader.map(capitalize), certificateFileRows(app.certificateFiles, e)), "");
         if (app.federatedCredentials.length) out.push(markdownTable(federatedHeader.map(capitalize), federatedRows(app.federatedCredentials, e, markdownCode)), "");
         if (app.existing?.length) out.push(markdownTable(existingHeader.map(capitalize), existingRows(app.existing, e, markdownCode)), "");
@@ -245,7 +286,7 @@ function* textBlocks(plan: Plan): Generator<string[]> {
     for (const app of plan.apps) {
         const out: string[] = [`${e(app.name)}  ${e(app.displayName)}  (${app.signInAudience}${app.redirectUris.length ? `, ${app.redirectUris.length} redirect URI${app.redirectUris.length === 1 ? "" : "s"}` : ""})`];
         out.push(app.permissions.length ? textTable(permissionHeader, permissionRows(app.permissions, e)) : "  no API permissions");
-        if (app.credentials.length) out.push("", textTable(credentialHeader, credentialRows(app.credentials, e)));
+        if (app.credentials.length) out.push("", textTable(credentialHeaderOf(app.credentials), credentialRows(app.credentials, e)));
         if (app.certificateFiles.length) out.push("", textTable(certificateFileHeader, certificateFileRows(app.certificateFiles, e)));
         if (app.federatedCredentials.length) out.push("", textTable(federatedHeader, federatedRows(app.federatedCredentials, e, e)));
         if (app.existing?.length) out.push("", textTable(existingHeader, existingRows(app.existing, e, e)));

@@ -1,4 +1,4 @@
-import type { CredentialChangeEntry, PermissionChange, PlanDiff, RotationSchedule } from "./planDiff";
+import type { ConsumerChange, CredentialChangeEntry, PermissionChange, PlanDiff, RotationSchedule } from "./planDiff";
 import { markdownCode, markdownText, visible } from "../output/escape";
 import { CommentBudget, moreNote } from "../output/commentBudget";
 import { markdownTable, type OutputFormat, textTable } from "../output/table";
@@ -13,7 +13,8 @@ import { delegatedNote, escAlert, escConsequence, escNotice } from "./renderPlan
  * break consumers, a base config that could not be compared) comes first, and the headline counts the same
  * lists the sections show. The markdown ends with a Mermaid chart of the rotations that change, after the
  * tables; its names pass through mermaidText, which leaves nothing Mermaid or markdown would read as syntax.
- * The ESC environments the working tree's stack imports are named right after what must not be missed, and the
+ * The manual consumers a change adds (a person's work at every rotation from the merge on) and the ESC
+ * environments the working tree's stack imports are named right after what must not be missed, and the
  * markdown fits a comment's budget of characters: rows beyond it are counted, not shown.
  */
 
@@ -38,8 +39,29 @@ function credentialRows(diff: PlanDiff, e: Escape): string[][] {
     return diff.credentials.map((c) => [c.breaking ? `${c.change}, BREAKING` : c.change, e(c.app), e(c.credential), c.type, String(c.slotsReplaced), e(c.detail)]);
 }
 
+function consumerRows(diff: PlanDiff, e: Escape): string[][] {
+    return (diff.consumers ?? []).map((c) => [c.newManual ? `${c.change}, NEW MANUAL` : c.change, e(c.app), e(c.credential), e(c.consumer), c.reads, e(c.detail)]);
+}
+
 const permissionHeader = ["CHANGE", "APP", "TYPE", "API", "PERMISSION", "TIER", "JUSTIFICATION"];
 const credentialHeader = ["CHANGE", "APP", "CREDENTIAL", "TYPE", "SLOTS REPLACED", "DETAIL"];
+const consumerHeader = ["CHANGE", "APP", "CREDENTIAL", "CONSUMER", "READS", "DETAIL"];
+
+function newManualOf(diff: PlanDiff): ConsumerChange[] {
+    return (diff.consumers ?? []).filter((c) => c.newManual);
+}
+
+/**
+ * Each manual consumer this change adds: `Zendesk (owner @octocat): a person will be handed every new value of
+ * mail-sender/main every 180 days`. The names and owners are the pull request's, so escaped.
+ */
+function newManualLines(diff: PlanDiff, e: Escape): string[] {
+    return newManualOf(diff).map((c) => `${e(c.consumer)}${c.owner === null ? "" : ` (owner ${e(c.owner)})`}: a person will be handed every new value of ${e(`${c.app}/${c.credential}`)} every ${c.rotateEveryDays} days`);
+}
+
+/** What a manual consumer means, said once after the list. */
+const newManualConsequence =
+    "Each rotation opens a hand-off (rotor handoffs) that the owner must finish before the next one, when the previous value stops working. Prefer a federated credential where the vendor supports workload identity federation, or a certificate whose private key stays with the consumer (docs/rotation.md).";
 
 function escalationsOf(diff: PlanDiff): PermissionChange[] {
     return diff.permissions.filter((p) => p.escalation);
@@ -54,6 +76,7 @@ function headline(diff: PlanDiff, e: Escape): string {
         diff.credentials.length ? `${diff.credentials.length} credential change(s)` : "",
         diff.breaking.length ? `${diff.breaking.length} breaking` : "",
         diff.retirements?.length ? `${diff.retirements.length} credential(s) to retire from Entra` : "",
+        diff.consumers?.length ? `${diff.consumers.length} consumer change(s)${newManualOf(diff).length ? `, ${newManualOf(diff).length} new manual` : ""}` : "",
     ].filter(Boolean);
     return `${e(diff.project)} / ${e(diff.stack)}, ${e(diff.base)} -> working tree, at ${diff.at}: ${parts.length ? parts.join(", ") : "no identity changes"}`;
 }
@@ -160,6 +183,8 @@ export function renderPlanDiff(diff: PlanDiff, format: OutputFormat, options: { 
         if (diff.errors.length) head.push("> [!CAUTION]", "> **Credentials in error:**", ...errorLines(diff, e).map((line) => `> - ${line}`), `> ${errorConsequence}`, "");
         const retiring = retirementLines(diff, e, markdownCode);
         if (retiring.length) head.push("> [!IMPORTANT]", "> **Credentials to retire: removed from Entra after the merge:**", ...retiring.map((line) => `> - ${line}`), `> ${e(retirementConsequence)}`, "");
+        const manual = newManualLines(diff, e);
+        if (manual.length) head.push("> [!IMPORTANT]", "> **New manual consumers: a person copies each new value by hand:**", ...manual.map((line) => `> - ${line}`), `> ${e(newManualConsequence)}`, "");
         head.push(...escAlert(diff.escEnvironments ?? []));
         const note = baseNote(diff, e);
         if (note) head.push("> [!NOTE]", `> ${note}`, "");
@@ -170,11 +195,12 @@ export function renderPlanDiff(diff: PlanDiff, format: OutputFormat, options: { 
         const tables: [string, readonly string[], string[][]][] = [
             ["Permissions", permissionHeader, diff.permissions.length ? permissionRows(diff, e) : []],
             ["Credentials", credentialHeader, diff.credentials.length ? credentialRows(diff, e) : []],
+            ["Consumers", consumerHeader, consumerRows(diff, e)],
         ];
         for (const [title, header, rows] of tables) {
             if (rows.length === 0) continue;
             const { lines, omitted } = budget.takeRows([`### ${title}`, "", ...markdownTable(header.map(capital), rows).split("\n")], 4, closingRoom);
-            out.push(...lines, ...(lines.length ? [""] : []), ...(omitted ? [`_${moreNote(omitted, `${title === "Permissions" ? "permission" : "credential"} change`)}_`, ""] : []));
+            out.push(...lines, ...(lines.length ? [""] : []), ...(omitted ? [`_${moreNote(omitted, `${title === "Permissions" ? "permission" : title === "Consumers" ? "consumer" : "credential"} change`)}_`, ""] : []));
         }
         const chart = rotationChart(diff);
         if (chart.length && budget.take(chart, closingRoom)) out.push(...chart);
@@ -189,6 +215,8 @@ export function renderPlanDiff(diff: PlanDiff, format: OutputFormat, options: { 
     if (diff.errors.length) out.push("CREDENTIALS IN ERROR:", ...errorLines(diff, e).map((line) => `  ${line}`), `  ${errorConsequence}`, "");
     const retiring = retirementLines(diff, e, e);
     if (retiring.length) out.push("CREDENTIALS TO RETIRE (removed from Entra after the merge):", ...retiring.map((line) => `  ${line}`), `  ${retirementConsequence}`, "");
+    const manual = newManualLines(diff, e);
+    if (manual.length) out.push("NEW MANUAL CONSUMERS (a person copies each new value by hand):", ...manual.map((line) => `  ${line}`), `  ${newManualConsequence}`, "");
     const esc = escNotice(diff.escEnvironments ?? [], e);
     if (esc) out.push(`WARNING: ${esc}.`, `  ${escConsequence}`, "");
     const note = baseNote(diff, e);
@@ -198,6 +226,7 @@ export function renderPlanDiff(diff: PlanDiff, format: OutputFormat, options: { 
     if (diff.appsRemoved.length) out.push(`apps removed: ${diff.appsRemoved.map(e).join(", ")}`);
     if (diff.permissions.length) out.push("", textTable(permissionHeader, permissionRows(diff, e)));
     if (diff.credentials.length) out.push("", textTable(credentialHeader, credentialRows(diff, e)));
+    if (diff.consumers?.length) out.push("", textTable(consumerHeader, consumerRows(diff, e)));
     out.push("");
     return out.join("\n");
 }
