@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL(".", import.meta.url));
 
 /** The command modules cli/main.ts imports on demand: each is an entry of its own, never inlined. */
-export const commands = ["plan", "calendar", "status", "verify", "doctor", "init", "rotateNow", "summarize", "retire", "import"];
+export const commands = ["plan", "calendar", "status", "verify", "doctor", "init", "rotateNow", "summarize", "retire", "import", "handoffs", "handoffIssues"];
 
 const lazyCommands = {
     name: "lazy-commands",

@@ -93,6 +93,23 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         .addOption(dirOption())
         .action((options) => run(import("./calendar").then((m) => m.runCalendar(options, io))));
 
+    command("handoffs", "list the open hand-offs, offline from the schedule: per manual consumer, the credential and generation to copy, where Key Vault serves it (never the value), what to do, and the deadline")
+        .addOption(stackOption())
+        .option("--at <instant>", "the instant: YYYY-MM-DD or ISO-8601 (default: now)", parseInstant)
+        .addOption(formatOption())
+        .addOption(dirOption())
+        .action((options) => run(import("./handoffs").then((m) => m.runHandoffs(options, io))));
+
+    liveOptions(
+        command("handoff-issues", "open a GitHub issue per open hand-off (found again by a hidden marker, never twice) and close it once the new value is in use (--usage) or a newer generation replaced it; needs GITHUB_TOKEN and GITHUB_REPOSITORY")
+            .addOption(stackOption())
+            .option("--usage", "close an issue once Entra's sign-in evidence shows the new value in use and the previous one unused (AuditLog.Read.All, Entra ID P1/P2)")
+            .option("--used-within <days>", "with --usage: days without a sign-in with the previous value that show its consumers moved; longer than the consumer's own sign-in interval, 1 to 730 (default: 7)", parseDays)
+            .option("--dry-run", "say what would be opened and closed, change nothing on GitHub")
+            .addOption(formatOption())
+            .addOption(dirOption()),
+    ).action((options) => run(import("./handoffIssues").then((m) => m.runHandoffIssues(options, io))));
+
     liveOptions(
         stackSelectionOptions(command("status", "read the live tenant and Key Vault: what expires, what is stale or overdue, what was added by hand; exit 2 when something needs attention"))
             .option("--parallel <n>", "with --stacks or --all-stacks: tenants read at once, 1 to 32 (default: 16)", parseParallel)

@@ -95,8 +95,8 @@ describe("consumers of a credential", () => {
 });
 
 describe("the pickup window of a credential a person hands on", () => {
-    it(`defaults to ${manualRotateEveryDays} days and a lifetime of two periods and a week, unless the credential says otherwise`, () => {
-        expect(plan({ consumers: [zendesk] }).credential!.policy).toMatchObject({ rotateEveryDays: 180, lifetimeDays: 367 });
+    it(`defaults to ${manualRotateEveryDays} days and a lifetime of two periods and a month, unless the credential says otherwise`, () => {
+        expect(plan({ consumers: [zendesk] }).credential!.policy).toMatchObject({ rotateEveryDays: 180, lifetimeDays: 390 });
         expect(plan({ consumers: [{ name: "relay", reads: "keyVault", refreshHours: 1 }] }).credential!.policy).toMatchObject({ rotateEveryDays: 90, lifetimeDays: 210 });
         expect(plan({ rotateEveryDays: 60, lifetimeDays: 127, consumers: [zendesk] }).credential!.policy).toMatchObject({ rotateEveryDays: 60, lifetimeDays: 127 });
         // A stack default longer than 180 days wins.
@@ -105,10 +105,10 @@ describe("the pickup window of a credential a person hands on", () => {
 
     it("fits the tenant's cap on lifetimes", () => {
         const settings = (maxLifetimeDays: number): RotationSettings => ({ maxLifetimeDays, raw: {} }) as unknown as RotationSettings;
-        expect(manualDefaults(settings(730))).toEqual({ rotateEveryDays: 180, lifetimeDays: 367 });
-        expect(manualDefaults(settings(365))).toEqual({ rotateEveryDays: 179, lifetimeDays: 365 });
-        expect(manualDefaults(settings(180))).toEqual({ rotateEveryDays: 86, lifetimeDays: 179 });
-        expect(plan({ consumers: [zendesk] }, { maxLifetimeDays: 365 }).credential!.policy).toMatchObject({ rotateEveryDays: 179, lifetimeDays: 365 });
+        expect(manualDefaults(settings(730))).toEqual({ rotateEveryDays: 180, lifetimeDays: 390 });
+        expect(manualDefaults(settings(365))).toEqual({ rotateEveryDays: 167, lifetimeDays: 364 });
+        expect(manualDefaults(settings(180))).toEqual({ rotateEveryDays: 75, lifetimeDays: 180 });
+        expect(plan({ consumers: [zendesk] }, { maxLifetimeDays: 365 }).credential!.policy).toMatchObject({ rotateEveryDays: 167, lifetimeDays: 364 });
     });
 });
 

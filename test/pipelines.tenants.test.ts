@@ -252,8 +252,8 @@ describe("the matrix the workflow lists", () => {
 describe("rotor commands in the tenants workflow", () => {
     const commands = [...workflowText.matchAll(/npx rotor ([^\n|>]+)/g)].map((m) => m[1]!.trim().split(/\s+/));
 
-    it("cover plan (the listing, and the invalid stacks' summary), retire, verify and status", () => {
-        expect(commands.map((c) => c[0])).toEqual(["plan", "plan", "retire", "verify", "status"]);
+    it("cover plan (the listing, and the invalid stacks' summary), retire, verify, status and handoff-issues", () => {
+        expect(commands.map((c) => c[0])).toEqual(["plan", "plan", "retire", "verify", "status", "handoff-issues"]);
     });
 
     it.each(commands.map((c) => [c.join(" "), c] as const))("rotor %s is accepted by the CLI", async (_line, command) => {

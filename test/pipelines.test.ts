@@ -117,8 +117,8 @@ describe("Azure DevOps pipeline", () => {
 describe("rotor commands in the pipelines", () => {
     const commands = [...workflows.map((f) => read(path.join(githubDir, f))), read(azureDevOps)].flatMap(rotorCommands);
 
-    it("cover plan --base, summarize, retire, verify and status", () => {
-        expect(new Set(commands.map((c) => c[0]))).toEqual(new Set(["plan", "summarize", "retire", "verify", "status"]));
+    it("cover plan --base, summarize, retire, verify, status, handoff-issues and handoffs", () => {
+        expect(new Set(commands.map((c) => c[0]))).toEqual(new Set(["plan", "summarize", "retire", "verify", "status", "handoff-issues", "handoffs"]));
     });
 
     it.each(commands.map((c) => [c.join(" "), c] as const))("rotor %s is accepted by the CLI", async (_line, command) => {
@@ -352,7 +352,7 @@ describe("rotation pipelines retire what a reviewed change marked, only after a 
         expect(step.continueOnError).toBeUndefined();
         expect(step.task).toBe("AzureCLI@2");
         expect(step.inputs?.["azureSubscription"]).toBe("entra-rotor-deployer");
-        const reports = rotate.slice(index + 1);
+        const reports = rotate.slice(index + 1).filter((s) => /rotor (verify|status)/.test(azureScript(s) ?? ""));
         expect(reports.map((s) => rotorLines(azureScript(s) ?? "", "verify").length + rotorLines(azureScript(s) ?? "", "status").length)).toEqual([1, 1]);
         for (const later of reports) expect(runsAfterFailure(later.condition), later.displayName).toBe(true);
         documentsPermission(commentAbove(read(azureDevOps), "npx rotor retire"));
@@ -639,5 +639,113 @@ describe("the review triggers on and plans every file Pulumi reads (issue 18)", 
         expect(run.comment).toContain("is not read by Pulumi");
         expect(run.comment).toMatch(/### Stack `c`\n\n> \[!CAUTION\]\n> \*\*`Pulumi\.c\.yaml` is deleted by this pull request\.\*\*/);
         expect(run.comment).not.toContain("Stack `a`");
+    });
+});
+
+describe("rotation pipelines hand off to manual consumers (issue 20)", () => {
+    const rotations = [path.join(githubDir, "entra-rotor-rotate.yml"), tenantsWorkflow].map(shortName);
+    const handoffSteps = (doc: Workflow) => allSteps(doc).filter(({ step }) => step.run !== undefined && rotorLines(step.run, "handoff-issues").length > 0);
+
+    it.each(rotations)("%s: one rotor handoff-issues --usage step after pulumi up and retire, whatever the deployment did, with issues: write", (file) => {
+        const text = read(path.join(repoRoot, file));
+        const doc = workflowDoc(path.join(repoRoot, file));
+        const found = handoffSteps(doc);
+        expect(found).toHaveLength(1);
+        const { job, definition, step } = found[0]!;
+        const steps = definition.steps;
+        const at = steps.indexOf(step);
+        const deployAt = steps.findIndex((s) => s.run !== undefined && pulumiUpLines(s.run).length > 0);
+        const retireAt = steps.findIndex((s) => s.run !== undefined && rotorLines(s.run, "retire").length > 0);
+        expect(deployAt, job).toBeGreaterThanOrEqual(0);
+        expect(at).toBeGreaterThan(deployAt);
+        expect(at).toBeGreaterThan(retireAt);
+        const line = rotorLines(step.run!, "handoff-issues")[0]!;
+        expect(line).toMatch(/--stack ("\$STACK"|dev)(\s|$)/);
+        expect(line).toMatch(/\s--usage(\s|$)/);
+        expect(line).not.toContain("--dry-run");
+        // Hand-offs follow the schedule, not the deployment: after a failed one too, never in a cancelled run.
+        expect(runsAfterFailure(step.if), step.if).toBe(true);
+        expect(step.if ?? "").not.toMatch(/always\(\)/);
+        expect(step.if ?? "").not.toContain(`steps.${steps[deployAt]!.id}.`);
+        expect(step["continue-on-error"]).toBeUndefined();
+        // The job's token, to this step only, which may write issues and nothing more than the job already could.
+        expect(definition.permissions?.["issues"], job).toBe("write");
+        expect(step.env?.["GITHUB_TOKEN"]).toMatch(/^\$\{\{ (secrets\.GITHUB_TOKEN|github\.token) \}\}$/);
+        for (const { step: other } of allSteps(doc).filter(({ step: s }) => s !== step)) expect(JSON.stringify(other.env ?? {}), other.name).not.toMatch(/GITHUB_TOKEN|github\.token/);
+        expect(definition.env?.["GITHUB_TOKEN"]).toBeUndefined();
+        expect(doc.permissions).toEqual({ contents: "read" });
+        // Its exit code is the step's, through tee.
+        expect(pipingSteps(doc).find((p) => p.run === step.run)?.pipefail).toBe(true);
+        const comment = commentAbove(text, "npx rotor handoff-issues");
+        for (const words of ["issues: write", "entra-rotor-handoff", "marker", "--usage", "docs/pipelines.md#hand-off-issues"]) expect(comment, words).toContain(words);
+    });
+
+    it.each(rotations)("%s: the hand-off step fails with rotor, after its summary is written", (file) => {
+        const step = handoffSteps(workflowDoc(path.join(repoRoot, file)))[0]!.step;
+        const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-runner-temp-"));
+        const summary = path.join(temp, "summary");
+        for (const code of [0, 1]) {
+            const run = runScript(step.run!, { shell: "github", cwd: temp, env: { STACK: "contoso", GITHUB_STEP_SUMMARY: summary }, fakes: { npx: code }, fakeOutput: { npx: "## Hand-off issues\n" } });
+            expect(run.code, run.output).toBe(code);
+            expect(run.calls).toEqual([`npx rotor handoff-issues --stack ${file.includes("tenants") ? "contoso" : "dev"} --usage --format markdown`]);
+        }
+        expect(fs.readFileSync(summary, "utf8")).toBe("## Hand-off issues\n## Hand-off issues\n");
+    });
+
+    it("the rule catches a hand-off step that waits for the deployment, or that the whole job's token reaches", () => {
+        const text = read(path.join(githubDir, "entra-rotor-rotate.yml"));
+        const waiting = parse(text.replace(/(- name: Open and close hand-off issues\n\s+if: )\$\{\{ !cancelled\(\) \}\}/, "$1${{ success() }}")) as Workflow;
+        expect(runsAfterFailure(handoffSteps(waiting)[0]!.step.if)).toBe(false);
+        const everywhere = parse(text.replace("      ARM_USE_OIDC: \"true\"\n", "      ARM_USE_OIDC: \"true\"\n      GITHUB_TOKEN: ${{ github.token }}\n")) as Workflow;
+        expect(everywhere.jobs["rotate"]!.env?.["GITHUB_TOKEN"]).toBeDefined();
+    });
+
+    const agentDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "rotor-agent-"));
+    /** The hand-off step of the Azure pipeline: offline, so a plain script. */
+    const adoHandoffs = (doc = azureDoc()) => azureSteps(doc).filter(({ step }) => rotorLines(azureScript(step) ?? "", "handoffs").length > 0);
+
+    it("Azure Pipelines: the rotation lists the open hand-offs offline, whatever the deployment did, never the value", () => {
+        const doc = azureDoc();
+        const found = adoHandoffs(doc);
+        expect(found).toHaveLength(1);
+        const { stage, step } = found[0]!;
+        expect(stage).toBe("rotate");
+        const rotate = azureSteps(doc).filter((s) => s.stage === "rotate").map((s) => s.step);
+        expect(rotate.indexOf(step)).toBeGreaterThan(rotate.findIndex((s) => pulumiUpLines(azureScript(s) ?? "").length > 0));
+        expect(step.condition).toBe("succeededOrFailed()");
+        // Offline: no service connection, no token.
+        expect(step.task).toBeUndefined();
+        expect(step.script).toBeDefined();
+        expect(rotorLines(step.script!, "handoffs")[0]).toMatch(/npx rotor handoffs --stack \$\(stack\) --format json /);
+        expect(azureSteps(azureDoc()).filter(({ step: s }) => rotorLines(azureScript(s) ?? "", "handoff-issues").length > 0)).toEqual([]);
+        expect(commentAbove(read(azureDevOps), "npx rotor handoffs")).toContain("docs/pipelines.md#hand-off-issues");
+    });
+
+    it("Azure Pipelines: each open hand-off becomes one warning, its text escaped so it cannot end the logging command", () => {
+        const script = expandMacros(adoHandoffs()[0]!.step.script!, declaredVariables(azureDoc()));
+        const handoff = (consumer: string, generation: number) => ({
+            id: `entra-rotor/dev/vendor-sync/main/g${generation}/zendesk`,
+            app: "vendor-sync",
+            credential: "main",
+            generation,
+            consumer,
+            owner: "@octocat",
+            instructions: "https://wiki.contoso.com/zendesk-secret",
+            keyVaultSecretName: "vendor-sync-main",
+            deadline: "2027-06-01T00:00:00Z",
+        });
+        const document = { schemaVersion: 1, handoffs: [handoff("Zendesk", 12), handoff("Evil 100%\n##vso[task.setvariable variable=x]y\r", 13)] };
+        const dir = agentDir();
+        const run = runScript(script, { shell: "azure", cwd: dir, env: { AGENT_TEMPDIRECTORY: dir }, fakes: { npx: 0 }, fakeOutput: { npx: JSON.stringify(document) } });
+        expect(run.code, run.output).toBe(0);
+        expect(run.calls).toEqual(["npx rotor handoffs --stack dev --format json"]);
+        const lines = run.output.split("\n").filter((l) => l !== "");
+        expect(lines).toEqual([
+            "##vso[task.logissue type=warning]hand-off entra-rotor/dev/vendor-sync/main/g12/zendesk: @octocat copies generation 12 of vendor-sync/main (Key Vault secret vendor-sync-main) into Zendesk before 2027-06-01T00:00:00Z: https://wiki.contoso.com/zendesk-secret",
+            "##vso[task.logissue type=warning]hand-off entra-rotor/dev/vendor-sync/main/g13/zendesk: @octocat copies generation 13 of vendor-sync/main (Key Vault secret vendor-sync-main) into Evil 100%AZP25%0A##vso[task.setvariable variable=x]y%0D before 2027-06-01T00:00:00Z: https://wiki.contoso.com/zendesk-secret",
+        ]);
+        // rotor failing fails the step (plain bash on the agent: the script sets -e itself).
+        const failed = runScript(script, { shell: "azure", cwd: dir, env: { AGENT_TEMPDIRECTORY: dir }, fakes: { npx: 1 } });
+        expect(failed.code).not.toBe(0);
     });
 });

@@ -59,9 +59,9 @@ describe("consumers in rotor plan", () => {
             { name: "aks-env", reads: "csiDriver", refreshHours: 168, refreshDeclared: true, windowDays: 8, owner: "platform-team@contoso.com", instructions: null },
             { name: "Zendesk", reads: "manual", refreshHours: 336, refreshDeclared: false, windowDays: 15, owner: "@octocat", instructions: "https://wiki.contoso.com/zendesk-secret" },
         ]);
-        // A manual consumer's default: every 180 days, valid 367. The hand-off of the served generation is due when
+        // A manual consumer's default: every 180 days, valid 390. The hand-off of the served generation is due when
         // the next one starts, which replaces the slot holding the previous value.
-        expect(main).toMatchObject({ rotateEveryDays: 180, lifetimeDays: 367, servedSlot: 1, nextRotation: "2027-04-12T00:00:00Z" });
+        expect(main).toMatchObject({ rotateEveryDays: 180, lifetimeDays: 390, servedSlot: 1, nextRotation: "2027-04-12T00:00:00Z" });
         expect(main.handoff).toEqual({ generation: 5, deadline: "2027-04-12T00:00:00Z" });
         expect(main.handoff!.generation).toBe(main.slots.find((s) => s.served)!.generation);
         // Always present, [] when none; no hand-off without a manual consumer.
@@ -217,7 +217,7 @@ const causeText =
 describe("consumers in rotor plan --base", () => {
     it("calls out a new manual consumer, and explains the breaking rotation its default causes", async () => {
         const repo = sampleRepository();
-        // mail-sender/main takes the stack's 90/210: a manual consumer's default makes it 180/367.
+        // mail-sender/main takes the stack's 90/210: a manual consumer's default makes it 180/390.
         editCredential(repo, "mail-sender", "main", (c) => (c["consumers"] = [{ name: "mail-relay", reads: "keyVault", refreshHours: 24 }, zendesk]));
         const diff = await diffOf(repo);
         expect(diff.credentials).toEqual([
@@ -228,10 +228,10 @@ describe("consumers in rotor plan --base", () => {
                 slotsReplaced: 2,
                 breaking: true,
                 cause: "manualConsumerDefault",
-                detail: `rotation every 90 days, valid 210 becomes every 180 days, valid 367; ${causeText}`,
+                detail: `rotation every 90 days, valid 210 becomes every 180 days, valid 390; ${causeText}`,
             }),
         ]);
-        expect(diff.breaking).toEqual([`mail-sender/main: both slots are replaced at once: rotation every 90 days, valid 210 becomes every 180 days, valid 367; ${causeText}`]);
+        expect(diff.breaking).toEqual([`mail-sender/main: both slots are replaced at once: rotation every 90 days, valid 210 becomes every 180 days, valid 390; ${causeText}`]);
         expect(diff.consumers).toEqual([
             { app: "mail-sender", credential: "main", consumer: "Zendesk", change: "added", reads: "manual", refreshHours: 336, owner: "@octocat", detail: "refresh 14 days (the kind's default), so it needs a pickup window of 15 days, owner @octocat", newManual: true, rotateEveryDays: 180 },
             { app: "mail-sender", credential: "main", consumer: "mail-relay", change: "added", reads: "keyVault", refreshHours: 24, owner: null, detail: "refresh 24 hours, so it needs a pickup window of 2 days", newManual: false, rotateEveryDays: 180 },
@@ -244,7 +244,7 @@ describe("consumers in rotor plan --base", () => {
             "",
             "> [!CAUTION]",
             "> **Breaking for consumers:**",
-            `> - mail-sender/main: both slots are replaced at once: rotation every 90 days, valid 210 becomes every 180 days, valid 367; ${causeText}`,
+            `> - mail-sender/main: both slots are replaced at once: rotation every 90 days, valid 210 becomes every 180 days, valid 390; ${causeText}`,
             "",
             "> [!IMPORTANT]",
             "> **New manual consumers: a person copies each new value by hand:**",

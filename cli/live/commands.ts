@@ -8,7 +8,7 @@ import { vaultClient } from "../../azure/keyVault";
 import { silentProgress } from "./progress";
 import { type LiveContext, type LiveFlags, type LiveIo, liveContext } from "./context";
 import { describeServiceFailure } from "./serviceErrors";
-import { assessStatus, type StatusReport } from "./status";
+import { applyHandoffEvidence, assessStatus, type StatusReport } from "./status";
 import { applyUsage, retireUsedWithinDays } from "./usage";
 import { probeUsageEvidence, readUsageEvidence, usageTargets } from "./usageEvidence";
 import { entraProbe } from "../../azure/probe";
@@ -48,7 +48,8 @@ export async function statusReport(model: StackModel, flags: LiveFlags & { withi
     // Usage evidence never fails the command: what cannot be read becomes a note (live/usage.ts).
     const usedWithinDays = flags.usedWithin ?? 7;
     const evidence = await readUsageEvidence(graph, usageTargets(live), { cloud: context.endpoints.cloud, now, usedWithinDays, progress: io.progress?.() ?? silentProgress });
-    return applyUsage(model, report, live, evidence, now, { usedWithinDays, withinDays: flags.within ?? 30 });
+    // applyUsage decides the rows' exit code; the hand-offs' evidence (picked up or not) adds theirs.
+    return applyHandoffEvidence(model, applyUsage(model, report, live, evidence, now, { usedWithinDays, withinDays: flags.within ?? 30 }), live, evidence, now, usedWithinDays);
 }
 
 export async function verifyReport(model: StackModel, flags: LiveFlags & { app?: string }, io: LiveIo, now: Date): Promise<VerifyReport> {

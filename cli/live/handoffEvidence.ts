@@ -11,13 +11,22 @@ import type { UsageEvidence } from "./usage";
 import { readUsageEvidence, usageTargets } from "./usageEvidence";
 
 /**
- * Whether a hand-off's value is in use, from Entra's sign-in evidence (`--usage`): picked up once a sign-in with
- * the generation's key id is on record since the generation was served. The evidence is per credential, not per
- * consumer: a consumer that reads Key Vault and signs in with the new value counts too, so with several consumers
- * "picked up" means someone uses the new value (docs/rotation.md#hand-offs says so). Pure.
+ * Whether a hand-off is done, from Entra's sign-in evidence (`--usage`). A sign-in with the new value proves
+ * nothing on its own: rotor signs in with it too (the deployment's verify gate, `rotor verify`), and Entra logs
+ * those like any other. What only the consumers can show is that the previous value has gone quiet: rotor never
+ * signs in with a value it no longer serves. So a hand-off is picked up once
  *
- * - `picked-up`: a sign-in with the generation's key id at or after it was served;
- * - `waiting`: evidence was read and shows none (yet);
+ * - a sign-in with the generation's key id is on record since it was served (someone holds it), and
+ * - no sign-in with the previous generation's key id is on record for `quietDays` (the consumers moved), the
+ *   evidence reaching back that far (the sign-in log is read back a bounded window; the credential report keeps
+ *   each key's last sign-in),
+ *
+ * and the day of switch-over after serving has passed. The evidence is per credential, not per consumer: with
+ * other consumers too, "picked up" means none of them uses the previous value any more, which is what its end
+ * needs. `quietDays` must outlast how rarely the consumer signs in (docs/rotation.md#hand-offs). Pure.
+ *
+ * - `picked-up`: as above;
+ * - `waiting`: evidence was read, and the previous value is still in use (or the new one not yet);
  * - `no-evidence`: nothing could be read (no licence, no permission), or the generation is not on the application.
  */
 export type HandoffPickup = "picked-up" | "waiting" | "no-evidence";
@@ -28,30 +37,52 @@ export interface HandoffUsage {
     readonly keyId: string | null;
     /** The last sign-in with it on record; null when none is. */
     readonly lastSignIn: string | null;
+    /** The previous generation's key id, and its last sign-in on record (null when none, or it is gone). */
+    readonly previousKeyId: string | null;
+    readonly previousLastSignIn: string | null;
 }
 
+export interface HandoffUsageOptions {
+    readonly now: Date;
+    /** Days without a sign-in with the previous value that show the consumers moved (`--used-within`). */
+    readonly quietDays: number;
+}
+
+const dayMs = 86_400_000;
+
 /** The key id the application holds for a credential's generation: a secret by its display name, a certificate by its derived key id. */
-export function generationKeyId(handoff: Handoff, live: LiveState): string | null {
+export function generationKeyId(handoff: Handoff, live: LiveState, generation: number = handoff.generation): string | null {
     const application = live.apps.get(handoff.app)?.application;
     if (!application) return null;
     if (handoff.kind === "secret") {
         const password = application.passwordCredentials.find((p) => {
             const parsed = parsePasswordDisplayName(p.displayName);
-            return parsed?.credential === handoff.credential && parsed.generation === handoff.generation;
+            return parsed?.credential === handoff.credential && parsed.generation === generation;
         });
         return password ? password.keyId.toLowerCase() : null;
     }
-    const keyId = certificateKeyId(handoff.project, handoff.stack, handoff.app, handoff.credential, handoff.generation);
+    const keyId = certificateKeyId(handoff.project, handoff.stack, handoff.app, handoff.credential, generation);
     return application.keyCredentials.some((k) => k.keyId.toLowerCase() === keyId) ? keyId : null;
 }
 
-export function handoffUsage(handoff: Handoff, live: LiveState, evidence: UsageEvidence | null): HandoffUsage {
+export function handoffUsage(handoff: Handoff, live: LiveState, evidence: UsageEvidence | null, options: HandoffUsageOptions): HandoffUsage {
     const keyId = generationKeyId(handoff, live);
+    const previousKeyId = generationKeyId(handoff, live, handoff.generation - 1);
     const appId = live.apps.get(handoff.app)?.application.appId.toLowerCase();
-    if (!evidence || evidence.source === null || keyId === null || appId === undefined) return { state: "no-evidence", keyId, lastSignIn: null };
-    const lastSignIn = evidence.lastSignIns.get(appId)?.get(keyId) ?? null;
-    const picked = lastSignIn !== null && Date.parse(lastSignIn) >= Date.parse(handoff.servedFrom);
-    return { state: picked ? "picked-up" : "waiting", keyId, lastSignIn };
+    const none = { keyId, lastSignIn: null, previousKeyId, previousLastSignIn: null };
+    if (!evidence || evidence.source === null || keyId === null || appId === undefined) return { state: "no-evidence", ...none };
+    const signIns = evidence.lastSignIns.get(appId);
+    const lastSignIn = signIns?.get(keyId) ?? null;
+    const previousLastSignIn = previousKeyId ? (signIns?.get(previousKeyId) ?? null) : null;
+    const now = options.now.getTime();
+    const quietSince = now - options.quietDays * dayMs;
+    const newInUse = lastSignIn !== null && Date.parse(lastSignIn) >= Date.parse(handoff.servedFrom);
+    const switchedOver = now >= Date.parse(handoff.servedFrom) + dayMs;
+    // The log read back to `since` shows nothing older: an absence counts only if it reaches back far enough.
+    const covered = evidence.since === null || Date.parse(evidence.since) <= quietSince;
+    const previousQuiet = previousKeyId === null || (covered && (previousLastSignIn === null || Date.parse(previousLastSignIn) < quietSince));
+    const picked = newInUse && switchedOver && previousQuiet;
+    return { state: picked ? "picked-up" : "waiting", keyId, lastSignIn, previousKeyId, previousLastSignIn };
 }
 
 /**
@@ -67,6 +98,7 @@ export async function readHandoffUsage(
     flags: LiveFlags,
     io: LiveIo,
     now: Date,
+    quietDays: number,
 ): Promise<{ readonly usage: ReadonlyMap<string, HandoffUsage>; readonly evidence: UsageEvidence | null }> {
     if (handoffs.length === 0) return { usage: new Map(), evidence: null };
     const context = await liveContext(model, flags, io);
@@ -87,7 +119,8 @@ export async function readHandoffUsage(
     const apps = new Set(handoffs.flatMap((h) => (live.apps.get(h.app) ? [live.apps.get(h.app)!.application.appId] : [])));
     const targets = usageTargets(live).filter((t) => apps.has(t.appId));
     const oldest = Math.min(...handoffs.map((h) => Date.parse(h.servedFrom)));
-    const usedWithinDays = Math.min(30, Math.max(1, Math.ceil((now.getTime() - oldest) / 86_400_000)));
+    // Back to the oldest hand-off's start, and at least as far as the previous value must have been quiet.
+    const usedWithinDays = Math.min(30, Math.max(1, quietDays, Math.ceil((now.getTime() - oldest) / dayMs)));
     const evidence = await readUsageEvidence(graph, targets, { cloud: context.endpoints.cloud, now, usedWithinDays, progress: io.progress?.() ?? silentProgress });
-    return { usage: new Map(handoffs.map((h) => [h.id, handoffUsage(h, live, evidence)])), evidence };
+    return { usage: new Map(handoffs.map((h) => [h.id, handoffUsage(h, live, evidence, { now, quietDays })])), evidence };
 }

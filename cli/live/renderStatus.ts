@@ -1,6 +1,6 @@
 import { markdownText } from "../output/escape";
 import { markdownTable, type OutputFormat, textTable } from "../output/table";
-import type { RowStatus, StatusReport, StatusRow } from "./status";
+import type { RowStatus, StatusHandoff, StatusReport, StatusRow } from "./status";
 import { ago, usageLimits } from "./usage";
 
 /** Worst first, so the top of the report is what needs doing. */
@@ -45,6 +45,8 @@ function header(report: StatusReport): string[] {
 function headline(report: StatusReport): string {
     const c = report.counts;
     const problems = problemStatuses.filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`);
+    const due = (report.handoffs ?? []).filter((h) => h.state === "due").length;
+    if (due > 0) problems.push(`${due} hand-off${due === 1 ? "" : "s"} due`);
     return (
         `${report.project} / ${report.stack} at ${report.at}: ${report.applicationsScanned} application${report.applicationsScanned === 1 ? "" : "s"} read, ` +
         `${problems.length ? problems.join(", ") : "nothing needs attention"}` +
@@ -80,6 +82,56 @@ function usageLines(report: StatusReport): string[] {
     return lines;
 }
 
+/** Hand-offs in a report's order: due first, then open, then picked up; by deadline within each. */
+const handoffOrder: readonly StatusHandoff["state"][] = ["due", "open", "picked-up"];
+
+/** What a hand-off's state means, in its row's note. */
+function handoffNote(h: StatusHandoff, within: number): string {
+    if (h.state === "picked-up") return `picked up: a sign-in with generation ${h.generation} is on record${h.lastSignIn ? ` (${h.lastSignIn.slice(0, 10)})` : ""}`;
+    return `copy generation ${h.generation} before ${h.deadline.slice(0, 10)}${h.state === "due" ? ` (within ${within} days)` : ""}, when the value ${h.consumer} holds now stops working`;
+}
+
+function capitalizeFirst(text: string): string {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The hand-off rows, with the stack's column first when `stack` is given (several stacks). */
+export function handoffRows(handoffs: readonly StatusHandoff[], within: number, withUsage: boolean, at: Date, stack?: string): string[][] {
+    const sorted = [...handoffs].sort((a, b) => handoffOrder.indexOf(a.state) - handoffOrder.indexOf(b.state) || a.deadline.localeCompare(b.deadline) || a.id.localeCompare(b.id));
+    return sorted.map((h) => [
+        ...(stack !== undefined ? [stack] : []),
+        h.state,
+        h.deadline.slice(0, 10),
+        String(h.daysLeft),
+        h.app,
+        h.credential,
+        `g${h.generation}`,
+        h.consumer,
+        h.owner,
+        ...(withUsage ? [h.lastSignIn ? ago(h.lastSignIn, at) : "none"] : []),
+        handoffNote(h, within),
+    ]);
+}
+
+export function handoffHeader(withUsage: boolean, withStack: boolean): string[] {
+    return [...(withStack ? ["STACK"] : []), "STATE", "DEADLINE", "DAYS LEFT", "APP", "CREDENTIAL", "GENERATION", "CONSUMER", "OWNER", ...(withUsage ? ["LAST SIGN-IN"] : []), "NOTE"];
+}
+
+/** What the section says under its heading. */
+export const handoffsExplained = "manual consumers copy the served value before the deadline, when the value they hold stops working";
+
+/** The HAND-OFFS section, when the report has hand-offs (a stack with a manual consumer); empty otherwise. */
+function handoffLines(report: StatusReport, format: "table" | "markdown"): string[] {
+    if (!report.handoffs) return [];
+    const rows = handoffRows(report.handoffs, report.thresholds[0] ?? 30, report.usage !== undefined, new Date(report.at));
+    const head = handoffHeader(report.usage !== undefined, false);
+    if (format === "markdown") {
+        const table = rows.length ? markdownTable(head.map((h) => h.charAt(0) + h.slice(1).toLowerCase()), rows.map((row) => row.map(markdownText))) : "_No open hand-off._";
+        return ["### Hand-offs", "", `${markdownText(capitalizeFirst(handoffsExplained))}.`, "", table, ""];
+    }
+    return [`HAND-OFFS: ${handoffsExplained}`, "", rows.length ? textTable(head, rows) : "  no open hand-off", ""];
+}
+
 export function renderStatus(report: StatusReport, format: OutputFormat): string {
     if (format === "json") return JSON.stringify(report, null, 2) + "\n";
     const rows = rowsOf(report);
@@ -87,7 +139,7 @@ export function renderStatus(report: StatusReport, format: OutputFormat): string
     if (format === "markdown") {
         // Names and notes come from the tenant (a secret named in the portal) and Graph's answers: shown as written, never as markup.
         const table = rows.length ? markdownTable(header(report).map((h) => h.charAt(0) + h.slice(1).toLowerCase()), rows.map((row) => row.map(markdownText))) : "_No credentials._";
-        return [`## Credential status: ${report.project} / ${report.stack}`, "", markdownText(headline(report)), "", table, "", ...(usage.length ? [usage.map(markdownText).join("\n\n"), ""] : [])].join("\n");
+        return [`## Credential status: ${report.project} / ${report.stack}`, "", markdownText(headline(report)), "", table, "", ...handoffLines(report, "markdown"), ...(usage.length ? [usage.map(markdownText).join("\n\n"), ""] : [])].join("\n");
     }
-    return [headline(report), "", rows.length ? textTable(header(report), rows) : "  no credentials", "", ...(usage.length ? [...usage, ""] : [])].join("\n");
+    return [headline(report), "", rows.length ? textTable(header(report), rows) : "  no credentials", "", ...handoffLines(report, "table"), ...(usage.length ? [...usage, ""] : [])].join("\n");
 }

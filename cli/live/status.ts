@@ -1,10 +1,12 @@
 import type { ExistingCredentialModel } from "../../infra/model/existing";
+import { openHandoffs } from "../../infra/model/handoffs";
 import type { AppModel, StackModel } from "../../infra/model/model";
 import { certificateKeyId, parsePasswordDisplayName } from "../../rotation/identifiers";
 import type { GraphApplication, GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential } from "../../azure/graph";
 import { generationAt, generationWindow } from "../../rotation/schedule";
 import { dateToIsoSeconds } from "../../rotation/instants";
-import type { RowUsage, UsageSummary } from "./usage";
+import { handoffUsage } from "./handoffEvidence";
+import type { RowUsage, UsageEvidence, UsageSummary } from "./usage";
 
 /**
  * `rotor status`: the live tenant and vault held against the stack's model at `now`. Pure: the live
@@ -79,6 +81,30 @@ export interface StatusRow {
     readonly usage?: RowUsage;
 }
 
+/**
+ * A hand-off to a manual consumer (infra/model/handoffs.ts), from the schedule at the report's instant:
+ * - `open`: the consumer has until the deadline to copy the served value;
+ * - `due`: the deadline is within `--within` days and the new value is not known to be in use: exit 2;
+ * - `picked-up`: with `--usage`, a sign-in with the generation's key id is on record since it was served.
+ */
+export type HandoffState = "open" | "due" | "picked-up";
+
+export interface StatusHandoff {
+    /** As `rotor handoffs` and the hand-off issues name it: `<project>/<stack>/<app>/<credential>/g<generation>/<consumer>`. */
+    readonly id: string;
+    readonly app: string;
+    readonly credential: string;
+    readonly generation: number;
+    readonly consumer: string;
+    readonly owner: string;
+    /** When the value the consumer held until this generation stops working: the next generation's start. */
+    readonly deadline: string;
+    readonly daysLeft: number;
+    readonly state: HandoffState;
+    /** With `--usage`: the last sign-in with the generation's key id on record; null otherwise. */
+    readonly lastSignIn: string | null;
+}
+
 export interface StatusOptions {
     /** Days before expiry from which a credential is reported; default 30. */
     readonly withinDays?: number;
@@ -101,6 +127,8 @@ export interface StatusReport {
     readonly exitCode: 0 | 2;
     /** With `--usage`: where the evidence came from, or why there is none. */
     readonly usage?: UsageSummary;
+    /** Only when a credential of the stack has a manual consumer: each open hand-off, by deadline. */
+    readonly handoffs?: readonly StatusHandoff[];
 }
 
 const dayMs = 86_400_000;
@@ -201,6 +229,33 @@ function existingRow(base: RowBase, app: AppModel, entry: ExistingCredentialMode
             ? ", before the stack's own credential is served: run pulumi up and move its consumers to Key Vault's value, or extend it in the Entra admin center"
             : "; the stack declares no rotating credential for this app, so nothing it serves replaces this one";
     return { ...row, message: `${row.message}${why}` };
+}
+
+/** 2 when a row alerts or a hand-off is due, else 0. */
+export function statusExitCode(rows: readonly StatusRow[], handoffs: readonly StatusHandoff[] | undefined): 0 | 2 {
+    return rows.some((r) => alertingStatuses.includes(r.status)) || (handoffs ?? []).some((h) => h.state === "due") ? 2 : 0;
+}
+
+/**
+ * The open hand-offs at `now`, each `due` within `withinDays` of its deadline, or `picked-up` when the evidence
+ * (`--usage`, read by live/handoffEvidence.ts) shows the new value in use; undefined when the stack has no manual
+ * consumer, so its report is as before.
+ */
+export function statusHandoffs(model: StackModel, live: LiveState, evidence: UsageEvidence | null, now: Date, withinDays: number, quietDays = 7): StatusHandoff[] | undefined {
+    if (!model.apps.some((app) => app.credentials.some((c) => c.consumers.some((consumer) => consumer.reads === "manual")))) return undefined;
+    return openHandoffs(model, now).map((h) => {
+        const usage = evidence ? handoffUsage(h, live, evidence, { now, quietDays }) : undefined;
+        const left = Date.parse(h.deadline) - now.getTime();
+        const state: HandoffState = usage?.state === "picked-up" ? "picked-up" : left < withinDays * dayMs ? "due" : "open";
+        return { id: h.id, app: h.app, credential: h.credential, generation: h.generation, consumer: h.consumer, owner: h.owner, deadline: h.deadline, daysLeft: Math.floor(left / dayMs), state, lastSignIn: usage?.lastSignIn ?? null };
+    });
+}
+
+/** The report's hand-offs again with the usage evidence (`--usage`), after applyUsage; the exit code with them. */
+export function applyHandoffEvidence(model: StackModel, report: StatusReport, live: LiveState, evidence: UsageEvidence, now: Date, quietDays: number): StatusReport {
+    if (!report.handoffs) return report;
+    const handoffs = statusHandoffs(model, live, evidence, now, report.thresholds[0] ?? 30, quietDays)!;
+    return { ...report, handoffs, exitCode: statusExitCode(report.rows, handoffs) };
 }
 
 /** Holds the live state against the model: one row per credential, declared or found. */
@@ -361,6 +416,7 @@ export function assessStatus(model: StackModel, live: LiveState, now: Date, opti
     }
 
     const counts = Object.fromEntries(rowStatuses.map((s) => [s, rows.filter((r) => r.status === s).length])) as Record<RowStatus, number>;
+    const handoffs = statusHandoffs(model, live, null, now, within);
     return {
         schemaVersion: 1,
         project: model.project,
@@ -370,6 +426,7 @@ export function assessStatus(model: StackModel, live: LiveState, now: Date, opti
         rows,
         counts,
         applicationsScanned,
-        exitCode: rows.some((r) => alertingStatuses.includes(r.status)) ? 2 : 0,
+        exitCode: statusExitCode(rows, handoffs),
+        ...(handoffs ? { handoffs } : {}),
     };
 }

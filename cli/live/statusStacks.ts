@@ -1,5 +1,6 @@
 import { markdownText, visible } from "../output/escape";
 import { markdownTable, type OutputFormat, plural, textTable } from "../output/table";
+import { handoffHeader, handoffRows, handoffsExplained } from "./renderStatus";
 import type { RowStatus, StatusReport } from "./status";
 
 /**
@@ -67,6 +68,8 @@ function headline(doc: StacksStatus): string {
     const counts = new Map<RowStatus, number>();
     for (const entry of read) for (const status of problemStatuses) counts.set(status, (counts.get(status) ?? 0) + entry.report!.counts[status]);
     const problems = problemStatuses.filter((s) => (counts.get(s) ?? 0) > 0).map((s) => `${counts.get(s)} ${s}`);
+    const due = read.reduce((n, entry) => n + (entry.report!.handoffs ?? []).filter((h) => h.state === "due").length, 0);
+    if (due > 0) problems.push(`${plural(due, "hand-off")} due`);
     const apps = read.reduce((n, entry) => n + entry.report!.applicationsScanned, 0);
     const failed = doc.stacks.length - read.length;
     return (
@@ -75,11 +78,29 @@ function headline(doc: StacksStatus): string {
     );
 }
 
+/**
+ * The hand-offs of every stack that has a manual consumer, the stack first (due first across stacks, then by
+ * deadline); null when no stack has one, so the output is as before.
+ */
+function handoffTable(doc: StacksStatus, e: Escape): { head: string[]; rows: string[][] } | null {
+    const reports = doc.stacks.filter((entry) => entry.report?.handoffs !== undefined);
+    if (reports.length === 0) return null;
+    const withUsage = reports.some((entry) => entry.report!.usage !== undefined);
+    const at = new Date(doc.at);
+    const rows = reports.flatMap((entry) =>
+        handoffRows(entry.report!.handoffs!, entry.report!.thresholds[0] ?? 30, withUsage, at, entry.stack).map((cells) => cells.map(e)),
+    );
+    const rank = (state: string) => ["due", "open", "picked-up"].indexOf(state);
+    rows.sort((a, b) => rank(a[1]!) - rank(b[1]!) || a[2]!.localeCompare(b[2]!));
+    return { head: handoffHeader(withUsage, true), rows };
+}
+
 export function renderStacksStatus(doc: StacksStatus, format: OutputFormat): string {
     if (format === "json") return `${JSON.stringify(doc, null, 2)}\n`;
     if (format === "markdown") {
         const e = markdownText;
         const table = rows(doc, e);
+        const handoffs = handoffTable(doc, e);
         return [
             "## Credential status: several stacks",
             "",
@@ -87,8 +108,18 @@ export function renderStacksStatus(doc: StacksStatus, format: OutputFormat): str
             "",
             table.length ? markdownTable(header.map((h) => h.charAt(0) + h.slice(1).toLowerCase()), table) : "_No credentials._",
             "",
+            ...(handoffs
+                ? ["### Hand-offs", "", `${e(handoffsExplained.charAt(0).toUpperCase() + handoffsExplained.slice(1))}.`, "", handoffs.rows.length ? markdownTable(handoffs.head.map((h) => h.charAt(0) + h.slice(1).toLowerCase()), handoffs.rows) : "_No open hand-off._", ""]
+                : []),
         ].join("\n");
     }
     const table = rows(doc, visible);
-    return [headline(doc), "", table.length ? textTable(header, table) : "  no credentials", ""].join("\n");
+    const handoffs = handoffTable(doc, visible);
+    return [
+        headline(doc),
+        "",
+        table.length ? textTable(header, table) : "  no credentials",
+        "",
+        ...(handoffs ? [`HAND-OFFS: ${handoffsExplained}`, "", handoffs.rows.length ? textTable(handoffs.head, handoffs.rows) : "  no open hand-off", ""] : []),
+    ].join("\n");
 }

@@ -5,7 +5,8 @@ import { generationAt, generationWindow, type RotationPolicy, slotOf } from "../
  * Rotation schedules as a Mermaid `gantt` chart, which GitHub and Azure DevOps draw from a ```mermaid block:
  * per credential a section; per generation a bar for the span its slot holds it (from its start until the
  * slot is reused two rotations later and it is deleted; its name gives the end date Entra has for it), an
- * `active` bar for the span Key Vault serves it, and a milestone for the rotation that creates it. `rotor calendar --format mermaid` prints it raw;
+ * `active` bar for the span Key Vault serves it, and a milestone for the rotation that creates it; for a
+ * credential with a manual consumer, a red milestone at each generation's hand-off deadline. `rotor calendar --format mermaid` prints it raw;
  * `rotor plan --base --format markdown` embeds it in a fence.
  *
  * Names come from a stack file, which a pull request writes. In a gantt chart `:` starts a task's data, `#`
@@ -30,6 +31,12 @@ export interface GanttCredential {
     readonly phase: number;
     /** Milestones of their own at the start of the section, e.g. the instant a change is applied. */
     readonly marks?: readonly GanttMark[];
+    /**
+     * Its manual consumers (`rotor calendar`): after each generation drawn, a red milestone at its hand-off's
+     * deadline (the next generation's start, when the value they held stops working), when the range holds it.
+     * One row per generation whatever the number of consumers, so ganttLimits still bound the chart.
+     */
+    readonly handoffConsumers?: readonly string[];
 }
 
 export interface GanttMark {
@@ -129,6 +136,17 @@ function generationsMeeting(policy: RotationPolicy, phase: number, fromMs: numbe
     return { first, last };
 }
 
+/** A consumer's name in a deadline's row is cut to this: the row stays short whatever the stack file holds. */
+const maxConsumerLength = 32;
+
+/** Who a deadline is for: the one manual consumer's name (cut), or how many; undefined when there is none. */
+function handoffLabel(consumers: readonly string[] | undefined): string | undefined {
+    if (!consumers || consumers.length === 0) return undefined;
+    if (consumers.length > 1) return `${consumers.length} consumers`;
+    const name = mermaidText(consumers[0]!);
+    return name.length > maxConsumerLength ? `${name.slice(0, maxConsumerLength - 3).trim()}...` : name;
+}
+
 /** The chart of the credentials' generations in [from, to), bars cut to the range, within ganttLimits. Pure. */
 export function renderGantt(input: GanttInput): GanttChart {
     const fromMs = input.from.getTime();
@@ -138,6 +156,7 @@ export function renderGantt(input: GanttInput): GanttChart {
     const generations = { shown: 0, total: 0 };
     const credentials = { shown: 0, total: 0 };
     const clip = (start: number, end: number) => [Math.max(start, fromMs), Math.min(end, toMs)] as const;
+    let anyHandoffs = false;
 
     for (const c of input.credentials) {
         if (toMs <= fromMs) break;
@@ -157,6 +176,8 @@ export function renderGantt(input: GanttInput): GanttChart {
         }
         const periodMs = c.policy.rotateEveryDays * dayMs;
         const heldMs = heldDays(c.policy) * dayMs;
+        const handoffs = handoffLabel(c.handoffConsumers);
+        if (handoffs) anyHandoffs = true;
         for (let g = first; g < first + shown; g++) {
             const window = generationWindow(g, c.policy, c.phase);
             const start = Date.parse(window.start);
@@ -168,6 +189,10 @@ export function renderGantt(input: GanttInput): GanttChart {
             // Served from its start until the next generation starts.
             const [servedFrom, servedTo] = clip(start, start + periodMs);
             if (servedFrom < servedTo) body.push(`    g${g} served :active, ${ganttDate(servedFrom)}, ${ganttDate(servedTo)}`);
+            if (handoffs) {
+                const deadline = Date.parse(generationWindow(g + 1, c.policy, c.phase).start);
+                if (deadline >= fromMs && deadline < toMs) body.push(`    ${mermaidTaskName(`g${g} hand-off deadline, ${handoffs}`)} :crit, milestone, ${ganttDate(deadline)}, 0d`);
+            }
         }
     }
 
@@ -183,6 +208,7 @@ export function renderGantt(input: GanttInput): GanttChart {
         "    dateFormat YYYY-MM-DD HH:mm:ss",
         "    axisFormat %Y-%m-%d",
         "    %% Times are UTC. Per generation: the span its slot holds it (until the slot is reused), the span Key Vault serves it (active), the rotation that creates it (milestone).",
+        ...(anyHandoffs ? ["    %% Hand-off deadline (crit milestone): a manual consumer copies the served value before then, when the value it holds stops working."] : []),
         ...(truncated ? [`    %% ${mermaidText(truncated)}`] : []),
         ...(stopped ? [`    %% ${stopped}`] : []),
         ...body,

@@ -216,18 +216,21 @@ export function resolveRotating(
     return { ...common, type: "secret" };
 }
 
+/** Days the previous value outlives its replacement: as in the default policy (210 = 2 x 90 + 30), so it never alerts as expiring while it exists. */
+const manualLifetimeMarginDays = 30;
+
 /**
  * The policy a credential with a manual consumer gets unless it sets its own: a rotation period of at least
  * manualRotateEveryDays (each rotation is a person's work, so half as often as the default 90, and a window long
  * enough for leave and a change process), the stack's if that is longer, and a lifetime of two periods and a
- * week; both lowered to fit the tenant's cap, as far as a valid policy allows (docs/rotation.md).
+ * month, like the default policy's; both lowered to fit the tenant's cap (docs/rotation.md).
  */
 export function manualDefaults(settings: RotationSettings): { rotateEveryDays: number; lifetimeDays: number } {
     const stackRotate = typeof settings.raw.rotateEveryDays === "number" ? settings.raw.rotateEveryDays : 0;
     const stackLifetime = typeof settings.raw.lifetimeDays === "number" ? settings.raw.lifetimeDays : 0;
-    const fits = Math.floor((settings.maxLifetimeDays - 7) / 2);
+    const fits = Math.floor((settings.maxLifetimeDays - manualLifetimeMarginDays) / 2);
     const rotateEveryDays = Math.max(1, Math.min(Math.max(manualRotateEveryDays, stackRotate), fits));
-    const lifetimeDays = Math.min(Math.max(2 * rotateEveryDays + 7, stackLifetime), settings.maxLifetimeDays);
+    const lifetimeDays = Math.min(Math.max(2 * rotateEveryDays + manualLifetimeMarginDays, stackLifetime), settings.maxLifetimeDays);
     return { rotateEveryDays, lifetimeDays };
 }
 

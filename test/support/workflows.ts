@@ -221,6 +221,8 @@ export interface ScriptOptions {
     readonly env?: Readonly<Record<string, string>>;
     /** Tools replaced by a stand-in that records its arguments and exits with this code. */
     readonly fakes?: Readonly<Record<string, number>>;
+    /** What a stand-in of `fakes` prints on stdout before it exits: a document the step reads, as the real tool would print it. */
+    readonly fakeOutput?: Readonly<Record<string, string>>;
     /** `npx rotor ...` runs the real CLI (bin/rotor.js); any other npx is a stand-in. */
     readonly rotor?: string;
     /** The instant `npx rotor` sees as now (a preload fixes `new Date()`), so a test does not age. */
@@ -232,7 +234,12 @@ export function runScript(script: string, options: ScriptOptions): ScriptRun {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-step-"));
     const log = path.join(bin, "calls.log");
     fs.writeFileSync(log, "");
-    const fake = (name: string, code: number) => `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${log}'\nexit ${code}\n`;
+    const fake = (name: string, code: number) => {
+        const output = options.fakeOutput?.[name];
+        if (output !== undefined) fs.writeFileSync(path.join(bin, `${name}.out`), output);
+        const print = output !== undefined ? `cat '${path.join(bin, `${name}.out`)}'\n` : "";
+        return `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${log}'\n${print}exit ${code}\n`;
+    };
     for (const [name, code] of Object.entries(options.fakes ?? {})) fs.writeFileSync(path.join(bin, name), fake(name, code), { mode: 0o755 });
     if (options.rotor) {
         const preload = path.join(bin, "now.cjs");
