@@ -43,6 +43,38 @@ function configError(read: () => unknown): ConfigError {
     throw new Error("expected a config error");
 }
 
+describe("values Pulumi's reader takes otherwise", () => {
+    // go-yaml v3's resolve.go, which Pulumi decodes config objects with: 0777 is octal, 0b binary, underscores
+    // dropped, dates timestamps. A review must read what the deployment reads, so the file says which is meant.
+    it("refuses an unquoted octal, binary, underscored number or date, naming where, and takes each quoted", () => {
+        const text = [
+            "config:",
+            "  entra-rotor:apps:",
+            "    - name: mailer",
+            "      credentials:",
+            "        - name: main",
+            "          type: secret",
+            "          rotateEveryDays: 0100",
+            "          lifetimeDays: 1_000",
+            "      displayName: 2027-05-01",
+            "      description: 0b101",
+            "",
+        ].join("\n");
+        const dir = project({ "Pulumi.yaml": projectDoc, "Pulumi.dev.yaml": text });
+        const error = configError(() => readStackConfig(dir, "dev"));
+        // Where, as for every reading problem: the line and column of the value.
+        expect(error.issues.map((i) => i.path)).toEqual(["line 7, column 28", "line 8, column 25", "line 9, column 20", "line 10, column 20"]);
+        expect(error.issues[0]!.message).toContain("takes it as an octal number (0123 is 83)");
+        expect(error.issues[2]!.message).toContain("2027-05-01 becomes 2027-05-01T00:00:00Z");
+        const quoted = text.replace("0100", '"0100"').replace("1_000", '"1_000"').replace("2027-05-01", '"2027-05-01"').replace("0b101", '"0b101"');
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), quoted);
+        expect(() => readStackConfig(dir, "dev")).not.toThrow();
+        // What both readers take alike stays as it was: 0x1F, 0o17, 1e3, a full RFC 3339 time.
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  entra-rotor:a: 0x1F\n  entra-rotor:b: 0o17\n  entra-rotor:c: 1e3\n  entra-rotor:d: 2027-05-01T00:00:00Z\n  entra-rotor:e: 0\n");
+        expect(() => readStackConfig(dir, "dev")).not.toThrow();
+    });
+});
+
 describe("the files Pulumi reads", () => {
     it("reads a JSON project and stack, as null-prototype objects like YAML", () => {
         const dir = project({ "Pulumi.json": projectDoc, "Pulumi.dev.json": stackDoc() });

@@ -370,6 +370,11 @@ function yamlKeyIssues(root: unknown, at: (offset: number) => string): ConfigIss
             nodes.push(node.value, node.key);
             continue;
         }
+        if (isScalar(node)) {
+            const problem = node.type === "PLAIN" && typeof node.source === "string" ? readOtherwiseByPulumi(node.source) : undefined;
+            if (problem) found.push({ offset: node.range?.[0] ?? 0, message: problem });
+            continue;
+        }
         if (!isMap(node)) continue;
         const offset = node.range?.[0] ?? 0;
         if (node.items.length > maxMappingKeys) {
@@ -400,6 +405,31 @@ function yamlKeyIssues(root: unknown, at: (offset: number) => string): ConfigIss
         .sort((a, b) => a.offset - b.offset)
         .slice(0, maxReported)
         .map(({ offset, message }) => ({ path: at(offset), message, severity: "error" }));
+}
+
+/** A date and time as Pulumi passes an unquoted one on: RFC 3339, as Go writes a time.Time in JSON. */
+const goTimeText = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d*[1-9])?(Z|[+-](?!00:00)\d{2}:\d{2})$/;
+
+/**
+ * Why an unquoted value means one thing here and another to Pulumi, or undefined. This reader takes YAML 1.2's
+ * core schema; Pulumi's (yaml.v3, decoding config objects into Go values: go-yaml's resolve.go) also reads a
+ * number with a leading zero as octal (0123 is 83, "Octals from the 1.1 spec, spelled as 0777, are still decoded
+ * by default in v3"), 0b101 as binary and 1_000 as 1000 (it drops underscores), and a date or time as a
+ * timestamp that reaches the program as RFC 3339 (`2027-05-01` becomes `2027-05-01T00:00:00Z`). A review that
+ * read 0100 as 100 while the deployment rotates every 64 days would be a review of something else: quoting says
+ * which is meant.
+ */
+export function readOtherwiseByPulumi(source: string): string | undefined {
+    if (/^[-+]?0[0-9_]+$/.test(source)) {
+        return `${source} has a leading zero: Pulumi's reader takes it as an octal number (0123 is 83), this one as decimal: write it without the zero, or quote it as text`;
+    }
+    if (/^[-+]?0b[01_]+$/i.test(source) || (/^[-+]?(0x[0-9a-f_]+|0o[0-7_]+|[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?)$/i.test(source) && source.includes("_"))) {
+        return `${source}: Pulumi's reader takes it as a number (it reads 0b as binary and drops underscores), this one as text: write the number plainly, or quote it as text`;
+    }
+    if (/^\d{4}-\d{1,2}-\d{1,2}(?:[Tt ]\d{1,2}:\d{1,2}:\d{1,2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?)?$/.test(source) && !goTimeText.test(source)) {
+        return `${source}: Pulumi's reader takes an unquoted date or time as a timestamp and passes it on as RFC 3339 (2027-05-01 becomes 2027-05-01T00:00:00Z), this one as the text written: quote it, or write it in full (2027-05-01T00:00:00Z)`;
+    }
+    return undefined;
 }
 
 /**
