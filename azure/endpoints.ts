@@ -133,7 +133,7 @@ function isServiceHost(service: Service, cloud: CloudName, hostname: string): bo
 }
 
 /** A loopback address literal: 127.0.0.0/8 or ::1 (WHATWG URL has already normalised the host). */
-function isLoopback(hostname: string): boolean {
+export function isLoopback(hostname: string): boolean {
     return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) || hostname === "[::1]";
 }
 
@@ -191,7 +191,7 @@ const serviceNames: Record<Service, string> = {
 };
 
 /** The emulator setting: `1`, or unset (empty, `0`); anything else is a mistake worth saying. */
-function localEndpointsAllowed(env: Readonly<Record<string, string | undefined>>): boolean {
+export function localEndpointsAllowed(env: Readonly<Record<string, string | undefined>>): boolean {
     const value = env[allowLocalEndpointsVariable];
     if (value === undefined || value === "" || value === "0") return false;
     if (value === "1") return true;

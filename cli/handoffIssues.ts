@@ -17,7 +17,7 @@ import {
 import type { CliIo } from "./io";
 import { type LiveFlags, liveIo } from "./live/context";
 import { type HandoffUsage, readHandoffUsage } from "./live/handoffEvidence";
-import type { UsageEvidence } from "./live/usage";
+import { unavailableText, type UsageEvidence } from "./live/usage";
 import type { OutputFormat } from "./output/table";
 import { loadStackModel } from "./stackModel";
 
@@ -31,15 +31,10 @@ export interface HandoffIssuesOptions extends LiveFlags {
     readonly dir: string;
 }
 
-/** Why there is no evidence, in a few words. */
-function unavailableText(evidence: UsageEvidence): string | null {
-    const u = evidence.unavailable;
+/** Why there is no evidence, in a few words; null when there is. */
+function noEvidence(evidence: UsageEvidence): string | null {
     if (evidence.source !== null) return null;
-    if (!u) return evidence.notes[0] ?? "nothing could be read";
-    if (u.reason === "licence") return `the tenant has no ${u.missing}; Graph answered ${u.detail}`;
-    if (u.reason === "permission") return `missing ${u.missing}; Graph answered ${u.detail}`;
-    if (u.reason === "cloud") return `not served in this cloud; Graph answered ${u.detail}`;
-    return `Graph failed: ${u.detail}`;
+    return evidence.unavailable ? unavailableText(evidence.unavailable) : (evidence.notes[0] ?? "nothing could be read");
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -71,7 +66,7 @@ export async function runHandoffIssues(options: HandoffIssuesOptions, io: CliIo)
         try {
             const read = await readHandoffUsage(model, handoffs, options, liveIo(io), at, options.usedWithin ?? 7);
             usage = read.usage;
-            const why = read.evidence ? unavailableText(read.evidence) : null;
+            const why = read.evidence ? noEvidence(read.evidence) : null;
             if (why) usageUnavailable = why;
             usageReport = { source: read.evidence?.source ?? null, unavailable: why, notes: read.evidence?.notes ?? [] };
         } catch (error) {

@@ -1,6 +1,4 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -8,7 +6,7 @@ import type { PlanDocument } from "../cli/review/plan";
 import type { PlanDiff } from "../cli/review/planDiff";
 import { projectDir, rotor } from "./support/cli";
 import { markupFragments, rawControl, rawHtmlOf, renderComment, tableRowCounts } from "./support/hostile";
-import { repoRoot } from "./support/program";
+import { git, sampleRepository } from "./support/repository";
 
 /**
  * Issue 20 in the review: `rotor plan` shows who reads each rotating credential and the hand-off open for a
@@ -177,22 +175,7 @@ describe("consumers in rotor plan", () => {
 // ---------------------------------------------------------------------------------------------------------
 // plan --base
 
-function git(cwd: string, ...args: string[]): string {
-    return execFileSync("git", ["-c", "user.name=rotor-test", "-c", "user.email=rotor@example.com", "-c", "commit.gpgsign=false", ...args], { cwd, encoding: "utf8" });
-}
 
-/** A throwaway repository holding the sample project, committed on `main`. */
-function sampleRepository(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-repo-"));
-    for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "certs/device-inventory-partner.cer"]) {
-        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-        fs.copyFileSync(path.join(repoRoot, file), path.join(dir, file));
-    }
-    git(dir, "init", "--quiet", "--initial-branch=main");
-    git(dir, "add", ".");
-    git(dir, "commit", "--quiet", "-m", "base");
-    return dir;
-}
 
 /** Edits the working tree's credential `app/credential` of the sample stack, as a pull request would. */
 function editCredential(dir: string, app: string, credential: string, edit: (c: Record<string, unknown>) => void): void {

@@ -10,23 +10,9 @@ import type { PlanDiff } from "../cli/review/planDiff";
 import { rotor } from "./support/cli";
 import { mermaidBlocks, parseGantt } from "./support/mermaid";
 import { repoRoot } from "./support/program";
+import { git, sampleRepository } from "./support/repository";
 
-/** A throwaway repository holding the sample project, with the sample stack committed on `main`. */
-function sampleRepository(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotor-repo-"));
-    for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "certs/device-inventory-partner.cer"]) {
-        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-        fs.copyFileSync(path.join(repoRoot, file), path.join(dir, file));
-    }
-    git(dir, "init", "--quiet", "--initial-branch=main");
-    git(dir, "add", ".");
-    git(dir, "commit", "--quiet", "-m", "base");
-    return dir;
-}
 
-function git(cwd: string, ...args: string[]): string {
-    return execFileSync("git", ["-c", "user.name=rotor-test", "-c", "user.email=rotor@example.com", "-c", "commit.gpgsign=false", ...args], { cwd, encoding: "utf8" });
-}
 
 /** Edits the working tree's stack config as YAML (comments kept), as a pull request would. */
 function editStack(dir: string, edit: (apps: Record<string, unknown>[]) => void): void {

@@ -1,4 +1,5 @@
 import { version } from "../../package.json";
+import { allowLocalEndpointsVariable as localEndpointsVariable, isLoopback, localEndpointsAllowed } from "../../azure/endpoints";
 import { visible } from "../output/escape";
 
 /**
@@ -8,7 +9,7 @@ import { visible } from "../output/escape";
  *
  * - `GITHUB_API_URL` (Actions sets it; https://api.github.com by default, `https://<host>/api/v3` on GitHub
  *   Enterprise Server): https, no user info, query or fragment; plain http only for a loopback address (127.0.0.0/8,
- *   [::1], never a name) with ROTOR_ALLOW_LOCAL_ENDPOINTS=1, the rule of the Azure endpoints (azure/endpoints.ts),
+ *   [::1], never a name) with ROTOR_ALLOW_LOCAL_ENDPOINTS=1, the rule (and the code) of the Azure endpoints (azure/endpoints.ts),
  *   for the tests' local stand-in.
  * - `GITHUB_TOKEN`, sent as a bearer token to that origin only: a page link or a redirect elsewhere is refused
  *   before anything is sent, and no error message carries the token.
@@ -19,7 +20,6 @@ import { visible } from "../output/escape";
  * API"), and never longer than `maxWaitMs` at once.
  */
 
-export const localEndpointsVariable = "ROTOR_ALLOW_LOCAL_ENDPOINTS";
 const defaultApiUrl = "https://api.github.com";
 
 /** GITHUB_* or the loopback setting is missing or wrong: said before anything is sent. */
@@ -64,16 +64,13 @@ function shown(value: string, token?: string): string {
     return safe.length > 300 ? `${safe.slice(0, 297)}...` : safe;
 }
 
-/** A loopback address literal as WHATWG URL writes it: 127.0.0.0/8 or [::1]. */
-function isLoopback(hostname: string): boolean {
-    return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) || hostname === "[::1]";
-}
-
+/** The emulator setting, read as for the Azure endpoints; a wrong value is a GitHub setting's mistake here. */
 function localAllowed(env: Readonly<Record<string, string | undefined>>): boolean {
-    const value = env[localEndpointsVariable];
-    if (value === undefined || value === "" || value === "0") return false;
-    if (value === "1") return true;
-    throw new GitHubConfigError(`${localEndpointsVariable}="${shown(value)}": set it to 1 to allow endpoints on this machine (a local stand-in), or leave it unset`);
+    try {
+        return localEndpointsAllowed(env);
+    } catch (error) {
+        throw new GitHubConfigError((error as Error).message);
+    }
 }
 
 /** GITHUB_API_URL checked: what was checked is what is used. */

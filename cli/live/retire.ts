@@ -5,7 +5,9 @@ import type { GraphKeyCredential, GraphPasswordCredential } from "../../azure/gr
 import { parsePasswordDisplayName } from "../../rotation/identifiers";
 import { dateToIsoSeconds } from "../../rotation/instants";
 import { assessStatus, type LiveState, thumbprintOf } from "./status";
-import { signInEvidence, type UsageEvidence, type UsageUnavailable } from "./usage";
+import { signInEvidence, unavailableText, type UsageEvidence, type UsageUnavailable } from "./usage";
+
+export { unavailableText };
 
 /**
  * `rotor retire`: removes the credentials a stack lists under `existing` with `retire: true` (made before the
@@ -202,22 +204,6 @@ export function decideRetirements(model: StackModel, live: LiveState, evidence: 
         }
         return { app, entry, objectId: application.id, row: { ...base, ...known, forced, outcome: "would-remove", message: why }, remove: true, signers };
     });
-}
-
-/** Why there is no evidence, in a few words. */
-export function unavailableText(unavailable: UsageUnavailable | null): string {
-    switch (unavailable?.reason) {
-        case "licence":
-            return `the tenant has no ${unavailable.missing}; Graph answered ${unavailable.detail}`;
-        case "permission":
-            return `missing ${unavailable.missing}; Graph answered ${unavailable.detail}`;
-        case "cloud":
-            return `not served in this cloud; Graph answered ${unavailable.detail}`;
-        case "error":
-            return `Graph failed: ${unavailable.detail}`;
-        default:
-            return "nothing could be read";
-    }
 }
 
 /**

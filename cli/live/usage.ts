@@ -284,3 +284,19 @@ export function applyUsage(model: StackModel, report: StatusReport, live: LiveSt
 /** The standing caveat printed with the evidence: what a sign-in, and its absence, can prove. */
 export const usageLimits =
     "a sign-in proves use; no sign-in proves nothing beyond what Entra keeps (7 days free, 30 days with Entra ID P1/P2) and what was read, and a consumer signs in once per access token (60-90 minutes), not per call";
+
+/** Why there is no evidence, in a few words. */
+export function unavailableText(unavailable: UsageUnavailable | null): string {
+    switch (unavailable?.reason) {
+        case "licence":
+            return `the tenant has no ${unavailable.missing}; Graph answered ${unavailable.detail}`;
+        case "permission":
+            return `missing ${unavailable.missing}; Graph answered ${unavailable.detail}`;
+        case "cloud":
+            return `not served in this cloud; Graph answered ${unavailable.detail}`;
+        case "error":
+            return `Graph failed: ${unavailable.detail}`;
+        default:
+            return "nothing could be read";
+    }
+}

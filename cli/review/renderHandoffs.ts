@@ -15,26 +15,10 @@ import { markdownTable, type OutputFormat, plural, textTableLines } from "../out
  */
 
 /** One open hand-off in the JSON (`rotor handoffs --format json`); documented in docs/commands.md, fields only added. */
-export interface HandoffEntry {
-    readonly id: string;
-    readonly app: string;
-    readonly credential: string;
-    readonly kind: "secret" | "certificate";
-    readonly generation: number;
-    readonly consumer: string;
-    readonly owner: string;
-    readonly githubLogin: string | null;
-    readonly instructions: string;
-    readonly keyVaultSecretName: string;
-    readonly vault: string | null;
-    readonly secretUrl: string | null;
-    readonly portalUrl: string | null;
-    readonly servedFrom: string;
-    readonly deadline: string;
+export type HandoffEntry = Omit<Handoff, "project" | "stack"> & {
     /** Whole days from `at` to the deadline, rounded down (as `rotor status` counts them). */
     readonly daysLeft: number;
-    readonly path: string;
-}
+};
 
 export interface HandoffsDocument {
     readonly schemaVersion: 1;
